@@ -1,0 +1,113 @@
+//! `socialcx demo`: land the shipped sample and show what the lake can answer.
+//!
+//! The sample ships inside the binary (from `datasets/sample/`), so the demo works
+//! wherever the binary is. Landing is idempotent: running the demo twice lands nothing
+//! new the second time.
+
+use std::io::Write;
+
+use super::output::OutputFormat;
+use super::run_sql;
+use crate::engine::Engine;
+use crate::ingest::{IngestOptions, ingest_files};
+use crate::{Error, Result};
+
+/// The shipped sample files: name and content.
+pub const SAMPLE_FILES: [(&str, &[u8]); 3] = [
+    (
+        "conversations.ndjson",
+        include_bytes!("../../datasets/sample/conversations.ndjson"),
+    ),
+    (
+        "twcs_sample.csv",
+        include_bytes!("../../datasets/sample/twcs_sample.csv"),
+    ),
+    (
+        "broken_lines.ndjson",
+        include_bytes!("../../datasets/sample/broken_lines.ndjson"),
+    ),
+];
+
+const QUERIES: [(&str, &str); 6] = [
+    (
+        "Volume by channel (customer messages and brand replies)",
+        "SELECT channel, count(*) FILTER (WHERE NOT is_brand) AS customer_msgs,
+                count(*) FILTER (WHERE is_brand) AS brand_replies,
+                count(DISTINCT author_id) AS authors
+         FROM conversations GROUP BY channel ORDER BY customer_msgs DESC",
+    ),
+    (
+        "Brand responsiveness: threads started by customers, share answered, median first response",
+        "WITH roots AS (
+            SELECT conversation_id, brand, created_at FROM conversations
+            WHERE parent_id IS NULL AND NOT is_brand),
+          first_reply AS (
+            SELECT thread_id, min(created_at) AS replied_at FROM conversations
+            WHERE is_brand GROUP BY thread_id)
+         SELECT r.brand, count(*) AS threads,
+                round(100.0 * count(f.replied_at) / count(*), 1) AS pct_answered,
+                round(median(date_part('epoch', f.replied_at - r.created_at) / 60), 1)
+                    AS median_minutes_to_answer
+         FROM roots r LEFT JOIN first_reply f ON f.thread_id = r.conversation_id
+         GROUP BY r.brand ORDER BY threads DESC",
+    ),
+    (
+        "Weekly volume (a date filter prunes partitions: try EXPLAIN in the shell)",
+        "SELECT date_trunc('week', created_at) AS week, count(*) AS messages,
+                count(DISTINCT thread_id) AS threads
+         FROM conversations WHERE date >= DATE '2026-01-01'
+         GROUP BY 1 ORDER BY 1",
+    ),
+    (
+        "The most followed customers (who to build relationships with)",
+        "SELECT author_id, max(author_followers) AS followers, count(*) AS messages,
+                array_agg(DISTINCT brand) AS brands
+         FROM conversations WHERE NOT is_brand AND author_followers IS NOT NULL
+         GROUP BY author_id ORDER BY followers DESC LIMIT 5",
+    ),
+    (
+        "A thread rebuilt from the Customer Support on Twitter layout",
+        "SELECT thread_id, conversation_id, parent_id, author_id, is_brand, brand,
+                substr(text, 1, 60) AS text
+         FROM conversations
+         WHERE thread_id = (SELECT thread_id FROM conversations WHERE channel = 'twitter'
+                            AND author_followers IS NULL
+                            GROUP BY thread_id ORDER BY count(*) DESC, thread_id LIMIT 1)
+         ORDER BY created_at",
+    ),
+    (
+        "Quarantined input rows, with the reason and where they came from",
+        "SELECT source, line, reason, substr(raw, 1, 50) AS raw
+         FROM quarantine ORDER BY source, line",
+    ),
+];
+
+/// Land the sample into the engine's lake and print the demo queries.
+pub async fn run(engine: &Engine) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("socialcx-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+    let mut paths = Vec::new();
+    for (name, content) in SAMPLE_FILES {
+        let path = dir.join(name);
+        std::fs::write(&path, content).map_err(|e| Error::io(path.display().to_string(), e))?;
+        paths.push(path);
+    }
+    println!("Landing the sample in {}", engine.lake().url());
+    let summary = ingest_files(engine, &paths, &IngestOptions { progress: true }).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{}\n", summary?);
+
+    let mut out = std::io::stdout();
+    for (title, sql) in QUERIES {
+        println!("-- {title}");
+        run_sql(engine, sql, OutputFormat::Table, &mut out, 20, false).await?;
+        println!();
+        out.flush()?;
+    }
+    println!(
+        "Next: `socialcx shell` for an interactive session over {}, \
+         or `socialcx sql \"SELECT ...\" --format csv`.",
+        engine.lake().url()
+    );
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! The analyst's command line: `socialcx demo | generate | ingest | sql | shell`.
+
+pub mod demo;
+pub mod output;
+pub mod shell;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::{Engine, EngineConfig, parse_size};
+use crate::generator::{GeneratorConfig, OutputLayout};
+use crate::ingest::{IngestOptions, ingest_files, is_input_file};
+use crate::lake::location::DEFAULT_LAKE;
+use crate::{Error, Result};
+use output::{OutputFormat, write_stream};
+
+/// socialcx: SQL analytics over social customer-experience conversations.
+#[derive(Debug, Parser)]
+#[command(name = "socialcx", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The lake: a local directory, file:// or memory:// URL.
+    #[arg(long, global = true, env = "SOCIALCX_LAKE", default_value = DEFAULT_LAKE)]
+    pub lake: String,
+    /// Memory the engine may use before spilling to disk (e.g. 4GiB); default 75% of RAM.
+    #[arg(long, global = true, env = "SOCIALCX_MEMORY_LIMIT")]
+    pub memory_limit: Option<String>,
+    /// Directory for spill files (default: the system temporary directory).
+    #[arg(long, global = true, env = "SOCIALCX_SPILL_DIR")]
+    pub spill_dir: Option<PathBuf>,
+    /// More log output (-v: info, -vv: debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Land the shipped sample in the lake and run a few telling queries.
+    Demo,
+    /// Write synthetic conversations (deterministic for a seed).
+    Generate(GenerateArgs),
+    /// Land NDJSON, CSV, Parquet or "Customer Support on Twitter" CSV files.
+    Ingest(IngestArgs),
+    /// Run SQL and print or save the result.
+    Sql(SqlArgs),
+    /// An interactive SQL shell.
+    Shell(ShellArgs),
+}
+
+/// `socialcx generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of messages to write.
+    #[arg(long, default_value_t = 10_000)]
+    pub rows: u64,
+    /// Random seed: the same seed writes the same file.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output file.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Layout: our NDJSON, our CSV, or the Customer Support on Twitter CSV.
+    #[arg(long, value_enum, default_value = "ndjson")]
+    pub layout: OutputLayout,
+    /// First day of the generated period (UTC).
+    #[arg(long, default_value = "2026-01-01")]
+    pub start: chrono::NaiveDate,
+    /// Length of the period in days.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `socialcx ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files (or directories of .ndjson/.jsonl/.json/.csv/.parquet files) to land.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `socialcx sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The SQL (one or more statements separated by `;`).
+    #[arg(required_unless_present = "file")]
+    pub query: Option<String>,
+    /// Read the SQL from a file.
+    #[arg(short = 'f', long = "file", conflicts_with = "query")]
+    pub file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+    /// Write the result to a file instead of stdout.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Rows the table format shows (0: all).
+    #[arg(long, default_value_t = 40)]
+    pub max_rows: usize,
+    /// Do not print the row count and query time.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `socialcx shell`.
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// History file (default: ~/.socialcx_history).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+}
+
+impl Cli {
+    /// The engine configuration the global options describe.
+    pub fn engine_config(&self) -> Result<EngineConfig> {
+        let mut config = EngineConfig::new(self.lake.clone());
+        if let Some(limit) = &self.memory_limit {
+            config = config.with_memory_limit(parse_size(limit)?);
+        }
+        if let Some(dir) = &self.spill_dir {
+            config = config.with_spill_dir(dir);
+        }
+        Ok(config)
+    }
+}
+
+/// Run the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> Result<i32> {
+    match &cli.command {
+        Command::Generate(args) => {
+            let config = GeneratorConfig {
+                rows: args.rows,
+                seed: args.seed,
+                start: args.start,
+                days: args.days,
+                layout: args.layout,
+            };
+            let started = Instant::now();
+            let written = crate::generator::generate_file(&config, &args.out, !args.no_progress)?;
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "wrote {written} messages to {} in {secs:.2}s ({:.0} rows/s)",
+                args.out.display(),
+                written as f64 / secs.max(1e-9)
+            );
+            Ok(0)
+        }
+        Command::Ingest(args) => {
+            let engine = Engine::with_config(cli.engine_config()?).await?;
+            let files = expand_inputs(&args.files)?;
+            let options = IngestOptions {
+                progress: !args.no_progress,
+            };
+            let summary = ingest_files(&engine, &files, &options).await?;
+            println!("{summary}");
+            Ok(if summary.failed() > 0 { 1 } else { 0 })
+        }
+        Command::Sql(args) => {
+            let engine = Engine::with_config(cli.engine_config()?).await?;
+            let sql = match (&args.query, &args.file) {
+                (_, Some(path)) => std::fs::read_to_string(path)
+                    .map_err(|e| Error::io(path.display().to_string(), e))?,
+                (Some(q), None) => q.clone(),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let mut out: Box<dyn Write + Send> = match &args.output {
+                Some(path) => Box::new(BufWriter::new(
+                    File::create(path).map_err(|e| Error::io(path.display().to_string(), e))?,
+                )),
+                None if args.format == OutputFormat::Parquet => {
+                    return Err(Error::Usage(
+                        "--format parquet needs an output file: add -o FILE.parquet".into(),
+                    ));
+                }
+                None => Box::new(BufWriter::new(std::io::stdout())),
+            };
+            run_sql(&engine, &sql, args.format, &mut *out, args.max_rows, args.quiet).await?;
+            Ok(0)
+        }
+        Command::Shell(args) => {
+            let engine = Engine::with_config(cli.engine_config()?).await?;
+            shell::run(&engine, args.history.clone()).await?;
+            Ok(0)
+        }
+        Command::Demo => {
+            let engine = Engine::with_config(cli.engine_config()?).await?;
+            demo::run(&engine).await?;
+            Ok(0)
+        }
+    }
+}
+
+/// Run every statement of `sql` in order, writing each result to `out`, and the row
+/// count and time of each to stderr unless `quiet`.
+pub async fn run_sql(
+    engine: &Engine,
+    sql: &str,
+    format: OutputFormat,
+    out: &mut (dyn Write + Send),
+    max_rows: usize,
+    quiet: bool,
+) -> Result<()> {
+    let statements = engine.parse(sql)?;
+    if statements.is_empty() {
+        return Err(Error::Usage("no SQL statement given".into()));
+    }
+    for statement in statements {
+        let started = Instant::now();
+        let df = engine.execute_statement(statement).await?;
+        let stream = df.execute_stream().await?;
+        let rows = write_stream(stream, format, out, max_rows).await?;
+        if !quiet {
+            eprintln!(
+                "{rows} row{} in {:.3}s",
+                if rows == 1 { "" } else { "s" },
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Files named on the command line, with directories expanded to the input files
+/// they hold (sorted, not recursive).
+fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| Error::io(p.display().to_string(), e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && is_input_file(f))
+                .collect();
+            entries.sort();
+            files.extend(entries);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}

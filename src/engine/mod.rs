@@ -1,0 +1,257 @@
+//! The [`Engine`]: one DataFusion session over one lake, shared by every interface
+//! (CLI, shell, Flight SQL server, jobs). No interface builds a `SessionContext` of
+//! its own: what the engine registers, every interface sees.
+
+pub mod functions;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use datafusion::sql::parser::{DFParserBuilder, Statement};
+use datafusion::sql::sqlparser::dialect::dialect_from_str;
+use url::Url;
+
+use crate::lake::table::LakeTable;
+use crate::lake::{self, Lake};
+use crate::{Error, Result};
+
+/// The catalog the lake's tables live in, as BI tools see it.
+pub const CATALOG: &str = "socialcx";
+/// The schema of the lake's tables.
+pub const SCHEMA: &str = "public";
+
+/// How to build an [`Engine`].
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The lake URL (a path, `file://` or `memory://`).
+    pub lake: String,
+    /// Bytes the engine may hold in memory for sorts, joins and aggregates before it
+    /// spills to disk or fails the query. `None`: 75% of physical memory.
+    pub memory_limit: Option<usize>,
+    /// Where spill files go. `None`: the system temporary directory.
+    pub spill_dir: Option<PathBuf>,
+    /// Parallelism of a query. `None`: the number of cores.
+    pub target_partitions: Option<usize>,
+}
+
+impl EngineConfig {
+    /// Defaults for the lake at `lake`.
+    ///
+    /// ```
+    /// let cfg = socialcx::EngineConfig::new("./lake").with_memory_limit(1 << 30);
+    /// assert_eq!(cfg.memory_limit, Some(1 << 30));
+    /// ```
+    pub fn new(lake: impl Into<String>) -> Self {
+        Self {
+            lake: lake.into(),
+            memory_limit: None,
+            spill_dir: None,
+            target_partitions: None,
+        }
+    }
+
+    /// Set the memory limit in bytes.
+    pub fn with_memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    /// Set the spill directory.
+    pub fn with_spill_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spill_dir = Some(dir.into());
+        self
+    }
+
+    /// Set the number of partitions a query runs with.
+    pub fn with_target_partitions(mut self, n: usize) -> Self {
+        self.target_partitions = Some(n);
+        self
+    }
+}
+
+/// An analytics engine over one lake.
+#[derive(Clone)]
+pub struct Engine {
+    ctx: SessionContext,
+    lake: Arc<Lake>,
+    memory_limit: usize,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("lake", &self.lake.url())
+            .field("memory_limit", &self.memory_limit)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Open the lake at `lake` with default settings.
+    ///
+    /// ```no_run
+    /// # async fn f() -> socialcx::Result<()> {
+    /// let engine = socialcx::Engine::open("./lake").await?;
+    /// engine.sql("SELECT count(*) FROM conversations").await?.show().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn open(lake: &str) -> Result<Engine> {
+        Self::with_config(EngineConfig::new(lake)).await
+    }
+
+    /// Open a lake with `config`.
+    pub async fn with_config(config: EngineConfig) -> Result<Engine> {
+        let lake = Lake::open(&config.lake).await?;
+        Self::over_lake(lake, &config)
+    }
+
+    /// An engine over an already opened lake (`config.lake` is not used).
+    pub fn over_lake(lake: Arc<Lake>, config: &EngineConfig) -> Result<Engine> {
+        let memory_limit = config.memory_limit.unwrap_or_else(default_memory_limit);
+        let disk = match &config.spill_dir {
+            Some(dir) => DiskManagerBuilder::default()
+                .with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
+            None => DiskManagerBuilder::default(),
+        };
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(memory_limit, 1.0)
+            .with_disk_manager_builder(disk)
+            .build_arc()?;
+
+        let mut session = SessionConfig::new()
+            .with_default_catalog_and_schema(CATALOG, SCHEMA)
+            .with_information_schema(true);
+        if let Some(n) = config.target_partitions {
+            session = session.with_target_partitions(n);
+        }
+        let options = session.options_mut();
+        // Plain Utf8 leaves the process: many Arrow clients cannot read Utf8View.
+        options.execution.parquet.schema_force_view_types = false;
+        options.sql_parser.map_string_types_to_utf8view = false;
+
+        let ctx = SessionContext::new_with_config_rt(session, runtime);
+        let url = Url::parse(lake::OBJECT_STORE_URL).expect("static URL");
+        ctx.register_object_store(&url, Arc::clone(lake.store()));
+        for def in lake::tables() {
+            let name = def.name;
+            ctx.register_table(name, Arc::new(LakeTable::new(Arc::clone(&lake), def)))?;
+        }
+        functions::register_all(&ctx);
+        Ok(Engine {
+            ctx,
+            lake,
+            memory_limit,
+        })
+    }
+
+    /// Plan a SQL statement. The result is lazy: execute it with `collect`,
+    /// `execute_stream` or `show`.
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
+    /// let df = engine.sql("SELECT brand, count(*) AS n FROM conversations GROUP BY brand").await?;
+    /// let batches = df.collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn sql(&self, sql: &str) -> Result<DataFrame> {
+        Ok(self.ctx.sql(sql).await?)
+    }
+
+    /// Split `sql` into statements (DataFusion's dialect), without planning them.
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
+    /// for statement in engine.parse("SELECT 1; SELECT 2")? {
+    ///     engine.execute_statement(statement).await?.show().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn parse(&self, sql: &str) -> Result<Vec<Statement>> {
+        let state = self.ctx.state();
+        let options = &state.config().options().sql_parser;
+        let dialect = dialect_from_str(&options.dialect)
+            .ok_or_else(|| Error::Usage(format!("unsupported SQL dialect {}", options.dialect)))?;
+        let statements = DFParserBuilder::new(sql)
+            .with_dialect(dialect.as_ref())
+            .with_recursion_limit(options.recursion_limit.get())
+            .build()?
+            .parse_statements()?;
+        Ok(statements.into())
+    }
+
+    /// Plan one parsed statement (DDL such as `CREATE VIEW` takes effect here).
+    pub async fn execute_statement(&self, statement: Statement) -> Result<DataFrame> {
+        let plan = self.ctx.state().statement_to_plan(statement).await?;
+        Ok(self.ctx.execute_logical_plan(plan).await?)
+    }
+
+    /// The DataFusion session, for interfaces that plan or stream themselves.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The lake this engine reads and writes.
+    pub fn lake(&self) -> &Arc<Lake> {
+        &self.lake
+    }
+
+    /// The memory limit in force, in bytes.
+    pub fn memory_limit(&self) -> usize {
+        self.memory_limit
+    }
+
+    /// Names of the tables in the engine's default schema, sorted.
+    pub fn table_names(&self) -> Vec<String> {
+        let mut names = self
+            .ctx
+            .catalog(CATALOG)
+            .and_then(|c| c.schema(SCHEMA))
+            .map(|s| s.table_names())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+/// 75% of physical memory (from `/proc/meminfo`), or 4 GiB where that is unknown.
+fn default_memory_limit() -> usize {
+    let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+    });
+    match total_kib {
+        Some(kib) => kib / 4 * 3 * 1024,
+        None => 4 << 30,
+    }
+}
+
+/// Parse a size such as `512MiB`, `4G`, `1.5GB` or `1000000` (bytes).
+///
+/// ```
+/// assert_eq!(socialcx::engine::parse_size("2GiB").unwrap(), 2 << 30);
+/// assert_eq!(socialcx::engine::parse_size("512m").unwrap(), 512 << 20);
+/// assert!(socialcx::engine::parse_size("lots").is_err());
+/// ```
+pub fn parse_size(text: &str) -> Result<usize> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: f64 = num
+        .parse()
+        .map_err(|_| Error::Usage(format!("not a size: '{text}' (try 4GiB or 512MiB)")))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(Error::Usage(format!("unknown size unit in '{text}'"))),
+    };
+    Ok((num * mult) as usize)
+}

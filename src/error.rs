@@ -1,0 +1,72 @@
+//! The crate's error type: one enum, with messages written for the person at the terminal.
+
+use datafusion::error::DataFusionError;
+
+/// Everything that can go wrong in socialcx.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The lake URL cannot be used (bad syntax, unsupported scheme, unreachable store).
+    #[error("lake {url}: {message}")]
+    Lake { url: String, message: String },
+    /// Reading or writing an object in the lake failed.
+    #[error("lake {url}: {op} {path}: {source}")]
+    Store {
+        url: String,
+        op: &'static str,
+        path: String,
+        #[source]
+        source: object_store::Error,
+    },
+    /// The lake's commit log holds something we cannot read.
+    #[error("lake {url}: commit log entry {path} is unreadable: {message}")]
+    CorruptLog {
+        url: String,
+        path: String,
+        message: String,
+    },
+    /// An input file cannot be read at all (not a row-level problem: those are quarantined).
+    #[error("cannot ingest {path}: {message}")]
+    Input { path: String, message: String },
+    /// A query failed to plan or run.
+    #[error("{0}")]
+    Query(#[from] DataFusionError),
+    /// Arrow or Parquet encoding failed.
+    #[error("{0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("{0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// A local file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The user asked for something that does not make sense.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::io("output", e)
+    }
+}
+
+impl Error {
+    /// Wrap an I/O error with the path it concerns.
+    ///
+    /// ```
+    /// let e = socialcx::Error::io("in.ndjson", std::io::Error::other("boom"));
+    /// assert!(e.to_string().starts_with("in.ndjson"));
+    /// ```
+    pub fn io(path: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Validating one input row of our schema, whatever file format it came in.
+//!
+//! Each reader exposes a row as [`Fields`] (a JSON object, a CSV record, a Parquet
+//! row); [`conversation_from_fields`] checks it and builds a [`Conversation`], or says
+//! in one sentence why the row cannot land (that sentence goes to the quarantine).
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use crate::model::{Conversation, tagged_words};
+
+/// One value of an input row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Str(Cow<'a, str>),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    List(Vec<String>),
+    /// A nested object: never valid for a column of ours.
+    Object,
+}
+
+/// Named access to the values of one input row.
+pub trait Fields {
+    /// The value of field `name`; [`Value::Null`] when absent.
+    fn get(&self, name: &str) -> Value<'_>;
+}
+
+type Check<T> = Result<T, String>;
+
+fn required_str(f: &dyn Fields, name: &str) -> Check<String> {
+    optional_str(f, name)?.ok_or_else(|| format!("missing {name}"))
+}
+
+fn optional_str(f: &dyn Fields, name: &str) -> Check<Option<String>> {
+    match f.get(name) {
+        Value::Null => Ok(None),
+        Value::Str(s) => {
+            let s = s.trim();
+            Ok((!s.is_empty()).then(|| s.to_string()))
+        }
+        Value::Int(i) => Ok(Some(i.to_string())),
+        Value::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => Ok(Some((x as i64).to_string())),
+        other => Err(format!("{name}: expected a string, found {}", describe(&other))),
+    }
+}
+
+fn describe(v: &Value<'_>) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Str(s) => format!("'{}'", truncate(s, 40)),
+        Value::Int(i) => i.to_string(),
+        Value::Float(x) => x.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::List(_) => "a list".into(),
+        Value::Object => "an object".into(),
+    }
+}
+
+fn truncate(s: &str, n: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => Cow::Owned(format!("{}…", &s[..i])),
+        None => Cow::Borrowed(s),
+    }
+}
+
+fn optional_count(f: &dyn Fields, name: &str) -> Check<Option<i64>> {
+    let v = match f.get(name) {
+        Value::Null => return Ok(None),
+        Value::Int(i) => i,
+        Value::Float(x) if x.fract() == 0.0 => x as i64,
+        Value::Str(s) if s.trim().is_empty() => return Ok(None),
+        Value::Str(s) => {
+            let t = s.trim();
+            t.parse::<i64>()
+                .ok()
+                .or_else(|| t.parse::<f64>().ok().filter(|x| x.fract() == 0.0).map(|x| x as i64))
+                .ok_or_else(|| format!("{name}: not a whole number: '{}'", truncate(t, 40)))?
+        }
+        other => return Err(format!("{name}: expected a number, found {}", describe(&other))),
+    };
+    if v < 0 {
+        return Err(format!("{name}: negative ({v})"));
+    }
+    Ok(Some(v))
+}
+
+fn optional_bool(f: &dyn Fields, name: &str) -> Check<Option<bool>> {
+    match f.get(name) {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(b)),
+        Value::Int(0) => Ok(Some(false)),
+        Value::Int(1) => Ok(Some(true)),
+        Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "" => Ok(None),
+            "true" | "t" | "yes" | "y" | "1" => Ok(Some(true)),
+            "false" | "f" | "no" | "n" | "0" => Ok(Some(false)),
+            _ => Err(format!("{name}: not a boolean: '{}'", truncate(&s, 40))),
+        },
+        other => Err(format!("{name}: expected a boolean, found {}", describe(&other))),
+    }
+}
+
+/// A list given as a list, a JSON array in a string, or words separated by spaces or
+/// commas (with or without a leading `@`/`#`).
+fn optional_list(f: &dyn Fields, name: &str) -> Check<Option<Vec<String>>> {
+    let clean = |s: &str| s.trim().trim_start_matches(['@', '#']).to_string();
+    match f.get(name) {
+        Value::Null => Ok(None),
+        Value::List(items) => Ok(Some(
+            items.iter().map(|s| clean(s)).filter(|s| !s.is_empty()).collect(),
+        )),
+        Value::Str(s) => {
+            let t = s.trim();
+            if t.starts_with('[') {
+                let items: Vec<String> = serde_json::from_str(t)
+                    .map_err(|e| format!("{name}: not a JSON list of strings: {e}"))?;
+                return Ok(Some(items.iter().map(|s| clean(s)).filter(|s| !s.is_empty()).collect()));
+            }
+            Ok(Some(
+                t.split([',', ' ', ';', '|'])
+                    .map(clean)
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            ))
+        }
+        other => Err(format!("{name}: expected a list, found {}", describe(&other))),
+    }
+}
+
+/// Parse an instant: RFC 3339, `YYYY-MM-DD HH:MM:SS[.f]` (UTC), a bare date, the
+/// Twitter layout `Tue Oct 31 22:10:47 +0000 2017`, or epoch seconds, milliseconds or
+/// microseconds. Returns microseconds since the epoch.
+///
+/// ```
+/// use socialcx::ingest::fields::parse_instant;
+/// let a = parse_instant("2017-10-31T22:10:47Z").unwrap();
+/// assert_eq!(parse_instant("Tue Oct 31 22:10:47 +0000 2017").unwrap(), a);
+/// assert_eq!(parse_instant("1509487847").unwrap(), a);
+/// ```
+pub fn parse_instant(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<i64>() {
+        return Some(epoch_to_micros(n));
+    }
+    if let Ok(x) = DateTime::parse_from_rfc3339(t) {
+        return Some(x.with_timezone(&Utc).timestamp_micros());
+    }
+    for fmt in ["%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+        if let Ok(x) = DateTime::parse_from_str(t, fmt) {
+            return Some(x.with_timezone(&Utc).timestamp_micros());
+        }
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+        if let Ok(x) = NaiveDateTime::parse_from_str(t, fmt) {
+            return Some(x.and_utc().timestamp_micros());
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|x| x.and_utc().timestamp_micros())
+}
+
+/// Epoch seconds, milliseconds or microseconds (told apart by magnitude) to µs.
+fn epoch_to_micros(n: i64) -> i64 {
+    match n.unsigned_abs() {
+        0..100_000_000_000 => n * 1_000_000,
+        100_000_000_000..100_000_000_000_000 => n * 1_000,
+        _ => n,
+    }
+}
+
+fn required_instant(f: &dyn Fields, name: &str) -> Check<i64> {
+    let micros = match f.get(name) {
+        Value::Null => return Err(format!("missing {name}")),
+        Value::Int(n) => epoch_to_micros(n),
+        Value::Float(x) => epoch_to_micros(x as i64),
+        Value::Str(s) => parse_instant(&s)
+            .ok_or_else(|| format!("{name}: cannot parse '{}' as a time", truncate(&s, 40)))?,
+        other => return Err(format!("{name}: expected a time, found {}", describe(&other))),
+    };
+    // Years 1990..2200: anything else is a unit mistake, not a social post.
+    if !(631_152_000_000_000..7_258_118_400_000_000).contains(&micros) {
+        return Err(format!("{name}: out of range ({micros} µs since 1970)"));
+    }
+    Ok(micros)
+}
+
+/// Validate one row of our schema. `Err` holds the reason, for the quarantine.
+///
+/// ```
+/// use socialcx::ingest::fields::{conversation_from_fields, Fields, Value};
+/// struct Row(serde_json::Value);
+/// impl Fields for Row {
+///     fn get(&self, name: &str) -> Value<'_> {
+///         match self.0.get(name) {
+///             Some(serde_json::Value::String(s)) => Value::Str(s.as_str().into()),
+///             _ => Value::Null,
+///         }
+///     }
+/// }
+/// let row = Row(serde_json::json!({"conversation_id": "1", "channel": "twitter",
+///     "brand": "acme", "author_id": "u1", "created_at": "2026-01-05T10:00:00Z",
+///     "text": "hi @acme #help"}));
+/// let c = conversation_from_fields(&row).unwrap();
+/// assert_eq!(c.mentions, vec!["acme".to_string()]);
+/// assert!(conversation_from_fields(&Row(serde_json::json!({}))).is_err());
+/// ```
+pub fn conversation_from_fields(f: &dyn Fields) -> Result<Conversation, String> {
+    let conversation_id = required_str(f, "conversation_id")?;
+    let parent_id = optional_str(f, "parent_id")?;
+    if parent_id.as_deref() == Some(conversation_id.as_str()) {
+        return Err("parent_id equals conversation_id".into());
+    }
+    let text = match f.get("text") {
+        Value::Null => return Err("missing text".into()),
+        Value::Str(s) => s.into_owned(),
+        other => return Err(format!("text: expected a string, found {}", describe(&other))),
+    };
+    let rating = match optional_count(f, "rating")? {
+        Some(r) if r > 10 => return Err(format!("rating: {r} is outside 0..=10")),
+        r => r.map(|r| r as i32),
+    };
+    let mentions = match optional_list(f, "mentions")? {
+        Some(m) => m,
+        None => tagged_words(&text, '@'),
+    };
+    let hashtags = match optional_list(f, "hashtags")? {
+        Some(h) => h.into_iter().map(|h| h.to_lowercase()).collect(),
+        None => tagged_words(&text, '#'),
+    };
+    Ok(Conversation {
+        thread_id: optional_str(f, "thread_id")?,
+        parent_id,
+        channel: required_str(f, "channel")?.to_lowercase(),
+        brand: required_str(f, "brand")?,
+        author_id: required_str(f, "author_id")?,
+        author_followers: optional_count(f, "author_followers")?,
+        is_brand: optional_bool(f, "is_brand")?.unwrap_or(false),
+        created_at: required_instant(f, "created_at")?,
+        lang: optional_str(f, "lang")?,
+        likes: optional_count(f, "likes")?.unwrap_or(0),
+        shares: optional_count(f, "shares")?.unwrap_or(0),
+        replies: optional_count(f, "replies")?.unwrap_or(0),
+        mentions,
+        hashtags,
+        rating,
+        text,
+        conversation_id,
+    })
+}
+
+impl Fields for serde_json::Map<String, serde_json::Value> {
+    fn get(&self, name: &str) -> Value<'_> {
+        use serde_json::Value as J;
+        match serde_json::Map::get(self, name) {
+            None | Some(J::Null) => Value::Null,
+            Some(J::String(s)) => Value::Str(Cow::Borrowed(s)),
+            Some(J::Bool(b)) => Value::Bool(*b),
+            Some(J::Number(n)) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Some(J::Array(items)) => Value::List(
+                items
+                    .iter()
+                    .map(|v| match v {
+                        J::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect(),
+            ),
+            Some(J::Object(_)) => Value::Object,
+        }
+    }
+}

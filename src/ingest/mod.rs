@@ -1,0 +1,447 @@
+//! Landing input files in the lake.
+//!
+//! One input file is one atomic commit: its conversations (hive-partitioned by day)
+//! and its quarantined rows become visible together, or not at all. Ingest is
+//! idempotent twice over: a file whose bytes were landed before is skipped whole, and a
+//! conversation whose id is already in the lake is not landed again (first write wins).
+
+pub mod fields;
+pub mod quarantine;
+pub mod readers;
+pub mod threads;
+pub mod twcs;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chrono::{NaiveDate, Utc};
+use datafusion::arrow::array::{AsArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use crate::engine::Engine;
+use crate::lake::log::{Commit, SourceInfo};
+use crate::lake::{self, writer::ROW_GROUP_ROWS};
+use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder};
+use crate::{Error, Result};
+use quarantine::quarantine_batch;
+use readers::Layout;
+
+/// Rows per Parquet file in one day's partition.
+pub const FILE_ROWS: usize = 8 * ROW_GROUP_ROWS;
+
+/// How to ingest.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Draw progress bars on stderr (when it is a terminal).
+    pub progress: bool,
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileReport {
+    pub path: String,
+    pub layout: Option<String>,
+    /// Data rows read (landed + quarantined + duplicates).
+    pub rows_read: u64,
+    pub landed: u64,
+    pub quarantined: u64,
+    /// Rows whose conversation_id was already in the lake or earlier in the file.
+    pub duplicates: u64,
+    /// The same bytes were landed before: nothing was done.
+    pub already_ingested: bool,
+    /// Lake version that made this file visible.
+    pub version: Option<u64>,
+    /// The reason the file could not be ingested at all.
+    pub error: Option<String>,
+    pub elapsed: Duration,
+}
+
+/// What an ingest did, file by file.
+#[derive(Debug, Clone, Default)]
+pub struct IngestSummary {
+    pub files: Vec<FileReport>,
+    pub elapsed: Duration,
+}
+
+impl IngestSummary {
+    /// Rows landed in all files.
+    pub fn landed(&self) -> u64 {
+        self.files.iter().map(|f| f.landed).sum()
+    }
+
+    /// Rows quarantined in all files.
+    pub fn quarantined(&self) -> u64 {
+        self.files.iter().map(|f| f.quarantined).sum()
+    }
+
+    /// Rows skipped as duplicates in all files.
+    pub fn duplicates(&self) -> u64 {
+        self.files.iter().map(|f| f.duplicates).sum()
+    }
+
+    /// Files that could not be ingested.
+    pub fn failed(&self) -> usize {
+        self.files.iter().filter(|f| f.error.is_some()).count()
+    }
+
+    /// Rows read per second, over the whole ingest.
+    pub fn rows_per_second(&self) -> f64 {
+        let rows: u64 = self.files.iter().map(|f| f.rows_read).sum();
+        rows as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+impl fmt::Display for IngestSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for r in &self.files {
+            match (&r.error, r.already_ingested) {
+                (Some(e), _) => writeln!(f, "FAILED   {}: {e}", r.path)?,
+                (None, true) => writeln!(f, "skipped  {}: already ingested (same bytes)", r.path)?,
+                (None, false) => writeln!(
+                    f,
+                    "landed   {} [{}]: {} landed, {} quarantined, {} duplicates, {:.2}s (lake version {})",
+                    r.path,
+                    r.layout.as_deref().unwrap_or("?"),
+                    r.landed,
+                    r.quarantined,
+                    r.duplicates,
+                    r.elapsed.as_secs_f64(),
+                    r.version.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                )?,
+            }
+        }
+        write!(
+            f,
+            "total: {} landed, {} quarantined, {} duplicates, {} failed files; {:.0} rows/s in {:.2}s",
+            self.landed(),
+            self.quarantined(),
+            self.duplicates(),
+            self.failed(),
+            self.rows_per_second(),
+            self.elapsed.as_secs_f64()
+        )?;
+        if self.quarantined() > 0 {
+            write!(
+                f,
+                "\nquarantined rows and their reasons: SELECT source, line, reason, raw FROM quarantine"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Land `paths` in the engine's lake, one atomic commit per file. A file that cannot
+/// be read is reported in the summary (with its reason) and the others still land;
+/// only a lake failure (the store refusing a write) stops the ingest with an error.
+///
+/// ```no_run
+/// # async fn f() -> socialcx::Result<()> {
+/// let engine = socialcx::Engine::open("./lake").await?;
+/// let summary = socialcx::ingest::ingest_files(&engine, &["in.ndjson".into()], &Default::default()).await?;
+/// println!("{summary}");
+/// # Ok(()) }
+/// ```
+pub async fn ingest_files(
+    engine: &Engine,
+    paths: &[PathBuf],
+    options: &IngestOptions,
+) -> Result<IngestSummary> {
+    let started = Instant::now();
+    let mut summary = IngestSummary::default();
+    for path in paths {
+        let name = path.display().to_string();
+        let file_started = Instant::now();
+        let bytes = match std::fs::read(path) {
+            Ok(b) => Bytes::from(b),
+            Err(e) => {
+                summary.files.push(FileReport::failed(&name, e.to_string(), file_started));
+                continue;
+            }
+        };
+        let report = ingest_bytes(engine, &name, bytes, options).await?;
+        summary.files.push(report);
+    }
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+impl FileReport {
+    fn empty(path: &str, started: Instant) -> Self {
+        FileReport {
+            path: path.to_string(),
+            layout: None,
+            rows_read: 0,
+            landed: 0,
+            quarantined: 0,
+            duplicates: 0,
+            already_ingested: false,
+            version: None,
+            error: None,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    fn failed(path: &str, error: String, started: Instant) -> Self {
+        FileReport {
+            error: Some(error),
+            ..Self::empty(path, started)
+        }
+    }
+}
+
+fn progress_bar(options: &IngestOptions, len: u64, name: &str) -> ProgressBar {
+    let target = if options.progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg:30!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("reading {name}"));
+    bar
+}
+
+fn new_operation_id() -> String {
+    format!(
+        "{}-{:08x}",
+        Utc::now().format("%Y%m%dT%H%M%SZ"),
+        rand::random::<u32>()
+    )
+}
+
+/// Land the content of one input (named `name` in reports and the quarantine).
+pub async fn ingest_bytes(
+    engine: &Engine,
+    name: &str,
+    bytes: Bytes,
+    options: &IngestOptions,
+) -> Result<FileReport> {
+    let started = Instant::now();
+    let lake = engine.lake();
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    if lake.snapshot().await?.has_source(&sha256) {
+        return Ok(FileReport {
+            already_ingested: true,
+            ..FileReport::empty(name, started)
+        });
+    }
+
+    let bar = progress_bar(options, bytes.len() as u64, name);
+    let parse_bytes = bytes.clone();
+    let parse_name = name.to_string();
+    let parse_bar = bar.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        readers::read(&parse_name, &parse_bytes, &|done| parse_bar.set_position(done))
+    })
+    .await
+    .map_err(|e| Error::Input {
+        path: name.to_string(),
+        message: format!("reader crashed: {e}"),
+    })?;
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(message) => {
+            bar.finish_and_clear();
+            return Ok(FileReport::failed(name, message, started));
+        }
+    };
+    let layout = parsed.layout;
+    let rows_read = (parsed.rows.len() + parsed.rejected.len()) as u64;
+    let mut rejected = parsed.rejected;
+
+    // Duplicates within the file: the first occurrence wins.
+    let mut seen = HashSet::with_capacity(parsed.rows.len());
+    let mut rows = Vec::with_capacity(parsed.rows.len());
+    let mut duplicates = 0u64;
+    for (c, _line) in parsed.rows {
+        if seen.insert(c.conversation_id.clone()) {
+            rows.push(c);
+        } else {
+            duplicates += 1;
+        }
+    }
+    drop(seen);
+
+    bar.set_message("checking the lake");
+    let existing = lookup_existing(engine, &rows).await?;
+    let known_threads: HashMap<String, String> = existing
+        .iter()
+        .map(|(id, (thread, _))| (id.clone(), thread.clone()))
+        .collect();
+    threads::rebuild_threads(&mut rows, &known_threads);
+    if layout == Layout::Twcs {
+        let lake_brands: HashMap<String, String> =
+            existing.values().map(|(t, b)| (t.clone(), b.clone())).collect();
+        twcs::assign_brands(&mut rows, &lake_brands);
+    }
+    let before = rows.len();
+    rows.retain(|c| !existing.contains_key(&c.conversation_id));
+    duplicates += (before - rows.len()) as u64;
+
+    // Write: one or more files per day, sorted by time, then one commit.
+    let op_id = new_operation_id();
+    let defs = lake::tables();
+    let (conv_def, quarantine_def) = (&defs[0], &defs[1]);
+    let mut by_day: BTreeMap<NaiveDate, Vec<Conversation>> = BTreeMap::new();
+    for c in rows {
+        by_day.entry(c.day()).or_default().push(c);
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{msg:30!} [{bar:30}] {pos}/{len} files eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("writing {name}"));
+    bar.set_length(by_day.values().map(|v| v.len().div_ceil(FILE_ROWS) as u64).sum());
+    bar.set_position(0);
+    let mut added = Vec::new();
+    let mut landed = 0u64;
+    let mut seq = 0usize;
+    for (day, mut day_rows) in by_day {
+        day_rows.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.conversation_id.cmp(&b.conversation_id))
+        });
+        for chunk in day_rows.chunks(FILE_ROWS) {
+            let batches = chunk
+                .chunks(ROW_GROUP_ROWS)
+                .map(|rows| {
+                    let mut b = ConversationBatchBuilder::new(&op_id);
+                    rows.iter().for_each(|c| b.append(c));
+                    b.finish()
+                })
+                .collect::<Result<Vec<RecordBatch>>>()?;
+            let file = lake
+                .write_file(conv_def, Some(("date", day.to_string())), &op_id, seq, &batches)
+                .await?;
+            seq += 1;
+            landed += file.rows;
+            added.push(file);
+            bar.inc(1);
+        }
+    }
+    let quarantined = rejected.len() as u64;
+    if !rejected.is_empty() {
+        rejected.sort_by_key(|r| r.line);
+        let now = Utc::now();
+        let batch = quarantine_batch(&op_id, name, now.timestamp_micros(), &rejected)?;
+        let file = lake
+            .write_file(
+                quarantine_def,
+                Some(("date", now.date_naive().to_string())),
+                &op_id,
+                0,
+                &[batch],
+            )
+            .await?;
+        added.push(file);
+    }
+    bar.set_message(format!("committing {name}"));
+    let commit = Commit {
+        version: 0,
+        id: op_id,
+        operation: "ingest".into(),
+        committed_at: Utc::now().to_rfc3339(),
+        source: Some(SourceInfo {
+            path: name.to_string(),
+            sha256,
+            bytes: bytes.len() as u64,
+            format: layout.to_string(),
+        }),
+        add: added,
+        remove: Vec::new(),
+        summary: serde_json::json!({
+            "rows_read": rows_read, "landed": landed,
+            "quarantined": quarantined, "duplicates": duplicates,
+        }),
+    };
+    let version = lake.commit(commit).await?;
+    bar.finish_and_clear();
+    Ok(FileReport {
+        path: name.to_string(),
+        layout: Some(layout.to_string()),
+        rows_read,
+        landed,
+        quarantined,
+        duplicates,
+        already_ingested: false,
+        version: Some(version),
+        error: None,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// For incoming ids and the parents they reply to, what the lake already holds:
+/// id → (thread_id, brand). One hash join of the incoming ids against the lake's
+/// `conversation_id` column.
+async fn lookup_existing(
+    engine: &Engine,
+    rows: &[Conversation],
+) -> Result<HashMap<String, (String, String)>> {
+    if rows.is_empty()
+        || engine
+            .lake()
+            .snapshot()
+            .await?
+            .files(CONVERSATIONS)
+            .is_empty()
+    {
+        return Ok(HashMap::new());
+    }
+    let mut ids: HashSet<&str> = rows.iter().map(|c| c.conversation_id.as_str()).collect();
+    ids.extend(rows.iter().filter_map(|c| c.parent_id.as_deref()));
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
+    let array = StringArray::from_iter_values(ids);
+    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(array)])?;
+    let table = format!("__incoming_{:08x}", rand::random::<u32>());
+    let ctx = engine.context();
+    ctx.register_table(&table, Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
+    let result = async {
+        ctx.sql(&format!(
+            "SELECT c.conversation_id, c.thread_id, c.brand FROM {CONVERSATIONS} c \
+             JOIN {table} i ON c.conversation_id = i.id"
+        ))
+        .await?
+        .collect()
+        .await
+    }
+    .await;
+    ctx.deregister_table(&table)?;
+    let mut found = HashMap::new();
+    for b in result? {
+        let (id, thread, brand) = (
+            b.column(0).as_string::<i32>(),
+            b.column(1).as_string::<i32>(),
+            b.column(2).as_string::<i32>(),
+        );
+        for i in 0..b.num_rows() {
+            found.insert(
+                id.value(i).to_string(),
+                (thread.value(i).to_string(), brand.value(i).to_string()),
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Whether `path` looks like an input file we can read (for directory arguments).
+pub fn is_input_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        Some("ndjson" | "jsonl" | "json" | "csv" | "parquet")
+    )
+}

@@ -1,0 +1,328 @@
+//! Input readers: NDJSON, CSV and Parquet in our schema, and the TWCS CSV layout.
+//!
+//! Each turns a file's bytes into validated [`Conversation`]s and [`Rejected`] rows;
+//! only a file that cannot be read at all (no usable header, not Parquet) is an error.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use bytes::Bytes;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::util::display::array_value_to_string;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::fields::{Fields, Value, conversation_from_fields};
+use super::quarantine::Rejected;
+use super::twcs;
+use crate::model::Conversation;
+
+/// The layout of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Ndjson,
+    Csv,
+    Parquet,
+    /// "Customer Support on Twitter" CSV.
+    Twcs,
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Layout::Ndjson => "ndjson",
+            Layout::Csv => "csv",
+            Layout::Parquet => "parquet",
+            Layout::Twcs => "twcs",
+        })
+    }
+}
+
+/// What a reader made of a file.
+#[derive(Debug)]
+pub struct Parsed {
+    pub layout: Layout,
+    /// Valid rows, each with its 1-based line (or row) number.
+    pub rows: Vec<(Conversation, i64)>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// Read `bytes` (the content of `name`), telling `progress` how many bytes are done.
+pub fn read(name: &str, bytes: &Bytes, progress: &dyn Fn(u64)) -> Result<Parsed, String> {
+    let lower = name.to_ascii_lowercase();
+    if bytes.starts_with(b"PAR1") || lower.ends_with(".parquet") {
+        return read_parquet(bytes, progress);
+    }
+    let ext_json = [".ndjson", ".jsonl", ".json"].iter().any(|e| lower.ends_with(e));
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if ext_json || (!lower.ends_with(".csv") && first == Some(&b'{')) {
+        return Ok(read_ndjson(bytes, progress));
+    }
+    read_csv(bytes, progress)
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).trim_end_matches(['\r', '\n']).to_string()
+}
+
+fn read_ndjson(bytes: &Bytes, progress: &dyn Fn(u64)) -> Parsed {
+    let mut parsed = Parsed {
+        layout: Layout::Ndjson,
+        rows: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let mut offset = 0u64;
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        offset += line.len() as u64 + 1;
+        if i % 8192 == 0 {
+            progress(offset.min(bytes.len() as u64));
+        }
+        let line_no = i as i64 + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let reject = |reason: String| Rejected {
+            line: Some(line_no),
+            reason,
+            raw: lossy(line),
+        };
+        let outcome = serde_json::from_slice::<serde_json::Value>(line)
+            .map_err(|e| format!("invalid JSON: {e}"))
+            .and_then(|v| match v {
+                serde_json::Value::Object(map) => conversation_from_fields(&map),
+                _ => Err("not a JSON object".into()),
+            });
+        match outcome {
+            Ok(c) => parsed.rows.push((c, line_no)),
+            Err(reason) => parsed.rejected.push(reject(reason)),
+        }
+    }
+    progress(bytes.len() as u64);
+    parsed
+}
+
+struct CsvRow<'a> {
+    columns: &'a HashMap<String, usize>,
+    record: &'a csv::StringRecord,
+}
+
+impl Fields for CsvRow<'_> {
+    fn get(&self, name: &str) -> Value<'_> {
+        match self.columns.get(name).and_then(|&i| self.record.get(i)) {
+            Some(s) if !s.is_empty() => Value::Str(Cow::Borrowed(s)),
+            _ => Value::Null,
+        }
+    }
+}
+
+fn read_csv(bytes: &Bytes, progress: &dyn Fn(u64)) -> Result<Parsed, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_ref());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("cannot read the CSV header: {e}"))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+    let layout = if twcs::is_twcs_header(&names) {
+        Layout::Twcs
+    } else if names.contains(&"conversation_id") {
+        Layout::Csv
+    } else {
+        return Err(format!(
+            "the CSV header ({}) is neither our schema (conversation_id, thread_id, ...) \
+             nor the Customer Support on Twitter layout ({})",
+            names.join(", "),
+            twcs::COLUMNS.join(", ")
+        ));
+    };
+    let columns: HashMap<String, usize> =
+        header.iter().enumerate().map(|(i, h)| (h.clone(), i)).collect();
+    let mut parsed = Parsed {
+        layout,
+        rows: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let mut record = csv::StringRecord::new();
+    let mut n = 0u64;
+    loop {
+        let start = reader.position().byte() as usize;
+        let line_no = reader.position().line() as i64;
+        let result = reader.read_record(&mut record);
+        let end = (reader.position().byte() as usize).min(bytes.len());
+        n += 1;
+        if n % 8192 == 0 {
+            progress(end as u64);
+        }
+        let reject = |reason: String| Rejected {
+            line: Some(line_no),
+            reason,
+            raw: lossy(&bytes[start.min(end)..end]),
+        };
+        match result {
+            Ok(false) => break,
+            Err(e) => {
+                let reason = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".to_string(),
+                    _ => format!("malformed CSV: {e}"),
+                };
+                parsed.rejected.push(reject(reason));
+                if end <= start {
+                    break; // no progress possible
+                }
+            }
+            Ok(true) if record.len() != header.len() => parsed.rejected.push(reject(format!(
+                "expected {} fields, found {}",
+                header.len(),
+                record.len()
+            ))),
+            Ok(true) => {
+                let outcome = match layout {
+                    Layout::Twcs => twcs::conversation_from_twcs(|name| {
+                        columns
+                            .get(name)
+                            .and_then(|&i| record.get(i))
+                            .map(str::to_string)
+                    }),
+                    _ => conversation_from_fields(&CsvRow {
+                        columns: &columns,
+                        record: &record,
+                    }),
+                };
+                match outcome {
+                    Ok(c) => parsed.rows.push((c, line_no)),
+                    Err(reason) => parsed.rejected.push(reject(reason)),
+                }
+            }
+        }
+    }
+    progress(bytes.len() as u64);
+    Ok(parsed)
+}
+
+struct ParquetRow<'a> {
+    batch: &'a RecordBatch,
+    row: usize,
+}
+
+fn value_of(array: &ArrayRef, row: usize) -> Value<'_> {
+    if array.is_null(row) {
+        return Value::Null;
+    }
+    match array.data_type() {
+        DataType::Utf8 => Value::Str(Cow::Borrowed(array.as_string::<i32>().value(row))),
+        DataType::LargeUtf8 => Value::Str(Cow::Borrowed(array.as_string::<i64>().value(row))),
+        DataType::Utf8View => Value::Str(Cow::Borrowed(array.as_string_view().value(row))),
+        DataType::Boolean => Value::Bool(array.as_boolean().value(row)),
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8
+        | DataType::UInt16 | DataType::UInt32 => {
+            match datafusion::arrow::compute::cast(&array.slice(row, 1), &DataType::Int64) {
+                Ok(a) => Value::Int(a.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0)),
+                Err(_) => Value::Null,
+            }
+        }
+        DataType::Float32 | DataType::Float64 => {
+            match datafusion::arrow::compute::cast(&array.slice(row, 1), &DataType::Float64) {
+                Ok(a) => Value::Float(a.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(0)),
+                Err(_) => Value::Null,
+            }
+        }
+        DataType::Timestamp(unit, _) => {
+            let v = match datafusion::arrow::compute::cast(&array.slice(row, 1), &DataType::Int64) {
+                Ok(a) => a.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0),
+                Err(_) => return Value::Null,
+            };
+            // Seconds and milliseconds are scaled to µs; parse_instant's magnitude rule
+            // then reads µs correctly for any date after 1973.
+            let micros = match unit {
+                TimeUnit::Second => v * 1_000_000,
+                TimeUnit::Millisecond => v * 1_000,
+                TimeUnit::Microsecond => v,
+                TimeUnit::Nanosecond => v / 1_000,
+            };
+            Value::Int(micros)
+        }
+        DataType::List(_) | DataType::LargeList(_) => {
+            let list = match datafusion::arrow::compute::cast(
+                &array.slice(row, 1),
+                &DataType::new_list(DataType::Utf8, true),
+            ) {
+                Ok(l) => l,
+                Err(_) => return Value::Null,
+            };
+            let values = list.as_list::<i32>().value(0);
+            let strings = values.as_string::<i32>();
+            Value::List(strings.iter().flatten().map(str::to_string).collect())
+        }
+        _ => Value::Str(Cow::Owned(array_value_to_string(array, row).unwrap_or_default())),
+    }
+}
+
+impl Fields for ParquetRow<'_> {
+    fn get(&self, name: &str) -> Value<'_> {
+        match self.batch.column_by_name(name) {
+            Some(col) => value_of(col, self.row),
+            None => Value::Null,
+        }
+    }
+}
+
+fn row_as_json(batch: &RecordBatch, row: usize) -> String {
+    let mut map = serde_json::Map::new();
+    for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+        let v = if col.is_null(row) {
+            serde_json::Value::Null
+        } else {
+            serde_json::Value::String(array_value_to_string(col, row).unwrap_or_default())
+        };
+        map.insert(field.name().clone(), v);
+    }
+    serde_json::Value::Object(map).to_string()
+}
+
+fn read_parquet(bytes: &Bytes, progress: &dyn Fn(u64)) -> Result<Parsed, String> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
+        .map_err(|e| format!("not a readable Parquet file: {e}"))?;
+    if builder.schema().field_with_name("conversation_id").is_err() {
+        return Err(format!(
+            "the Parquet schema has no conversation_id column (columns: {})",
+            builder
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let total_rows = builder.metadata().file_metadata().num_rows().max(1) as u64;
+    let reader = builder
+        .with_batch_size(8192)
+        .build()
+        .map_err(|e| format!("cannot read the Parquet file: {e}"))?;
+    let mut parsed = Parsed {
+        layout: Layout::Parquet,
+        rows: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let mut row_no = 0i64;
+    for batch in reader {
+        let batch = batch.map_err(|e| format!("Parquet data is corrupt after row {row_no}: {e}"))?;
+        for row in 0..batch.num_rows() {
+            row_no += 1;
+            match conversation_from_fields(&ParquetRow { batch: &batch, row }) {
+                Ok(c) => parsed.rows.push((c, row_no)),
+                Err(reason) => parsed.rejected.push(Rejected {
+                    line: Some(row_no),
+                    reason,
+                    raw: row_as_json(&batch, row),
+                }),
+            }
+        }
+        progress(bytes.len() as u64 * row_no as u64 / total_rows);
+    }
+    Ok(parsed)
+}

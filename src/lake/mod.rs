@@ -1,0 +1,162 @@
+//! The lake: Parquet files on an object store, made visible by a commit log.
+//!
+//! Layout under the lake root:
+//!
+//! ```text
+//! conversations/date=2026-01-15/part-<commit id>-0000.parquet
+//! quarantine/date=2026-01-20/part-<commit id>-0000.parquet
+//! _log/00000000000000000001.json        (one commit per ingest; see [`log`])
+//! ```
+
+pub mod location;
+pub mod log;
+pub mod table;
+pub mod writer;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use object_store::ObjectStore;
+use object_store::path::Path;
+
+use crate::model::{CONVERSATIONS, QUARANTINE, conversation_schema, quarantine_schema};
+use crate::{Error, Result};
+use log::{Commit, CommitLog, DataFile, Snapshot};
+use table::TableDef;
+
+/// The URL under which a lake's store is registered in DataFusion's object store
+/// registry: lake files are addressed relative to the lake root.
+pub const OBJECT_STORE_URL: &str = "socialcx://lake/";
+
+/// The tables every lake has.
+///
+/// ```
+/// assert_eq!(socialcx::lake::tables()[0].name, "conversations");
+/// ```
+pub fn tables() -> Vec<TableDef> {
+    vec![
+        TableDef {
+            name: CONVERSATIONS,
+            schema: conversation_schema(),
+            partition_column: Some("date"),
+            time_column: Some("created_at"),
+        },
+        TableDef {
+            name: QUARANTINE,
+            schema: quarantine_schema(),
+            partition_column: Some("date"),
+            time_column: Some("quarantined_at"),
+        },
+    ]
+}
+
+/// One lake: its object store and its commit log.
+#[derive(Debug)]
+pub struct Lake {
+    url: String,
+    store: Arc<dyn ObjectStore>,
+    log: CommitLog,
+}
+
+impl Lake {
+    /// Open (or create) the lake at `url`: a local path, `file://` or `memory://`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> socialcx::Result<()> {
+    /// let lake = socialcx::lake::Lake::open("./lake").await?;
+    /// println!("{} files", lake.snapshot().await?.files("conversations").len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn open(url: &str) -> Result<Arc<Lake>> {
+        let loc = location::resolve(url)?;
+        Ok(Self::with_store(&loc.display, loc.store))
+    }
+
+    /// A lake over an existing store rooted at the lake (`url` is for messages only).
+    /// Tests use this to put a failing store under the lake.
+    pub fn with_store(url: &str, store: Arc<dyn ObjectStore>) -> Arc<Lake> {
+        Arc::new(Lake {
+            url: url.to_string(),
+            log: CommitLog::new(url, Arc::clone(&store)),
+            store,
+        })
+    }
+
+    /// The lake's URL, without credentials.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The object store, rooted at the lake.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// The current snapshot (reads commits made since the last call).
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>> {
+        self.log.snapshot().await
+    }
+
+    /// Atomically make the files of `commit` visible; returns the new version.
+    pub async fn commit(&self, commit: Commit) -> Result<u64> {
+        self.log.commit(commit).await
+    }
+
+    /// Write `batches` as one new, not yet visible, file of `table` in `partition`
+    /// (`date=2026-01-15`), named after the writing operation `op_id` and `seq`.
+    pub async fn write_file(
+        &self,
+        def: &TableDef,
+        partition: Option<(&str, String)>,
+        op_id: &str,
+        seq: usize,
+        batches: &[RecordBatch],
+    ) -> Result<DataFile> {
+        let dir = match &partition {
+            Some((col, value)) => format!("{}/{col}={value}", def.name),
+            None => def.name.to_string(),
+        };
+        let path = Path::from(format!("{dir}/part-{op_id}-{seq:04}.parquet"));
+        let bytes = writer::write_parquet(&self.store, &path, Arc::clone(&def.schema), batches)
+            .await
+            .map_err(|e| match e {
+                Error::Parquet(p) => Error::Lake {
+                    url: self.url.clone(),
+                    message: format!("writing {path}: {p}"),
+                },
+                other => other,
+            })?;
+        let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+        let time_range = def.time_column.and_then(|c| time_range(batches, c));
+        Ok(DataFile {
+            table: def.name.to_string(),
+            path: path.to_string(),
+            rows,
+            bytes,
+            partition: partition
+                .map(|(c, v)| BTreeMap::from([(c.to_string(), v)]))
+                .unwrap_or_default(),
+            time_range,
+        })
+    }
+}
+
+/// Min and max of a timestamp column over `batches`.
+fn time_range(batches: &[RecordBatch], column: &str) -> Option<[i64; 2]> {
+    use datafusion::arrow::array::TimestampMicrosecondArray;
+    let mut range: Option<[i64; 2]> = None;
+    for b in batches {
+        let col = b.column_by_name(column)?;
+        let ts = col.as_any().downcast_ref::<TimestampMicrosecondArray>()?;
+        let (lo, hi) = (
+            datafusion::arrow::compute::min(ts)?,
+            datafusion::arrow::compute::max(ts)?,
+        );
+        range = Some(match range {
+            None => [lo, hi],
+            Some([a, b]) => [a.min(lo), b.max(hi)],
+        });
+    }
+    range
+}

@@ -1,0 +1,171 @@
+//! The command line as a user runs it: ingest, sql in every format, the shell, the demo.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use socialcx::generator::OutputLayout;
+
+use crate::common::*;
+
+fn socialcx(lake: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_socialcx"))
+        .arg("--lake")
+        .arg(lake)
+        .args(args)
+        .env_remove("SOCIALCX_LAKE")
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn sql_writes_every_format_with_the_same_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let file = generate(dir.path(), "in.ndjson", 3000, 9, OutputLayout::Ndjson);
+    let out = ok(&socialcx(&lake, &["ingest", "--no-progress", file.to_str().unwrap()]));
+    assert!(out.contains("3000 landed"), "{out}");
+
+    // The reference: counts per brand read straight from the input file.
+    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+    for r in read_ndjson(&file) {
+        *expected.entry(r["brand"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    let sql = "SELECT brand, count(*) AS n FROM conversations GROUP BY brand ORDER BY brand";
+
+    let csv_out = socialcx(&lake, &["sql", sql, "--format", "csv"]);
+    let stderr = String::from_utf8_lossy(&csv_out.stderr).to_string();
+    assert!(stderr.contains(&format!("{} rows in", expected.len())), "query time shown: {stderr}");
+    let csv_text = ok(&csv_out);
+    let mut lines = csv_text.lines();
+    assert_eq!(lines.next(), Some("brand,n"));
+    let from_csv: BTreeMap<String, i64> = lines
+        .map(|l| {
+            let (b, n) = l.split_once(',').unwrap();
+            (b.to_string(), n.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(from_csv, expected);
+
+    let json: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(&socialcx(&lake, &["sql", sql, "--format", "json"]))).unwrap();
+    let from_json: BTreeMap<String, i64> = json
+        .iter()
+        .map(|o| (o["brand"].as_str().unwrap().to_string(), o["n"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(from_json, expected);
+
+    let ndjson = ok(&socialcx(&lake, &["sql", sql, "--format", "ndjson"]));
+    let from_ndjson: BTreeMap<String, i64> = ndjson
+        .lines()
+        .map(|l| {
+            let o: serde_json::Value = serde_json::from_str(l).unwrap();
+            (o["brand"].as_str().unwrap().to_string(), o["n"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(from_ndjson, expected);
+
+    let parquet = dir.path().join("out.parquet");
+    ok(&socialcx(&lake, &["sql", sql, "--format", "parquet", "-o", parquet.to_str().unwrap()]));
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&parquet).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(rows, expected.len());
+
+    let table = ok(&socialcx(&lake, &["sql", sql]));
+    for (brand, n) in &expected {
+        let line = table.lines().find(|l| l.contains(brand.as_str())).unwrap();
+        assert!(line.contains(&n.to_string()), "{line}");
+    }
+
+    // -f FILE with two statements runs both, in order.
+    let script = dir.path().join("q.sql");
+    std::fs::write(&script, "CREATE VIEW b AS SELECT brand FROM conversations;\nSELECT count(*) AS n FROM b;").unwrap();
+    let out = ok(&socialcx(&lake, &["sql", "-f", script.to_str().unwrap(), "--format", "csv"]));
+    assert!(out.ends_with("n\n3000\n"), "{out}");
+}
+
+#[test]
+fn bad_sql_is_an_error_message_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    for sql in ["SELEC 1", "SELECT nope FROM conversations", "SELECT * FROM missing_table"] {
+        let out = socialcx(&lake, &["sql", sql]);
+        assert_eq!(out.status.code(), Some(1), "{sql}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("error: "), "{sql}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let out = socialcx(&lake, &["sql", "SELECT 1", "--format", "parquet"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("-o FILE"));
+}
+
+#[test]
+fn the_shell_runs_statements_and_commands_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let file = generate(dir.path(), "in.ndjson", 500, 2, OutputLayout::Ndjson);
+    ok(&socialcx(&lake, &["ingest", "--no-progress", file.to_str().unwrap()]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_socialcx"))
+        .arg("--lake")
+        .arg(&lake)
+        .args(["shell", "--history"])
+        .arg(dir.path().join("history"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            b".tables\n.describe conversations\nSELECT count(*)\n  AS total_rows\n  FROM conversations;\n\
+              SELEC oops;\n.format csv\nSELECT 40 + 2 AS answer;\nEXPLAIN SELECT count(*) FROM conversations WHERE date = DATE '2026-01-05';\n.quit\n",
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("quarantine") && stdout.contains("conversations"), "{stdout}");
+    assert!(stdout.contains("thread_id") && stdout.contains("created_at"), "{stdout}");
+    assert!(stdout.contains("total_rows") && stdout.contains("500"), "{stdout}");
+    assert!(stderr.contains("error: "), "a bad statement reports and the shell goes on: {stderr}");
+    assert!(stdout.contains("answer\n42\n"), "{stdout}");
+    assert!(stdout.contains("date=2026-01-05"), "EXPLAIN shows the pruned file list: {stdout}");
+}
+
+#[test]
+fn the_demo_lands_the_sample_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let out = ok(&socialcx(&lake, &["demo"]));
+    for needle in ["twcs_sample.csv", "quarantined", "Volume by channel", "AppleSupport", "invalid JSON", "last tuesday"] {
+        assert!(out.contains(needle), "demo output lacks {needle}:\n{out}");
+    }
+    // Twice: nothing lands twice.
+    let again = ok(&socialcx(&lake, &["demo"]));
+    assert!(again.contains("already ingested"), "{again}");
+    let count = ok(&socialcx(&lake, &["sql", "SELECT count(*) AS n FROM conversations", "--format", "csv", "-q"]));
+    let sample_rows = std::fs::read_to_string(sample("conversations.ndjson")).unwrap().lines().count();
+    // 13 TWCS rows and 2 good broken-file rows land beside the sample.
+    assert_eq!(count, format!("n\n{}\n", sample_rows + 13 + 2));
+}

@@ -1,0 +1,92 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Int64Type;
+use socialcx::generator::{GeneratorConfig, OutputLayout, generate_file};
+use socialcx::ingest::{IngestOptions, IngestSummary, ingest_files};
+use socialcx::{Engine, EngineConfig};
+
+/// The repository root (for shipped sample files).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A shipped sample file.
+pub fn sample(name: &str) -> PathBuf {
+    repo().join("datasets/sample").join(name)
+}
+
+/// An engine over a new lake in `dir`.
+pub async fn engine_in(dir: &Path) -> Engine {
+    Engine::with_config(EngineConfig::new(dir.join("lake").display().to_string()).with_target_partitions(2))
+        .await
+        .expect("engine opens")
+}
+
+/// Land `files`, without progress bars.
+pub async fn ingest(engine: &Engine, files: &[PathBuf]) -> IngestSummary {
+    ingest_files(engine, files, &IngestOptions::default())
+        .await
+        .expect("ingest runs")
+}
+
+/// Generate `rows` messages with `seed` into `dir/name`.
+pub fn generate(dir: &Path, name: &str, rows: u64, seed: u64, layout: OutputLayout) -> PathBuf {
+    let path = dir.join(name);
+    let config = GeneratorConfig {
+        rows,
+        seed,
+        layout,
+        ..Default::default()
+    };
+    assert_eq!(generate_file(&config, &path, false).unwrap(), rows);
+    path
+}
+
+/// Run a query and collect its batches.
+pub async fn query(engine: &Engine, sql: &str) -> Vec<RecordBatch> {
+    engine
+        .sql(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// A query returning one integer.
+pub async fn scalar(engine: &Engine, sql: &str) -> i64 {
+    let batches = query(engine, sql).await;
+    let col = batches[0].column(0);
+    let col = datafusion::arrow::compute::cast(col, &datafusion::arrow::datatypes::DataType::Int64).unwrap();
+    assert_eq!(col.len(), 1, "{sql} returned {} rows", col.len());
+    col.as_primitive::<Int64Type>().value(0)
+}
+
+/// Rows of a two-column (string, integer) result, as pairs.
+pub async fn pairs(engine: &Engine, sql: &str) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for b in query(engine, sql).await {
+        let keys = datafusion::arrow::compute::cast(b.column(0), &datafusion::arrow::datatypes::DataType::Utf8).unwrap();
+        let vals = datafusion::arrow::compute::cast(b.column(1), &datafusion::arrow::datatypes::DataType::Int64).unwrap();
+        for i in 0..b.num_rows() {
+            out.push((
+                keys.as_string::<i32>().value(i).to_string(),
+                vals.as_primitive::<Int64Type>().value(i),
+            ));
+        }
+    }
+    out
+}
+
+/// Every line of an NDJSON file as a JSON object (the independent reading of inputs).
+pub fn read_ndjson(path: &Path) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

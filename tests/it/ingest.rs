@@ -1,0 +1,216 @@
+//! Landing data: counts match the input, idempotency, quarantine, all input formats.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use socialcx::cli::output::OutputFormat;
+use socialcx::generator::OutputLayout;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn generated_ndjson_lands_with_counts_matching_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let file = generate(dir.path(), "in.ndjson", 5000, 11, OutputLayout::Ndjson);
+    let summary = ingest(&engine, std::slice::from_ref(&file)).await;
+    assert_eq!((summary.landed(), summary.quarantined(), summary.duplicates()), (5000, 0, 0));
+
+    let rows = read_ndjson(&file);
+    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+    for r in &rows {
+        *expected.entry(r["channel"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    let actual: BTreeMap<String, i64> =
+        pairs(&engine, "SELECT channel, count(*) FROM conversations GROUP BY channel").await.into_iter().collect();
+    assert_eq!(actual, expected);
+
+    // Threads: every thread_id names a root that is in the lake, and roots have no parent.
+    let orphans = scalar(
+        &engine,
+        "SELECT count(*) FROM conversations c LEFT JOIN conversations r \
+         ON c.thread_id = r.conversation_id WHERE r.conversation_id IS NULL",
+    )
+    .await;
+    assert_eq!(orphans, 0);
+    let expected_roots = rows.iter().filter(|r| r["parent_id"].is_null()).count() as i64;
+    assert_eq!(scalar(&engine, "SELECT count(DISTINCT thread_id) FROM conversations").await, expected_roots);
+    // Followers, likes and time survive the trip.
+    let followers: i64 = rows.iter().map(|r| r["author_followers"].as_i64().unwrap()).sum();
+    assert_eq!(scalar(&engine, "SELECT sum(author_followers) FROM conversations").await, followers);
+    let first = rows
+        .iter()
+        .map(|r| chrono::DateTime::parse_from_rfc3339(r["created_at"].as_str().unwrap()).unwrap().timestamp())
+        .min()
+        .unwrap();
+    let got = scalar(&engine, "SELECT CAST(date_part('epoch', min(created_at)) AS BIGINT) FROM conversations").await;
+    assert_eq!(got, first);
+}
+
+#[tokio::test]
+async fn the_same_input_twice_lands_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let file = generate(dir.path(), "in.ndjson", 1500, 3, OutputLayout::Ndjson);
+    let first = ingest(&engine, std::slice::from_ref(&file)).await;
+    assert_eq!(first.landed(), 1500);
+    let second = ingest(&engine, std::slice::from_ref(&file)).await;
+    assert!(second.files[0].already_ingested);
+    assert_eq!(second.landed(), 0);
+    assert_eq!(scalar(&engine, "SELECT count(*) FROM conversations").await, 1500);
+
+    // Overlapping input (other bytes, some of the same conversations): only new ones land.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let overlap = dir.path().join("overlap.ndjson");
+    let extra = generate(dir.path(), "extra.ndjson", 300, 4, OutputLayout::Ndjson);
+    let extra_text = std::fs::read_to_string(&extra).unwrap();
+    std::fs::write(&overlap, format!("{}\n{}", lines[1000..].join("\n"), extra_text)).unwrap();
+    let third = ingest(&engine, &[overlap]).await;
+    assert_eq!((third.landed(), third.duplicates()), (300, 500));
+    assert_eq!(scalar(&engine, "SELECT count(*) FROM conversations").await, 1800);
+    assert_eq!(scalar(&engine, "SELECT count(DISTINCT conversation_id) FROM conversations").await, 1800);
+
+    // A fresh engine on the same lake sees the same.
+    let again = engine_in(dir.path()).await;
+    assert_eq!(scalar(&again, "SELECT count(*) FROM conversations").await, 1800);
+}
+
+#[tokio::test]
+async fn broken_lines_are_quarantined_with_reason_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let summary = ingest(&engine, &[sample("broken_lines.ndjson")]).await;
+    assert_eq!((summary.landed(), summary.quarantined()), (2, 8), "{summary}");
+
+    let reasons = query(&engine, "SELECT line, reason, raw, source FROM quarantine ORDER BY line").await;
+    let b = &reasons[0];
+    let text = |col: usize, i: usize| datafusion::arrow::util::display::array_value_to_string(b.column(col), i).unwrap();
+    let got: Vec<(String, String)> = (0..b.num_rows()).map(|i| (text(0, i), text(1, i))).collect();
+    let expected = [
+        ("2", "invalid JSON"),
+        ("3", "missing text"),
+        ("4", "created_at: cannot parse 'last tuesday'"),
+        ("5", "likes: negative"),
+        ("6", "not a JSON object"),
+        ("8", "parent_id equals conversation_id"),
+        ("10", "is_brand: not a boolean"),
+        ("11", "invalid JSON"),
+    ];
+    assert_eq!(got.len(), expected.len(), "{got:?}");
+    for ((line, reason), (want_line, want_reason)) in got.iter().zip(expected) {
+        assert_eq!(line, want_line);
+        assert!(reason.contains(want_reason), "line {line}: '{reason}' lacks '{want_reason}'");
+    }
+    // The raw line is kept, and the source named.
+    assert!(text(2, 2).contains("last tuesday"));
+    assert!(text(3, 0).ends_with("broken_lines.ndjson"));
+    // The good reply landed in its parent's thread.
+    let thread = query(&engine, "SELECT thread_id FROM conversations WHERE conversation_id = 'bl-7'").await;
+    assert_eq!(datafusion::arrow::util::display::array_value_to_string(thread[0].column(0), 0).unwrap(), "bl-1");
+}
+
+#[tokio::test]
+async fn unreadable_files_are_clear_errors_and_do_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let bad_header = dir.path().join("other.csv");
+    std::fs::write(&bad_header, "a,b,c\n1,2,3\n").unwrap();
+    let not_parquet = dir.path().join("fake.parquet");
+    std::fs::write(&not_parquet, "PAR1 this is not parquet").unwrap();
+    let good = generate(dir.path(), "good.ndjson", 100, 8, OutputLayout::Ndjson);
+    let missing = dir.path().join("missing.ndjson");
+    let summary = ingest(&engine, &[bad_header, missing, not_parquet, good]).await;
+    let errors: Vec<String> = summary.files.iter().filter_map(|f| f.error.clone()).collect();
+    assert_eq!(errors.len(), 3, "{summary}");
+    assert!(errors[0].contains("neither our schema"), "{}", errors[0]);
+    assert!(errors[1].contains("No such file"), "{}", errors[1]);
+    assert!(errors[2].contains("Parquet"), "{}", errors[2]);
+    assert_eq!(summary.landed(), 100);
+    assert_eq!(scalar(&engine, "SELECT count(*) FROM quarantine").await, 0);
+}
+
+/// A fingerprint of a whole table, to compare lakes.
+async fn content(engine: &socialcx::Engine) -> Vec<String> {
+    let batches = query(
+        engine,
+        "SELECT conversation_id, thread_id, parent_id, channel, brand, author_id, author_followers, \
+         is_brand, created_at, text, lang, likes, shares, replies, mentions, hashtags, rating, date \
+         FROM conversations ORDER BY conversation_id",
+    )
+    .await;
+    let mut rows = Vec::new();
+    for b in &batches {
+        for i in 0..b.num_rows() {
+            let cells: Vec<String> = b
+                .columns()
+                .iter()
+                .map(|c| datafusion::arrow::util::display::array_value_to_string(c, i).unwrap())
+                .collect();
+            rows.push(cells.join("|"));
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn ndjson_csv_and_parquet_inputs_land_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let ndjson = generate(dir.path(), "in.ndjson", 2000, 21, OutputLayout::Ndjson);
+    let csv = generate(dir.path(), "in.csv", 2000, 21, OutputLayout::Csv);
+
+    let lake = |name: &str| dir.path().join(name);
+    std::fs::create_dir_all(lake("a")).unwrap();
+    std::fs::create_dir_all(lake("b")).unwrap();
+    std::fs::create_dir_all(lake("c")).unwrap();
+    let a = engine_in(&lake("a")).await;
+    ingest(&a, &[ndjson]).await;
+    let b = engine_in(&lake("b")).await;
+    let summary = ingest(&b, &[csv]).await;
+    assert_eq!(summary.landed(), 2000, "{summary}");
+
+    // Parquet written by our own CLI path from lake a, read back into lake c.
+    let parquet: PathBuf = dir.path().join("in.parquet");
+    let mut out = std::fs::File::create(&parquet).unwrap();
+    socialcx::cli::run_sql(
+        &a,
+        "SELECT conversation_id, thread_id, parent_id, channel, brand, author_id, author_followers, \
+         is_brand, created_at, text, lang, likes, shares, replies, mentions, hashtags, rating FROM conversations",
+        OutputFormat::Parquet,
+        &mut out,
+        0,
+        true,
+    )
+    .await
+    .unwrap();
+    drop(out);
+    let c = engine_in(&lake("c")).await;
+    let summary = ingest(&c, &[parquet]).await;
+    assert_eq!(summary.landed(), 2000, "{summary}");
+
+    let (ca, cb, cc) = (content(&a).await, content(&b).await, content(&c).await);
+    assert_eq!(ca.len(), 2000);
+    assert_eq!(ca, cb, "CSV lands what NDJSON lands");
+    assert_eq!(ca, cc, "Parquet lands what NDJSON lands");
+}
+
+#[tokio::test]
+async fn replies_join_threads_that_began_in_an_earlier_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let root = dir.path().join("root.ndjson");
+    std::fs::write(&root, r#"{"conversation_id":"r1","channel":"forum","brand":"Dashly","author_id":"u1","created_at":"2026-03-01T10:00:00Z","text":"Driver never showed up"}"#).unwrap();
+    ingest(&engine, &[root]).await;
+    let replies = dir.path().join("replies.ndjson");
+    std::fs::write(
+        &replies,
+        concat!(
+            r#"{"conversation_id":"r3","parent_id":"r2","channel":"forum","brand":"Dashly","author_id":"u1","created_at":"2026-03-02T09:00:00Z","text":"Still nothing"}"#, "\n",
+            r#"{"conversation_id":"r2","parent_id":"r1","channel":"forum","brand":"Dashly","author_id":"DashlyHelp","is_brand":true,"created_at":"2026-03-01T11:00:00Z","text":"Sorry! DM us"}"#, "\n",
+        ),
+    )
+    .unwrap();
+    ingest(&engine, &[replies]).await;
+    let threads = pairs(&engine, "SELECT thread_id, count(*) FROM conversations GROUP BY thread_id").await;
+    assert_eq!(threads, [("r1".to_string(), 3)]);
+}

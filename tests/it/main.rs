@@ -1,0 +1,10 @@
+//! Integration tests: one binary (DataFusion links once), one module per concern.
+
+mod atomicity;
+mod cli;
+mod common;
+mod ingest;
+mod memory;
+mod pruning;
+mod schema;
+mod twcs;

@@ -1,0 +1,72 @@
+//! The conversation model is a contract: names and types exact, strings plain Utf8.
+
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+
+use crate::common::*;
+
+#[tokio::test]
+async fn conversations_has_the_documented_columns_and_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let schema = engine.sql("SELECT * FROM conversations").await.unwrap().schema().as_arrow().clone();
+    let list = DataType::new_list(DataType::Utf8, true);
+    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let expected: Vec<(&str, DataType, bool)> = vec![
+        ("conversation_id", DataType::Utf8, false),
+        ("thread_id", DataType::Utf8, false),
+        ("parent_id", DataType::Utf8, true),
+        ("channel", DataType::Utf8, false),
+        ("brand", DataType::Utf8, false),
+        ("author_id", DataType::Utf8, false),
+        ("author_followers", DataType::Int64, true),
+        ("is_brand", DataType::Boolean, false),
+        ("created_at", ts, false),
+        ("text", DataType::Utf8, false),
+        ("lang", DataType::Utf8, true),
+        ("likes", DataType::Int64, false),
+        ("shares", DataType::Int64, false),
+        ("replies", DataType::Int64, false),
+        ("mentions", list.clone(), false),
+        ("hashtags", list, false),
+        ("rating", DataType::Int32, true),
+        ("date", DataType::Date32, false),
+        ("ingest_id", DataType::Utf8, false),
+    ];
+    let actual: Vec<(&str, DataType, bool)> = schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().as_str(), f.data_type().clone(), f.is_nullable()))
+        .collect();
+    assert_eq!(actual, expected);
+}
+
+#[tokio::test]
+async fn results_carry_plain_utf8_not_utf8view() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let file = generate(dir.path(), "in.ndjson", 200, 1, socialcx::generator::OutputLayout::Ndjson);
+    ingest(&engine, &[file]).await;
+    let batches = query(
+        &engine,
+        "SELECT text, channel, upper(brand) AS b, CAST(author_id AS VARCHAR) AS a, 'lit' AS l FROM conversations",
+    )
+    .await;
+    for field in batches[0].schema().fields() {
+        assert_eq!(field.data_type(), &DataType::Utf8, "{} should be Utf8", field.name());
+    }
+}
+
+#[tokio::test]
+async fn tables_are_listed_in_information_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let tables = pairs(
+        &engine,
+        "SELECT table_name, count(*) FROM information_schema.tables \
+         WHERE table_catalog = 'socialcx' AND table_schema = 'public' GROUP BY 1 ORDER BY 1",
+    )
+    .await;
+    let names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["conversations", "quarantine"]);
+    assert_eq!(engine.table_names(), ["conversations", "quarantine"]);
+}
