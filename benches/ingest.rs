@@ -15,7 +15,12 @@ const ROWS: u64 = 20_000;
 fn input(layout: OutputLayout) -> Bytes {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("in");
-    let config = GeneratorConfig { rows: ROWS, seed: 1, layout, ..Default::default() };
+    let config = GeneratorConfig {
+        rows: ROWS,
+        seed: 1,
+        layout,
+        ..Default::default()
+    };
     generate_file(&config, &path, false).unwrap();
     Bytes::from(std::fs::read(&path).unwrap())
 }
@@ -26,7 +31,11 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(ROWS));
     group.bench_function("generate", |b| {
         b.iter(|| {
-            let n = Generator::new(GeneratorConfig { rows: ROWS, ..Default::default() }).count();
+            let n = Generator::new(GeneratorConfig {
+                rows: ROWS,
+                ..Default::default()
+            })
+            .count();
             black_box(n)
         })
     });

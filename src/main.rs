@@ -13,7 +13,8 @@ async fn main() {
     };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("SOCIALCX_LOG").unwrap_or_else(|_| EnvFilter::new(default_level)),
+            EnvFilter::try_from_env("SOCIALCX_LOG")
+                .unwrap_or_else(|_| EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -8,8 +8,8 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, ListBuilder,
-    RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, ListBuilder, RecordBatch,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
@@ -176,8 +176,11 @@ impl ConversationBatchBuilder {
     /// ```
     pub fn new(ingest_id: &str) -> Self {
         let list = || {
-            ListBuilder::new(StringBuilder::new())
-                .with_field(Arc::new(Field::new("item", DataType::Utf8, true)))
+            ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new(
+                "item",
+                DataType::Utf8,
+                true,
+            )))
         };
         Self {
             ingest_id: ingest_id.to_string(),

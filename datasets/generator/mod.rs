@@ -205,7 +205,9 @@ impl Generator {
             Tone::Positive => 1.2,
             _ => 0.7,
         };
-        let noise = LogNormal::new(0.0, 1.0).expect("valid").sample(&mut self.rng);
+        let noise = LogNormal::new(0.0, 1.0)
+            .expect("valid")
+            .sample(&mut self.rng);
         let likes = ((followers as f64).sqrt() * 0.3 * boost * noise) as i64;
         let shares = (likes as f64 * self.rng.random_range(0.0..0.3)) as i64;
         (likes, shares)
@@ -241,7 +243,11 @@ impl Generator {
             Tone::Mixed => 3,
             Tone::Neutral => self.rng.random_range(3..=4),
         });
-        let lang = if self.rng.random_bool(0.08) { None } else { Some("en".to_string()) };
+        let lang = if self.rng.random_bool(0.08) {
+            None
+        } else {
+            Some("en".to_string())
+        };
         let hashtags = crate::model::tagged_words(&text, '#');
         Conversation {
             conversation_id: id,
@@ -287,7 +293,9 @@ impl Generator {
         let social = matches!(channel, "twitter" | "instagram" | "facebook");
 
         // The customer's post.
-        let template = *text::customer_post(stage, tone).choose(&mut self.rng).expect("templates");
+        let template = *text::customer_post(stage, tone)
+            .choose(&mut self.rng)
+            .expect("templates");
         let mut body = text::fill(template, &slots, &mut self.rng);
         text::roughen(&mut body, tone, brand, &mut self.rng);
         let mut mentions = Vec::new();
@@ -305,7 +313,9 @@ impl Generator {
         }
         let root_id = self.new_id();
         let t0 = self.root_time();
-        let root = self.message(&root_id, None, channel, brand, &customer, false, t0, body, mentions, tone);
+        let root = self.message(
+            &root_id, None, channel, brand, &customer, false, t0, body, mentions, tone,
+        );
         let mut msgs = vec![root];
 
         // The brand's answer, or silence.
@@ -321,14 +331,26 @@ impl Generator {
         let mut last_time = t0;
         if self.rng.random_bool(f64::min(answer_p, 0.99)) {
             let mut t = t0 + self.response_delay(channel) * SECOND;
-            let template = *text::brand_reply(tone).choose(&mut self.rng).expect("replies");
+            let template = *text::brand_reply(tone)
+                .choose(&mut self.rng)
+                .expect("replies");
             let mut body = text::fill(template, &slots, &mut self.rng);
             if social {
                 body = format!("@{} {body}", customer.id);
             }
             let parent = msgs[0].conversation_id.clone();
-            let reply = self.message(&root_id, Some(&parent), channel, brand, &brand_account, true, t, body,
-                vec![customer.id.clone()], Tone::Neutral);
+            let reply = self.message(
+                &root_id,
+                Some(&parent),
+                channel,
+                brand,
+                &brand_account,
+                true,
+                t,
+                body,
+                vec![customer.id.clone()],
+                Tone::Neutral,
+            );
             let reply_id = reply.conversation_id.clone();
             msgs.push(reply);
             last_time = t;
@@ -337,29 +359,57 @@ impl Generator {
             if tone != Tone::Positive && self.rng.random_bool(0.5) {
                 let resolved = self.rng.random_bool(0.45);
                 t += self.response_delay("twitter") / 2 * SECOND;
-                let template = *text::follow_up(resolved).choose(&mut self.rng).expect("follow-ups");
+                let template = *text::follow_up(resolved)
+                    .choose(&mut self.rng)
+                    .expect("follow-ups");
                 let mut body = text::fill(template, &slots, &mut self.rng);
-                let follow_tone = if resolved { Tone::Positive } else { Tone::Negative };
+                let follow_tone = if resolved {
+                    Tone::Positive
+                } else {
+                    Tone::Negative
+                };
                 text::roughen(&mut body, follow_tone, brand, &mut self.rng);
                 let mut mentions = Vec::new();
                 if social {
                     body = format!("@{} {body}", brand.handle);
                     mentions.push(brand.handle.to_string());
                 }
-                let follow = self.message(&root_id, Some(&reply_id), channel, brand, &customer, false, t, body,
-                    mentions, follow_tone);
+                let follow = self.message(
+                    &root_id,
+                    Some(&reply_id),
+                    channel,
+                    brand,
+                    &customer,
+                    false,
+                    t,
+                    body,
+                    mentions,
+                    follow_tone,
+                );
                 let follow_id = follow.conversation_id.clone();
                 msgs.push(follow);
                 last_time = t;
                 if !resolved && self.rng.random_bool(0.5) {
                     t += self.response_delay(channel) * SECOND;
-                    let template = *text::brand_reply(Tone::Negative).choose(&mut self.rng).expect("replies");
+                    let template = *text::brand_reply(Tone::Negative)
+                        .choose(&mut self.rng)
+                        .expect("replies");
                     let mut body = text::fill(template, &slots, &mut self.rng);
                     if social {
                         body = format!("@{} {body}", customer.id);
                     }
-                    let again = self.message(&root_id, Some(&follow_id), channel, brand, &brand_account, true, t,
-                        body, vec![customer.id.clone()], Tone::Neutral);
+                    let again = self.message(
+                        &root_id,
+                        Some(&follow_id),
+                        channel,
+                        brand,
+                        &brand_account,
+                        true,
+                        t,
+                        body,
+                        vec![customer.id.clone()],
+                        Tone::Neutral,
+                    );
                     msgs.push(again);
                     last_time = t;
                 }
@@ -389,8 +439,18 @@ impl Generator {
                 text::roughen(&mut body, Tone::Neutral, brand, &mut self.rng);
                 let body = format!("@{} {body}", customer.id);
                 let parent = msgs[0].conversation_id.clone();
-                let m = self.message(&root_id, Some(&parent), channel, brand, &other, false, t, body,
-                    vec![customer.id.clone()], Tone::Neutral);
+                let m = self.message(
+                    &root_id,
+                    Some(&parent),
+                    channel,
+                    brand,
+                    &other,
+                    false,
+                    t,
+                    body,
+                    vec![customer.id.clone()],
+                    Tone::Neutral,
+                );
                 msgs.push(m);
             }
             last_time = last_time.max(t);
@@ -463,9 +523,23 @@ struct JsonRow<'a> {
 
 /// The columns of our CSV layout.
 pub const CSV_COLUMNS: [&str; 17] = [
-    "conversation_id", "thread_id", "parent_id", "channel", "brand", "author_id",
-    "author_followers", "is_brand", "created_at", "text", "lang", "likes", "shares",
-    "replies", "mentions", "hashtags", "rating",
+    "conversation_id",
+    "thread_id",
+    "parent_id",
+    "channel",
+    "brand",
+    "author_id",
+    "author_followers",
+    "is_brand",
+    "created_at",
+    "text",
+    "lang",
+    "likes",
+    "shares",
+    "replies",
+    "mentions",
+    "hashtags",
+    "rating",
 ];
 
 /// Where generated rows go: JSON lines, or a CSV writer, over a buffered file.
@@ -474,7 +548,12 @@ enum Sink {
     Csv(csv::Writer<BufWriter<File>>),
 }
 
-fn write_row(sink: &mut Sink, m: &Conversation, children: &[String], twcs: bool) -> std::io::Result<()> {
+fn write_row(
+    sink: &mut Sink,
+    m: &Conversation,
+    children: &[String],
+    twcs: bool,
+) -> std::io::Result<()> {
     let thread = m.thread_id.as_deref().unwrap_or(&m.conversation_id);
     match sink {
         Sink::Json(out) => {
@@ -506,7 +585,11 @@ fn write_row(sink: &mut Sink, m: &Conversation, children: &[String], twcs: bool)
                 .format("%a %b %d %H:%M:%S +0000 %Y")
                 .to_string();
             // The public file stores reply ids as floats (a pandas artefact).
-            let parent = m.parent_id.as_deref().map(|p| format!("{p}.0")).unwrap_or_default();
+            let parent = m
+                .parent_id
+                .as_deref()
+                .map(|p| format!("{p}.0"))
+                .unwrap_or_default();
             w.write_record([
                 m.conversation_id.as_str(),
                 &m.author_id,
@@ -560,7 +643,8 @@ pub fn generate_file(config: &GeneratorConfig, path: &Path, progress: bool) -> R
         }
         OutputLayout::Twcs => {
             let mut w = csv::Writer::from_writer(file);
-            w.write_record(crate::ingest::twcs::COLUMNS).map_err(|e| io(e.into()))?;
+            w.write_record(crate::ingest::twcs::COLUMNS)
+                .map_err(|e| io(e.into()))?;
             Sink::Csv(w)
         }
     };

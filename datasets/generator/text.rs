@@ -19,30 +19,104 @@ pub struct Brand {
 
 /// The brands, across industries.
 pub const BRANDS: [Brand; 8] = [
-    Brand { name: "SkyJet", handle: "SkyJetCares", industry: "airline",
-        products: &["flight", "seat upgrade", "checked bag", "app", "lounge pass", "miles"],
-        reference: "booking reference" },
-    Brand { name: "Telvia", handle: "TelviaHelp", industry: "telecom",
+    Brand {
+        name: "SkyJet",
+        handle: "SkyJetCares",
+        industry: "airline",
+        products: &[
+            "flight",
+            "seat upgrade",
+            "checked bag",
+            "app",
+            "lounge pass",
+            "miles",
+        ],
+        reference: "booking reference",
+    },
+    Brand {
+        name: "Telvia",
+        handle: "TelviaHelp",
+        industry: "telecom",
         products: &["5G plan", "router", "bill", "signal", "fibre line", "SIM"],
-        reference: "account number" },
-    Brand { name: "ShopNest", handle: "ShopNestSupport", industry: "retail",
+        reference: "account number",
+    },
+    Brand {
+        name: "ShopNest",
+        handle: "ShopNestSupport",
+        industry: "retail",
         products: &["order", "parcel", "jacket", "sneakers", "sofa", "gift card"],
-        reference: "order number" },
-    Brand { name: "Northbank", handle: "NorthbankCares", industry: "bank",
-        products: &["card", "banking app", "transfer", "mortgage", "savings account", "overdraft"],
-        reference: "case number" },
-    Brand { name: "Dashly", handle: "DashlyHelp", industry: "food delivery",
-        products: &["order", "driver", "burger", "pizza", "refund", "subscription"],
-        reference: "order number" },
-    Brand { name: "Voltix", handle: "VoltixSupport", industry: "electronics",
-        products: &["phone", "laptop", "earbuds", "charger", "smartwatch", "tablet"],
-        reference: "serial number" },
-    Brand { name: "Streamly", handle: "StreamlyHelp", industry: "streaming",
-        products: &["subscription", "new season", "app", "password", "family plan", "download"],
-        reference: "account email" },
-    Brand { name: "Staybright", handle: "StaybrightHotels", industry: "hotel",
-        products: &["room", "booking", "breakfast", "check-in", "spa", "loyalty points"],
-        reference: "reservation number" },
+        reference: "order number",
+    },
+    Brand {
+        name: "Northbank",
+        handle: "NorthbankCares",
+        industry: "bank",
+        products: &[
+            "card",
+            "banking app",
+            "transfer",
+            "mortgage",
+            "savings account",
+            "overdraft",
+        ],
+        reference: "case number",
+    },
+    Brand {
+        name: "Dashly",
+        handle: "DashlyHelp",
+        industry: "food delivery",
+        products: &[
+            "order",
+            "driver",
+            "burger",
+            "pizza",
+            "refund",
+            "subscription",
+        ],
+        reference: "order number",
+    },
+    Brand {
+        name: "Voltix",
+        handle: "VoltixSupport",
+        industry: "electronics",
+        products: &[
+            "phone",
+            "laptop",
+            "earbuds",
+            "charger",
+            "smartwatch",
+            "tablet",
+        ],
+        reference: "serial number",
+    },
+    Brand {
+        name: "Streamly",
+        handle: "StreamlyHelp",
+        industry: "streaming",
+        products: &[
+            "subscription",
+            "new season",
+            "app",
+            "password",
+            "family plan",
+            "download",
+        ],
+        reference: "account email",
+    },
+    Brand {
+        name: "Staybright",
+        handle: "StaybrightHotels",
+        industry: "hotel",
+        products: &[
+            "room",
+            "booking",
+            "breakfast",
+            "check-in",
+            "spa",
+            "loyalty points",
+        ],
+        reference: "reservation number",
+    },
 ];
 
 /// Journey stages (the moments of truth).
@@ -199,13 +273,15 @@ fn templates(stage: Stage, tone: Tone) -> Templates {
             "My honest take on {brand} after a year: it's fine",
             "Comparison thread: {brand} {product} vs the rest",
         ],
-        (stage, Mixed) => &MIXED[match stage {
-            Awareness | Consideration => 0..2,
-            Purchase => 2..4,
-            Experience => 4..7,
-            Service => 7..10,
-            Advocacy => 10..12,
-        }],
+        (stage, Mixed) => {
+            &MIXED[match stage {
+                Awareness | Consideration => 0..2,
+                Purchase => 2..4,
+                Experience => 4..7,
+                Service => 7..10,
+                Advocacy => 10..12,
+            }]
+        }
     }
 }
 
@@ -282,20 +358,33 @@ pub const CHIME_IN: Templates = &[
 ];
 
 const CITIES: [&str; 8] = [
-    "Leeds", "Austin", "Dublin", "Toronto", "Lyon", "Melbourne", "Denver", "Glasgow",
+    "Leeds",
+    "Austin",
+    "Dublin",
+    "Toronto",
+    "Lyon",
+    "Melbourne",
+    "Denver",
+    "Glasgow",
 ];
 
 const POS_EMOJI: [&str; 12] = [
     "😍", "🙌", "❤️", "😊", "👍", "🎉", "🔥", "💯", "🥰", "✨", "👏🏽", "😂",
 ];
-const NEG_EMOJI: [&str; 10] = [
-    "😡", "😤", "🙄", "👎", "😭", "💔", "🤬", "😒", "🤦‍♀️", "🤷🏻‍♂️",
-];
+const NEG_EMOJI: [&str; 10] = ["😡", "😤", "🙄", "👎", "😭", "💔", "🤬", "😒", "🤦‍♀️", "🤷🏻‍♂️"];
 const FAMILY_EMOJI: [&str; 3] = ["👨‍👩‍👧", "👩‍💻", "🏳️‍🌈"];
 
 const GENERIC_TAGS: [&str; 10] = [
-    "fail", "customerservice", "love", "travel", "tech", "help", "nothappy", "blessed",
-    "mondaymood", "review",
+    "fail",
+    "customerservice",
+    "love",
+    "travel",
+    "tech",
+    "help",
+    "nothappy",
+    "blessed",
+    "mondaymood",
+    "review",
 ];
 
 /// Everything a template can refer to.
@@ -345,7 +434,13 @@ pub fn roughen(text: &mut String, tone: Tone, brand: &Brand, rng: &mut impl Rng)
         let shouted: Vec<String> = words
             .iter()
             .enumerate()
-            .map(|(j, w)| if i == j { w.to_uppercase() } else { w.to_string() })
+            .map(|(j, w)| {
+                if i == j {
+                    w.to_uppercase()
+                } else {
+                    w.to_string()
+                }
+            })
             .collect();
         *text = shouted.join(" ");
     }

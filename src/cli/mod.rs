@@ -185,7 +185,15 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 }
                 None => Box::new(BufWriter::new(std::io::stdout())),
             };
-            run_sql(&engine, &sql, args.format, &mut *out, args.max_rows, args.quiet).await?;
+            run_sql(
+                &engine,
+                &sql,
+                args.format,
+                &mut *out,
+                args.max_rows,
+                args.quiet,
+            )
+            .await?;
             Ok(0)
         }
         Command::Shell(args) => {

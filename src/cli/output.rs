@@ -4,9 +4,10 @@
 use std::io::Write;
 
 use clap::ValueEnum;
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{RecordBatch, RecordBatchWriter};
 use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
-use datafusion::arrow::json::{ArrayWriter, LineDelimitedWriter};
+use datafusion::arrow::json::WriterBuilder as JsonWriterBuilder;
+use datafusion::arrow::json::writer::{JsonArray, LineDelimited};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
@@ -47,7 +48,11 @@ pub async fn write_stream(
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
                 rows += batch.num_rows();
-                let room = if max_rows == 0 { usize::MAX } else { max_rows - shown_rows };
+                let room = if max_rows == 0 {
+                    usize::MAX
+                } else {
+                    max_rows - shown_rows
+                };
                 if room > 0 && batch.num_rows() > 0 {
                     let take = room.min(batch.num_rows());
                     shown.push(batch.slice(0, take));
@@ -66,54 +71,49 @@ pub async fn write_stream(
             }
         }
         OutputFormat::Csv => {
-            let mut any = false;
-            {
-                let mut w = CsvWriterBuilder::new().with_header(true).build(&mut *out);
-                while let Some(batch) = stream.next().await {
-                    let batch = batch?;
-                    rows += batch.num_rows();
-                    w.write(&batch)?;
-                    any = true;
-                }
-            }
-            if !any {
+            let w = CsvWriterBuilder::new().with_header(true).build(&mut *out);
+            let (n, batches) = pump(&mut stream, w).await?;
+            rows = n;
+            if batches == 0 {
                 // Still tell the reader the columns.
                 let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
                 writeln!(out, "{}", names.join(","))?;
             }
         }
         OutputFormat::Json => {
-            let mut w = ArrayWriter::new(&mut *out);
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows();
-                w.write(&batch)?;
-            }
-            w.finish()?;
-            if rows == 0 {
-                write!(out, "[]")?;
-            }
+            let w = JsonWriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, JsonArray>(&mut *out);
+            rows = pump(&mut stream, w).await?.0;
             writeln!(out)?;
         }
         OutputFormat::Ndjson => {
-            let mut w = LineDelimitedWriter::new(&mut *out);
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows();
-                w.write(&batch)?;
-            }
-            w.finish()?;
+            let w = JsonWriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, LineDelimited>(&mut *out);
+            rows = pump(&mut stream, w).await?.0;
         }
         OutputFormat::Parquet => {
-            let mut w = ArrowWriter::try_new(&mut *out, schema, Some(writer_properties()))?;
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows();
-                w.write(&batch)?;
-            }
-            w.close()?;
+            let w = ArrowWriter::try_new(&mut *out, schema, Some(writer_properties()))?;
+            rows = pump(&mut stream, w).await?.0;
         }
     }
     out.flush()?;
     Ok(rows)
+}
+
+/// Write every batch of `stream` with `writer`, then close it: (rows, batches).
+async fn pump(
+    stream: &mut SendableRecordBatchStream,
+    mut writer: impl RecordBatchWriter,
+) -> Result<(usize, usize)> {
+    let (mut rows, mut batches) = (0, 0);
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows();
+        batches += 1;
+        writer.write(&batch)?;
+    }
+    writer.close()?;
+    Ok((rows, batches))
 }

@@ -36,9 +36,8 @@ struct Settings {
 /// Run the shell on stdin/stdout until the user quits.
 pub async fn run(engine: &Engine, history: Option<PathBuf>) -> Result<()> {
     let mut editor = DefaultEditor::new().map_err(|e| Error::Usage(format!("shell: {e}")))?;
-    let history = history.or_else(|| {
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".socialcx_history"))
-    });
+    let history = history
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".socialcx_history")));
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
@@ -55,7 +54,11 @@ pub async fn run(engine: &Engine, history: Option<PathBuf>) -> Result<()> {
     );
     let mut buffer = String::new();
     loop {
-        let prompt = if buffer.is_empty() { "socialcx> " } else { "     ...> " };
+        let prompt = if buffer.is_empty() {
+            "socialcx> "
+        } else {
+            "     ...> "
+        };
         let line = match editor.readline(prompt) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => {
@@ -111,9 +114,16 @@ fn statement_complete(sql: &str) -> bool {
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
         match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '\'' || c == '"' => quote = Some(c),
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                last = Some(c);
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                last = Some(c);
+            }
             None if c == '-' && chars.peek() == Some(&'-') => {
                 // A line comment: skip to the end of the line.
                 for c in chars.by_ref() {
@@ -125,9 +135,6 @@ fn statement_complete(sql: &str) -> bool {
             }
             None if !c.is_whitespace() => last = Some(c),
             None => {}
-        }
-        if quote.is_some() {
-            last = Some(c);
         }
     }
     quote.is_none() && last == Some(';')

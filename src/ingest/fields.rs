@@ -44,7 +44,10 @@ fn optional_str(f: &dyn Fields, name: &str) -> Check<Option<String>> {
         }
         Value::Int(i) => Ok(Some(i.to_string())),
         Value::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => Ok(Some((x as i64).to_string())),
-        other => Err(format!("{name}: expected a string, found {}", describe(&other))),
+        other => Err(format!(
+            "{name}: expected a string, found {}",
+            describe(&other)
+        )),
     }
 }
 
@@ -77,10 +80,20 @@ fn optional_count(f: &dyn Fields, name: &str) -> Check<Option<i64>> {
             let t = s.trim();
             t.parse::<i64>()
                 .ok()
-                .or_else(|| t.parse::<f64>().ok().filter(|x| x.fract() == 0.0).map(|x| x as i64))
+                .or_else(|| {
+                    t.parse::<f64>()
+                        .ok()
+                        .filter(|x| x.fract() == 0.0)
+                        .map(|x| x as i64)
+                })
                 .ok_or_else(|| format!("{name}: not a whole number: '{}'", truncate(t, 40)))?
         }
-        other => return Err(format!("{name}: expected a number, found {}", describe(&other))),
+        other => {
+            return Err(format!(
+                "{name}: expected a number, found {}",
+                describe(&other)
+            ));
+        }
     };
     if v < 0 {
         return Err(format!("{name}: negative ({v})"));
@@ -100,7 +113,10 @@ fn optional_bool(f: &dyn Fields, name: &str) -> Check<Option<bool>> {
             "false" | "f" | "no" | "n" | "0" => Ok(Some(false)),
             _ => Err(format!("{name}: not a boolean: '{}'", truncate(&s, 40))),
         },
-        other => Err(format!("{name}: expected a boolean, found {}", describe(&other))),
+        other => Err(format!(
+            "{name}: expected a boolean, found {}",
+            describe(&other)
+        )),
     }
 }
 
@@ -111,14 +127,24 @@ fn optional_list(f: &dyn Fields, name: &str) -> Check<Option<Vec<String>>> {
     match f.get(name) {
         Value::Null => Ok(None),
         Value::List(items) => Ok(Some(
-            items.iter().map(|s| clean(s)).filter(|s| !s.is_empty()).collect(),
+            items
+                .iter()
+                .map(|s| clean(s))
+                .filter(|s| !s.is_empty())
+                .collect(),
         )),
         Value::Str(s) => {
             let t = s.trim();
             if t.starts_with('[') {
                 let items: Vec<String> = serde_json::from_str(t)
                     .map_err(|e| format!("{name}: not a JSON list of strings: {e}"))?;
-                return Ok(Some(items.iter().map(|s| clean(s)).filter(|s| !s.is_empty()).collect()));
+                return Ok(Some(
+                    items
+                        .iter()
+                        .map(|s| clean(s))
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                ));
             }
             Ok(Some(
                 t.split([',', ' ', ';', '|'])
@@ -127,7 +153,10 @@ fn optional_list(f: &dyn Fields, name: &str) -> Check<Option<Vec<String>>> {
                     .collect(),
             ))
         }
-        other => Err(format!("{name}: expected a list, found {}", describe(&other))),
+        other => Err(format!(
+            "{name}: expected a list, found {}",
+            describe(&other)
+        )),
     }
 }
 
@@ -149,12 +178,20 @@ pub fn parse_instant(text: &str) -> Option<i64> {
     if let Ok(x) = DateTime::parse_from_rfc3339(t) {
         return Some(x.with_timezone(&Utc).timestamp_micros());
     }
-    for fmt in ["%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+    for fmt in [
+        "%a %b %d %H:%M:%S %z %Y",
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
+    ] {
         if let Ok(x) = DateTime::parse_from_str(t, fmt) {
             return Some(x.with_timezone(&Utc).timestamp_micros());
         }
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(x) = NaiveDateTime::parse_from_str(t, fmt) {
             return Some(x.and_utc().timestamp_micros());
         }
@@ -181,7 +218,12 @@ fn required_instant(f: &dyn Fields, name: &str) -> Check<i64> {
         Value::Float(x) => epoch_to_micros(x as i64),
         Value::Str(s) => parse_instant(&s)
             .ok_or_else(|| format!("{name}: cannot parse '{}' as a time", truncate(&s, 40)))?,
-        other => return Err(format!("{name}: expected a time, found {}", describe(&other))),
+        other => {
+            return Err(format!(
+                "{name}: expected a time, found {}",
+                describe(&other)
+            ));
+        }
     };
     // Years 1990..2200: anything else is a unit mistake, not a social post.
     if !(631_152_000_000_000..7_258_118_400_000_000).contains(&micros) {
@@ -219,7 +261,12 @@ pub fn conversation_from_fields(f: &dyn Fields) -> Result<Conversation, String> 
     let text = match f.get("text") {
         Value::Null => return Err("missing text".into()),
         Value::Str(s) => s.into_owned(),
-        other => return Err(format!("text: expected a string, found {}", describe(&other))),
+        other => {
+            return Err(format!(
+                "text: expected a string, found {}",
+                describe(&other)
+            ));
+        }
     };
     let rating = match optional_count(f, "rating")? {
         Some(r) if r > 10 => return Err(format!("rating: {r} is outside 0..=10")),
@@ -254,27 +301,157 @@ pub fn conversation_from_fields(f: &dyn Fields) -> Result<Conversation, String> 
     })
 }
 
-impl Fields for serde_json::Map<String, serde_json::Value> {
-    fn get(&self, name: &str) -> Value<'_> {
-        use serde_json::Value as J;
-        match serde_json::Map::get(self, name) {
-            None | Some(J::Null) => Value::Null,
-            Some(J::String(s)) => Value::Str(Cow::Borrowed(s)),
-            Some(J::Bool(b)) => Value::Bool(*b),
-            Some(J::Number(n)) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            Some(J::Array(items)) => Value::List(
-                items
-                    .iter()
-                    .map(|v| match v {
-                        J::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect(),
-            ),
-            Some(J::Object(_)) => Value::Object,
+impl<'a> Value<'a> {
+    /// The same value, borrowing from `self` (cheap for strings and numbers).
+    pub fn reborrow(&self) -> Value<'_> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Str(s) => Value::Str(Cow::Borrowed(s.as_ref())),
+            Value::Int(i) => Value::Int(*i),
+            Value::Float(x) => Value::Float(*x),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::List(items) => Value::List(items.clone()),
+            Value::Object => Value::Object,
         }
+    }
+}
+
+impl Default for Value<'_> {
+    fn default() -> Self {
+        Value::Null
+    }
+}
+
+/// Deserializes any JSON value, borrowing strings from the input where it can: no
+/// map or key strings are built for a row.
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Value<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValueVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ValueVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for ValueVisitor<'a> {
+    type Value = Value<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Owned(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Value::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(v)
+            .map(Value::Int)
+            .unwrap_or(Value::Float(v as f64)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Value<'a>>()? {
+            match item {
+                Value::Null => {}
+                Value::Str(s) => items.push(s.into_owned()),
+                Value::Int(i) => items.push(i.to_string()),
+                Value::Float(x) => items.push(x.to_string()),
+                Value::Bool(b) => items.push(b.to_string()),
+                Value::List(_) | Value::Object => items.push("…".into()),
+            }
+        }
+        Ok(Value::List(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Value::Object)
+    }
+}
+
+/// One NDJSON line of our schema, deserialized in place (unknown keys are ignored).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct JsonRow<'a> {
+    #[serde(borrow)]
+    conversation_id: Value<'a>,
+    #[serde(borrow)]
+    thread_id: Value<'a>,
+    #[serde(borrow)]
+    parent_id: Value<'a>,
+    #[serde(borrow)]
+    channel: Value<'a>,
+    #[serde(borrow)]
+    brand: Value<'a>,
+    #[serde(borrow)]
+    author_id: Value<'a>,
+    #[serde(borrow)]
+    author_followers: Value<'a>,
+    #[serde(borrow)]
+    is_brand: Value<'a>,
+    #[serde(borrow)]
+    created_at: Value<'a>,
+    #[serde(borrow)]
+    text: Value<'a>,
+    #[serde(borrow)]
+    lang: Value<'a>,
+    #[serde(borrow)]
+    likes: Value<'a>,
+    #[serde(borrow)]
+    shares: Value<'a>,
+    #[serde(borrow)]
+    replies: Value<'a>,
+    #[serde(borrow)]
+    mentions: Value<'a>,
+    #[serde(borrow)]
+    hashtags: Value<'a>,
+    #[serde(borrow)]
+    rating: Value<'a>,
+}
+
+impl Fields for JsonRow<'_> {
+    fn get(&self, name: &str) -> Value<'_> {
+        let v = match name {
+            "conversation_id" => &self.conversation_id,
+            "thread_id" => &self.thread_id,
+            "parent_id" => &self.parent_id,
+            "channel" => &self.channel,
+            "brand" => &self.brand,
+            "author_id" => &self.author_id,
+            "author_followers" => &self.author_followers,
+            "is_brand" => &self.is_brand,
+            "created_at" => &self.created_at,
+            "text" => &self.text,
+            "lang" => &self.lang,
+            "likes" => &self.likes,
+            "shares" => &self.shares,
+            "replies" => &self.replies,
+            "mentions" => &self.mentions,
+            "hashtags" => &self.hashtags,
+            "rating" => &self.rating,
+            _ => return Value::Null,
+        };
+        v.reborrow()
     }
 }

@@ -11,7 +11,7 @@ pub mod readers;
 pub mod threads;
 pub mod twcs;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,9 +26,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::engine::Engine;
-use crate::lake::log::{Commit, SourceInfo};
+use crate::lake::log::{Commit, DataFile, SourceInfo};
 use crate::lake::{self, writer::ROW_GROUP_ROWS};
-use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder};
+use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder, date32};
 use crate::{Error, Result};
 use quarantine::quarantine_batch;
 use readers::Layout;
@@ -113,7 +113,9 @@ impl fmt::Display for IngestSummary {
                     r.quarantined,
                     r.duplicates,
                     r.elapsed.as_secs_f64(),
-                    r.version.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                    r.version
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "-".into()),
                 )?,
             }
         }
@@ -161,7 +163,9 @@ pub async fn ingest_files(
         let bytes = match std::fs::read(path) {
             Ok(b) => Bytes::from(b),
             Err(e) => {
-                summary.files.push(FileReport::failed(&name, e.to_string(), file_started));
+                summary
+                    .files
+                    .push(FileReport::failed(&name, e.to_string(), file_started));
                 continue;
             }
         };
@@ -244,7 +248,9 @@ pub async fn ingest_bytes(
     let parse_name = name.to_string();
     let parse_bar = bar.clone();
     let parsed = tokio::task::spawn_blocking(move || {
-        readers::read(&parse_name, &parse_bytes, &|done| parse_bar.set_position(done))
+        readers::read(&parse_name, &parse_bytes, &|done| {
+            parse_bar.set_position(done)
+        })
     })
     .await
     .map_err(|e| Error::Input {
@@ -263,17 +269,21 @@ pub async fn ingest_bytes(
     let mut rejected = parsed.rejected;
 
     // Duplicates within the file: the first occurrence wins.
-    let mut seen = HashSet::with_capacity(parsed.rows.len());
-    let mut rows = Vec::with_capacity(parsed.rows.len());
-    let mut duplicates = 0u64;
-    for (c, _line) in parsed.rows {
-        if seen.insert(c.conversation_id.clone()) {
-            rows.push(c);
-        } else {
-            duplicates += 1;
-        }
-    }
-    drop(seen);
+    let keep: Vec<bool> = {
+        let mut seen = HashSet::with_capacity(parsed.rows.len());
+        parsed
+            .rows
+            .iter()
+            .map(|(c, _)| seen.insert(c.conversation_id.as_str()))
+            .collect()
+    };
+    let mut duplicates = keep.iter().filter(|k| !**k).count() as u64;
+    let mut rows: Vec<Conversation> = parsed
+        .rows
+        .into_iter()
+        .zip(keep)
+        .filter_map(|((c, _), k)| k.then_some(c))
+        .collect();
 
     bar.set_message("checking the lake");
     let existing = lookup_existing(engine, &rows).await?;
@@ -283,57 +293,80 @@ pub async fn ingest_bytes(
         .collect();
     threads::rebuild_threads(&mut rows, &known_threads);
     if layout == Layout::Twcs {
-        let lake_brands: HashMap<String, String> =
-            existing.values().map(|(t, b)| (t.clone(), b.clone())).collect();
+        let lake_brands: HashMap<String, String> = existing
+            .values()
+            .map(|(t, b)| (t.clone(), b.clone()))
+            .collect();
         twcs::assign_brands(&mut rows, &lake_brands);
     }
     let before = rows.len();
     rows.retain(|c| !existing.contains_key(&c.conversation_id));
     duplicates += (before - rows.len()) as u64;
 
-    // Write: one or more files per day, sorted by time, then one commit.
+    // Write: one or more files per day, sorted by time, then one commit. Rows are
+    // ordered through an index (no row is moved), batches built, rows dropped, and the
+    // files encoded and uploaded in parallel.
     let op_id = new_operation_id();
     let defs = lake::tables();
     let (conv_def, quarantine_def) = (&defs[0], &defs[1]);
-    let mut by_day: BTreeMap<NaiveDate, Vec<Conversation>> = BTreeMap::new();
-    for c in rows {
-        by_day.entry(c.day()).or_default().push(c);
+    let mut order: Vec<(i32, i64, u32)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (date32(c.day()), c.created_at, i as u32))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            rows[a.2 as usize]
+                .conversation_id
+                .cmp(&rows[b.2 as usize].conversation_id)
+        })
+    });
+    let mut files: Vec<(NaiveDate, Vec<RecordBatch>)> = Vec::new();
+    for day_rows in order.chunk_by(|a, b| a.0 == b.0) {
+        let day = rows[day_rows[0].2 as usize].day();
+        for file_rows in day_rows.chunks(FILE_ROWS) {
+            let batches = file_rows
+                .chunks(ROW_GROUP_ROWS)
+                .map(|group| {
+                    let mut b = ConversationBatchBuilder::new(&op_id);
+                    group
+                        .iter()
+                        .for_each(|&(_, _, i)| b.append(&rows[i as usize]));
+                    b.finish()
+                })
+                .collect::<Result<Vec<RecordBatch>>>()?;
+            files.push((day, batches));
+        }
     }
+    drop(rows);
     bar.set_style(
         ProgressStyle::with_template("{msg:30!} [{bar:30}] {pos}/{len} files eta {eta}")
             .expect("valid template")
             .progress_chars("=> "),
     );
     bar.set_message(format!("writing {name}"));
-    bar.set_length(by_day.values().map(|v| v.len().div_ceil(FILE_ROWS) as u64).sum());
+    bar.set_length(files.len() as u64);
     bar.set_position(0);
-    let mut added = Vec::new();
-    let mut landed = 0u64;
-    let mut seq = 0usize;
-    for (day, mut day_rows) in by_day {
-        day_rows.sort_by(|a, b| {
-            a.created_at
-                .cmp(&b.created_at)
-                .then_with(|| a.conversation_id.cmp(&b.conversation_id))
-        });
-        for chunk in day_rows.chunks(FILE_ROWS) {
-            let batches = chunk
-                .chunks(ROW_GROUP_ROWS)
-                .map(|rows| {
-                    let mut b = ConversationBatchBuilder::new(&op_id);
-                    rows.iter().for_each(|c| b.append(c));
-                    b.finish()
-                })
-                .collect::<Result<Vec<RecordBatch>>>()?;
-            let file = lake
-                .write_file(conv_def, Some(("date", day.to_string())), &op_id, seq, &batches)
-                .await?;
-            seq += 1;
-            landed += file.rows;
-            added.push(file);
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut writes = tokio::task::JoinSet::new();
+    let mut added = Vec::with_capacity(files.len());
+    for (seq, (day, batches)) in files.into_iter().enumerate() {
+        if writes.len() >= parallel {
+            added.push(join_write(&mut writes).await?);
             bar.inc(1);
         }
+        let (lake, def, op_id) = (Arc::clone(lake), conv_def.clone(), op_id.clone());
+        writes.spawn(async move {
+            lake.write_file(&def, Some(("date", day.to_string())), &op_id, seq, &batches)
+                .await
+        });
     }
+    while !writes.is_empty() {
+        added.push(join_write(&mut writes).await?);
+        bar.inc(1);
+    }
+    added.sort_by(|a, b| a.path.cmp(&b.path));
+    let landed: u64 = added.iter().map(|f| f.rows).sum();
     let quarantined = rejected.len() as u64;
     if !rejected.is_empty() {
         rejected.sort_by_key(|r| r.line);
@@ -385,6 +418,16 @@ pub async fn ingest_bytes(
     })
 }
 
+/// The next finished file write; a failed write fails the ingest (its commit is
+/// never written, so nothing of this input becomes visible).
+async fn join_write(writes: &mut tokio::task::JoinSet<Result<DataFile>>) -> Result<DataFile> {
+    match writes.join_next().await {
+        Some(Ok(result)) => result,
+        Some(Err(e)) => Err(Error::Usage(format!("a file write task failed: {e}"))),
+        None => unreachable!("called with writes in flight"),
+    }
+}
+
 /// For incoming ids and the parents they reply to, what the lake already holds:
 /// id → (thread_id, brand). One hash join of the incoming ids against the lake's
 /// `conversation_id` column.
@@ -409,7 +452,10 @@ async fn lookup_existing(
     let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(array)])?;
     let table = format!("__incoming_{:08x}", rand::random::<u32>());
     let ctx = engine.context();
-    ctx.register_table(&table, Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
+    ctx.register_table(
+        &table,
+        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
+    )?;
     let result = async {
         ctx.sql(&format!(
             "SELECT c.conversation_id, c.thread_id, c.brand FROM {CONVERSATIONS} c \
@@ -441,7 +487,10 @@ async fn lookup_existing(
 /// Whether `path` looks like an input file we can read (for directory arguments).
 pub fn is_input_file(path: &Path) -> bool {
     matches!(
-        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
         Some("ndjson" | "jsonl" | "json" | "csv" | "parquet")
     )
 }

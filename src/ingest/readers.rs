@@ -13,7 +13,9 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::arrow::util::display::array_value_to_string;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::fields::{Fields, Value, conversation_from_fields};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::fields::{Fields, JsonRow, Value, conversation_from_fields};
 use super::quarantine::Rejected;
 use super::twcs;
 use crate::model::Conversation;
@@ -48,13 +50,18 @@ pub struct Parsed {
     pub rejected: Vec<Rejected>,
 }
 
+/// A progress callback: bytes of the input done so far.
+pub type Progress<'a> = dyn Fn(u64) + Sync + 'a;
+
 /// Read `bytes` (the content of `name`), telling `progress` how many bytes are done.
-pub fn read(name: &str, bytes: &Bytes, progress: &dyn Fn(u64)) -> Result<Parsed, String> {
+pub fn read(name: &str, bytes: &Bytes, progress: &Progress<'_>) -> Result<Parsed, String> {
     let lower = name.to_ascii_lowercase();
     if bytes.starts_with(b"PAR1") || lower.ends_with(".parquet") {
         return read_parquet(bytes, progress);
     }
-    let ext_json = [".ndjson", ".jsonl", ".json"].iter().any(|e| lower.ends_with(e));
+    let ext_json = [".ndjson", ".jsonl", ".json"]
+        .iter()
+        .any(|e| lower.ends_with(e));
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if ext_json || (!lower.ends_with(".csv") && first == Some(&b'{')) {
         return Ok(read_ndjson(bytes, progress));
@@ -63,43 +70,95 @@ pub fn read(name: &str, bytes: &Bytes, progress: &dyn Fn(u64)) -> Result<Parsed,
 }
 
 fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).trim_end_matches(['\r', '\n']).to_string()
+    String::from_utf8_lossy(b)
+        .trim_end_matches(['\r', '\n'])
+        .to_string()
 }
 
-fn read_ndjson(bytes: &Bytes, progress: &dyn Fn(u64)) -> Parsed {
+fn read_ndjson(bytes: &Bytes, progress: &Progress<'_>) -> Parsed {
+    // Split at line boundaries into one chunk per core; parse the chunks in parallel.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunks = split_lines(bytes, threads, 4 << 20);
+    let done = AtomicU64::new(0);
+    let parts: Vec<(Vec<(Conversation, i64)>, Vec<Rejected>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|(range, first_line)| {
+                let (range, first_line, done) = (range.clone(), *first_line, &done);
+                scope.spawn(move || parse_ndjson_chunk(&bytes[range], first_line, done, progress))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("NDJSON parser thread"))
+            .collect()
+    });
     let mut parsed = Parsed {
         layout: Layout::Ndjson,
-        rows: Vec::new(),
+        rows: Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum()),
         rejected: Vec::new(),
     };
-    let mut offset = 0u64;
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        offset += line.len() as u64 + 1;
-        if i % 8192 == 0 {
-            progress(offset.min(bytes.len() as u64));
-        }
-        let line_no = i as i64 + 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let reject = |reason: String| Rejected {
-            line: Some(line_no),
-            reason,
-            raw: lossy(line),
-        };
-        let outcome = serde_json::from_slice::<serde_json::Value>(line)
-            .map_err(|e| format!("invalid JSON: {e}"))
-            .and_then(|v| match v {
-                serde_json::Value::Object(map) => conversation_from_fields(&map),
-                _ => Err("not a JSON object".into()),
-            });
-        match outcome {
-            Ok(c) => parsed.rows.push((c, line_no)),
-            Err(reason) => parsed.rejected.push(reject(reason)),
-        }
+    for (rows, rejected) in parts {
+        parsed.rows.extend(rows);
+        parsed.rejected.extend(rejected);
     }
     progress(bytes.len() as u64);
     parsed
+}
+
+/// Up to `n` ranges of `bytes`, each ending after a newline and at least `min` long,
+/// with the 1-based line number each starts at.
+fn split_lines(bytes: &[u8], n: usize, min: usize) -> Vec<(std::ops::Range<usize>, i64)> {
+    let target = (bytes.len() / n.max(1)).max(min);
+    let mut chunks = Vec::new();
+    let (mut start, mut line) = (0usize, 1i64);
+    while start < bytes.len() {
+        let mut end = (start + target).min(bytes.len());
+        while end < bytes.len() && bytes[end - 1] != b'\n' {
+            end += 1;
+        }
+        chunks.push((start..end, line));
+        line += bytes[start..end].iter().filter(|&&b| b == b'\n').count() as i64;
+        start = end;
+    }
+    chunks
+}
+
+fn parse_ndjson_chunk(
+    chunk: &[u8],
+    first_line: i64,
+    done: &AtomicU64,
+    progress: &Progress<'_>,
+) -> (Vec<(Conversation, i64)>, Vec<Rejected>) {
+    let mut rows = Vec::with_capacity(chunk.len() / 300);
+    let mut rejected = Vec::new();
+    let mut since_report = 0u64;
+    for (i, line) in chunk.split(|&b| b == b'\n').enumerate() {
+        since_report += line.len() as u64 + 1;
+        if since_report > 1 << 20 {
+            progress(done.fetch_add(since_report, Ordering::Relaxed) + since_report);
+            since_report = 0;
+        }
+        let line_no = first_line + i as i64;
+        let first = line.iter().find(|b| !b.is_ascii_whitespace());
+        let outcome = match first {
+            None => continue,
+            Some(b'{') => serde_json::from_slice::<JsonRow<'_>>(line)
+                .map_err(|e| format!("invalid JSON: {e}"))
+                .and_then(|row| conversation_from_fields(&row)),
+            Some(_) => Err("not a JSON object".to_string()),
+        };
+        match outcome {
+            Ok(c) => rows.push((c, line_no)),
+            Err(reason) => rejected.push(Rejected {
+                line: Some(line_no),
+                reason,
+                raw: lossy(line),
+            }),
+        }
+    }
+    done.fetch_add(since_report, Ordering::Relaxed);
+    (rows, rejected)
 }
 
 struct CsvRow<'a> {
@@ -116,7 +175,7 @@ impl Fields for CsvRow<'_> {
     }
 }
 
-fn read_csv(bytes: &Bytes, progress: &dyn Fn(u64)) -> Result<Parsed, String> {
+fn read_csv(bytes: &Bytes, progress: &Progress<'_>) -> Result<Parsed, String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(bytes.as_ref());
@@ -139,8 +198,11 @@ fn read_csv(bytes: &Bytes, progress: &dyn Fn(u64)) -> Result<Parsed, String> {
             twcs::COLUMNS.join(", ")
         ));
     };
-    let columns: HashMap<String, usize> =
-        header.iter().enumerate().map(|(i, h)| (h.clone(), i)).collect();
+    let columns: HashMap<String, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.clone(), i))
+        .collect();
     let mut parsed = Parsed {
         layout,
         rows: Vec::new(),
@@ -217,22 +279,35 @@ fn value_of(array: &ArrayRef, row: usize) -> Value<'_> {
         DataType::LargeUtf8 => Value::Str(Cow::Borrowed(array.as_string::<i64>().value(row))),
         DataType::Utf8View => Value::Str(Cow::Borrowed(array.as_string_view().value(row))),
         DataType::Boolean => Value::Bool(array.as_boolean().value(row)),
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8
-        | DataType::UInt16 | DataType::UInt32 => {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32 => {
             match datafusion::arrow::compute::cast(&array.slice(row, 1), &DataType::Int64) {
-                Ok(a) => Value::Int(a.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0)),
+                Ok(a) => Value::Int(
+                    a.as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                        .value(0),
+                ),
                 Err(_) => Value::Null,
             }
         }
         DataType::Float32 | DataType::Float64 => {
             match datafusion::arrow::compute::cast(&array.slice(row, 1), &DataType::Float64) {
-                Ok(a) => Value::Float(a.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(0)),
+                Ok(a) => Value::Float(
+                    a.as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                        .value(0),
+                ),
                 Err(_) => Value::Null,
             }
         }
         DataType::Timestamp(unit, _) => {
             let v = match datafusion::arrow::compute::cast(&array.slice(row, 1), &DataType::Int64) {
-                Ok(a) => a.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0),
+                Ok(a) => a
+                    .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                    .value(0),
                 Err(_) => return Value::Null,
             };
             // Seconds and milliseconds are scaled to µs; parse_instant's magnitude rule
@@ -257,7 +332,9 @@ fn value_of(array: &ArrayRef, row: usize) -> Value<'_> {
             let strings = values.as_string::<i32>();
             Value::List(strings.iter().flatten().map(str::to_string).collect())
         }
-        _ => Value::Str(Cow::Owned(array_value_to_string(array, row).unwrap_or_default())),
+        _ => Value::Str(Cow::Owned(
+            array_value_to_string(array, row).unwrap_or_default(),
+        )),
     }
 }
 
@@ -283,7 +360,7 @@ fn row_as_json(batch: &RecordBatch, row: usize) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
-fn read_parquet(bytes: &Bytes, progress: &dyn Fn(u64)) -> Result<Parsed, String> {
+fn read_parquet(bytes: &Bytes, progress: &Progress<'_>) -> Result<Parsed, String> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
         .map_err(|e| format!("not a readable Parquet file: {e}"))?;
     if builder.schema().field_with_name("conversation_id").is_err() {
@@ -310,7 +387,8 @@ fn read_parquet(bytes: &Bytes, progress: &dyn Fn(u64)) -> Result<Parsed, String>
     };
     let mut row_no = 0i64;
     for batch in reader {
-        let batch = batch.map_err(|e| format!("Parquet data is corrupt after row {row_no}: {e}"))?;
+        let batch =
+            batch.map_err(|e| format!("Parquet data is corrupt after row {row_no}: {e}"))?;
         for row in 0..batch.num_rows() {
             row_no += 1;
             match conversation_from_fields(&ParquetRow { batch: &batch, row }) {
@@ -325,4 +403,27 @@ fn read_parquet(bytes: &Bytes, progress: &dyn Fn(u64)) -> Result<Parsed, String>
         progress(bytes.len() as u64 * row_no as u64 / total_rows);
     }
     Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_lines;
+
+    #[test]
+    fn chunks_end_at_line_boundaries_and_know_their_first_line() {
+        let text = b"a\nbb\nccc\ndddd\neeeee\n";
+        let chunks = split_lines(text, 3, 4);
+        let mut joined = Vec::new();
+        for (range, first_line) in &chunks {
+            assert!(text[range.clone()].ends_with(b"\n"));
+            let before = text[..range.start].iter().filter(|&&b| b == b'\n').count() as i64;
+            assert_eq!(*first_line, before + 1);
+            joined.extend_from_slice(&text[range.clone()]);
+        }
+        assert_eq!(joined, text);
+        assert!(chunks.len() > 1);
+        // No trailing newline: the last chunk ends at the end of the input.
+        let chunks = split_lines(b"x\ny", 2, 1);
+        assert_eq!(chunks.last().unwrap().0.end, 3);
+    }
 }

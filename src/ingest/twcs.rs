@@ -54,7 +54,9 @@ fn tweet_id(text: &str) -> Option<String> {
 
 /// Map one TWCS row (values by column name) onto a conversation. The brand is left
 /// empty: it needs the whole thread, see [`assign_brands`].
-pub fn conversation_from_twcs(get: impl Fn(&str) -> Option<String>) -> Result<Conversation, String> {
+pub fn conversation_from_twcs(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<Conversation, String> {
     let conversation_id = get("tweet_id")
         .and_then(|t| tweet_id(&t))
         .ok_or("missing tweet_id")?;
@@ -110,14 +112,15 @@ pub fn assign_brands(rows: &mut [Conversation], lake_thread_brands: &HashMap<Str
     // The first brand account to speak in each thread, and the first one tagged.
     let mut speaker: HashMap<String, (i64, String)> = HashMap::new();
     let mut tagged: HashMap<String, (i64, String)> = HashMap::new();
-    let keep_earliest = |map: &mut HashMap<String, (i64, String)>, thread: &str, at: i64, who: &str| {
-        let entry = map
-            .entry(thread.to_string())
-            .or_insert_with(|| (at, who.to_string()));
-        if at < entry.0 {
-            *entry = (at, who.to_string());
-        }
-    };
+    let keep_earliest =
+        |map: &mut HashMap<String, (i64, String)>, thread: &str, at: i64, who: &str| {
+            let entry = map
+                .entry(thread.to_string())
+                .or_insert_with(|| (at, who.to_string()));
+            if at < entry.0 {
+                *entry = (at, who.to_string());
+            }
+        };
     for r in rows.iter() {
         let thread = r.thread_id.as_deref().unwrap_or(&r.conversation_id);
         if r.is_brand {

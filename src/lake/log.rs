@@ -100,7 +100,10 @@ impl Snapshot {
             }
         }
         for f in &commit.add {
-            self.files.entry(f.table.clone()).or_default().push(f.clone());
+            self.files
+                .entry(f.table.clone())
+                .or_default()
+                .push(f.clone());
         }
         if let Some(s) = &commit.source {
             self.sources.insert(s.sha256.clone());
@@ -177,12 +180,11 @@ impl CommitLog {
                 .bytes()
                 .await
                 .map_err(|e| self.store_err("get", &meta.location, e))?;
-            let commit: Commit =
-                serde_json::from_slice(&bytes).map_err(|e| Error::CorruptLog {
-                    url: self.url.clone(),
-                    path: meta.location.to_string(),
-                    message: e.to_string(),
-                })?;
+            let commit: Commit = serde_json::from_slice(&bytes).map_err(|e| Error::CorruptLog {
+                url: self.url.clone(),
+                path: meta.location.to_string(),
+                message: e.to_string(),
+            })?;
             next.apply(&commit);
         }
         *state = Arc::new(next);

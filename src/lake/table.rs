@@ -54,11 +54,7 @@ impl LakeTable {
     }
 
     /// The files of the current snapshot that `filters` cannot rule out.
-    async fn pruned_files(
-        &self,
-        state: &dyn Session,
-        filters: &[Expr],
-    ) -> DfResult<Vec<DataFile>> {
+    async fn pruned_files(&self, state: &dyn Session, filters: &[Expr]) -> DfResult<Vec<DataFile>> {
         let snapshot = self
             .lake
             .snapshot()
@@ -107,7 +103,8 @@ fn balance(files: &[DataFile], n: usize, schema: &SchemaRef) -> Vec<FileGroup> {
             .min_by_key(|(bytes, _)| *bytes)
             .expect("at least one group");
         slot.0 += f.bytes;
-        let stats = Statistics::new_unknown(schema).with_num_rows(Precision::Exact(f.rows as usize));
+        let stats =
+            Statistics::new_unknown(schema).with_num_rows(Precision::Exact(f.rows as usize));
         slot.1
             .push(PartitionedFile::new(f.path.clone(), f.bytes).with_statistics(Arc::new(stats)));
     }
@@ -162,12 +159,13 @@ impl TableProvider for LakeTable {
 
         let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
         let source = format.file_source(TableSchema::from(Arc::clone(schema)));
-        let config = FileScanConfigBuilder::new(ObjectStoreUrl::parse(super::OBJECT_STORE_URL)?, source)
-            .with_file_groups(groups)
-            .with_statistics(statistics)
-            .with_projection_indices(projection.cloned())?
-            .with_limit(limit)
-            .build();
+        let config =
+            FileScanConfigBuilder::new(ObjectStoreUrl::parse(super::OBJECT_STORE_URL)?, source)
+                .with_file_groups(groups)
+                .with_statistics(statistics)
+                .with_projection_indices(projection.cloned())?
+                .with_limit(limit)
+                .build();
         format.create_physical_plan(state, config).await
     }
 }
@@ -184,7 +182,13 @@ impl FileStatistics<'_> {
         if column.name != name {
             return None;
         }
-        let data_type = self.def.schema.field_with_name(name).ok()?.data_type().clone();
+        let data_type = self
+            .def
+            .schema
+            .field_with_name(name)
+            .ok()?
+            .data_type()
+            .clone();
         let values = self.files.iter().map(|f| {
             f.partition
                 .get(name)

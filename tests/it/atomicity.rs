@@ -49,18 +49,30 @@ impl FailingStore {
 
 #[async_trait]
 impl ObjectStore for FailingStore {
-    async fn put_opts(&self, location: &Path, payload: PutPayload, opts: PutOptions) -> Result<PutResult> {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
         self.check(location)?;
         self.inner.put_opts(location, payload, opts).await
     }
-    async fn put_multipart_opts(&self, location: &Path, opts: PutMultipartOptions) -> Result<Box<dyn MultipartUpload>> {
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> Result<Box<dyn MultipartUpload>> {
         self.check(location)?;
         self.inner.put_multipart_opts(location, opts).await
     }
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
         self.inner.get_opts(location, options).await
     }
-    fn delete_stream(&self, locations: BoxStream<'static, Result<Path>>) -> BoxStream<'static, Result<Path>> {
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, Result<Path>>,
+    ) -> BoxStream<'static, Result<Path>> {
         self.inner.delete_stream(locations)
     }
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
@@ -96,22 +108,42 @@ async fn failure_leaves_the_lake_unchanged(pattern: &'static str, fail_at: usize
     assert_eq!(before, 800);
 
     let failing = failing_engine(dir.path(), pattern, fail_at).await;
-    let err = socialcx::ingest::ingest_files(&failing, std::slice::from_ref(&second), &Default::default())
-        .await
-        .expect_err("the injected failure surfaces");
+    let err = socialcx::ingest::ingest_files(
+        &failing,
+        std::slice::from_ref(&second),
+        &Default::default(),
+    )
+    .await
+    .expect_err("the injected failure surfaces");
     assert!(err.to_string().contains("injected failure"), "{err}");
 
     // A new reader sees exactly the lake before the failed ingest, and can read all of it.
     let reader = engine_in(dir.path()).await;
-    assert_eq!(scalar(&reader, "SELECT count(*) FROM conversations").await, before);
+    assert_eq!(
+        scalar(&reader, "SELECT count(*) FROM conversations").await,
+        before
+    );
     assert_eq!(scalar(&reader, "SELECT count(*) FROM quarantine").await, 0);
-    assert_eq!(scalar(&reader, "SELECT sum(length(text)) > 0 FROM conversations").await, 1);
+    assert_eq!(
+        scalar(&reader, "SELECT sum(length(text)) > 0 FROM conversations").await,
+        1
+    );
 
     // Retrying lands the whole input once: the orphaned files of the failed try are not counted.
     let summary = ingest(&reader, &[second]).await;
     assert_eq!(summary.landed(), 1200);
-    assert_eq!(scalar(&reader, "SELECT count(*) FROM conversations").await, 2000);
-    assert_eq!(scalar(&reader, "SELECT count(DISTINCT conversation_id) FROM conversations").await, 2000);
+    assert_eq!(
+        scalar(&reader, "SELECT count(*) FROM conversations").await,
+        2000
+    );
+    assert_eq!(
+        scalar(
+            &reader,
+            "SELECT count(DISTINCT conversation_id) FROM conversations"
+        )
+        .await,
+        2000
+    );
 }
 
 #[tokio::test]

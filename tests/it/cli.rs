@@ -35,19 +35,27 @@ fn sql_writes_every_format_with_the_same_answer() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     let file = generate(dir.path(), "in.ndjson", 3000, 9, OutputLayout::Ndjson);
-    let out = ok(&socialcx(&lake, &["ingest", "--no-progress", file.to_str().unwrap()]));
+    let out = ok(&socialcx(
+        &lake,
+        &["ingest", "--no-progress", file.to_str().unwrap()],
+    ));
     assert!(out.contains("3000 landed"), "{out}");
 
     // The reference: counts per brand read straight from the input file.
     let mut expected: BTreeMap<String, i64> = BTreeMap::new();
     for r in read_ndjson(&file) {
-        *expected.entry(r["brand"].as_str().unwrap().to_string()).or_default() += 1;
+        *expected
+            .entry(r["brand"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
     let sql = "SELECT brand, count(*) AS n FROM conversations GROUP BY brand ORDER BY brand";
 
     let csv_out = socialcx(&lake, &["sql", sql, "--format", "csv"]);
     let stderr = String::from_utf8_lossy(&csv_out.stderr).to_string();
-    assert!(stderr.contains(&format!("{} rows in", expected.len())), "query time shown: {stderr}");
+    assert!(
+        stderr.contains(&format!("{} rows in", expected.len())),
+        "query time shown: {stderr}"
+    );
     let csv_text = ok(&csv_out);
     let mut lines = csv_text.lines();
     assert_eq!(lines.next(), Some("brand,n"));
@@ -63,7 +71,12 @@ fn sql_writes_every_format_with_the_same_answer() {
         serde_json::from_str(&ok(&socialcx(&lake, &["sql", sql, "--format", "json"]))).unwrap();
     let from_json: BTreeMap<String, i64> = json
         .iter()
-        .map(|o| (o["brand"].as_str().unwrap().to_string(), o["n"].as_i64().unwrap()))
+        .map(|o| {
+            (
+                o["brand"].as_str().unwrap().to_string(),
+                o["n"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(from_json, expected);
 
@@ -72,13 +85,26 @@ fn sql_writes_every_format_with_the_same_answer() {
         .lines()
         .map(|l| {
             let o: serde_json::Value = serde_json::from_str(l).unwrap();
-            (o["brand"].as_str().unwrap().to_string(), o["n"].as_i64().unwrap())
+            (
+                o["brand"].as_str().unwrap().to_string(),
+                o["n"].as_i64().unwrap(),
+            )
         })
         .collect();
     assert_eq!(from_ndjson, expected);
 
     let parquet = dir.path().join("out.parquet");
-    ok(&socialcx(&lake, &["sql", sql, "--format", "parquet", "-o", parquet.to_str().unwrap()]));
+    ok(&socialcx(
+        &lake,
+        &[
+            "sql",
+            sql,
+            "--format",
+            "parquet",
+            "-o",
+            parquet.to_str().unwrap(),
+        ],
+    ));
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
         std::fs::File::open(&parquet).unwrap(),
     )
@@ -96,8 +122,15 @@ fn sql_writes_every_format_with_the_same_answer() {
 
     // -f FILE with two statements runs both, in order.
     let script = dir.path().join("q.sql");
-    std::fs::write(&script, "CREATE VIEW b AS SELECT brand FROM conversations;\nSELECT count(*) AS n FROM b;").unwrap();
-    let out = ok(&socialcx(&lake, &["sql", "-f", script.to_str().unwrap(), "--format", "csv"]));
+    std::fs::write(
+        &script,
+        "CREATE VIEW b AS SELECT brand FROM conversations;\nSELECT count(*) AS n FROM b;",
+    )
+    .unwrap();
+    let out = ok(&socialcx(
+        &lake,
+        &["sql", "-f", script.to_str().unwrap(), "--format", "csv"],
+    ));
     assert!(out.ends_with("n\n3000\n"), "{out}");
 }
 
@@ -105,7 +138,11 @@ fn sql_writes_every_format_with_the_same_answer() {
 fn bad_sql_is_an_error_message_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    for sql in ["SELEC 1", "SELECT nope FROM conversations", "SELECT * FROM missing_table"] {
+    for sql in [
+        "SELEC 1",
+        "SELECT nope FROM conversations",
+        "SELECT * FROM missing_table",
+    ] {
         let out = socialcx(&lake, &["sql", sql]);
         assert_eq!(out.status.code(), Some(1), "{sql}");
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -121,7 +158,10 @@ fn the_shell_runs_statements_and_commands_from_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     let file = generate(dir.path(), "in.ndjson", 500, 2, OutputLayout::Ndjson);
-    ok(&socialcx(&lake, &["ingest", "--no-progress", file.to_str().unwrap()]));
+    ok(&socialcx(
+        &lake,
+        &["ingest", "--no-progress", file.to_str().unwrap()],
+    ));
     let mut child = Command::new(env!("CARGO_BIN_EXE_socialcx"))
         .arg("--lake")
         .arg(&lake)
@@ -145,12 +185,27 @@ fn the_shell_runs_statements_and_commands_from_stdin() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("quarantine") && stdout.contains("conversations"), "{stdout}");
-    assert!(stdout.contains("thread_id") && stdout.contains("created_at"), "{stdout}");
-    assert!(stdout.contains("total_rows") && stdout.contains("500"), "{stdout}");
-    assert!(stderr.contains("error: "), "a bad statement reports and the shell goes on: {stderr}");
+    assert!(
+        stdout.contains("quarantine") && stdout.contains("conversations"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("thread_id") && stdout.contains("created_at"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("total_rows") && stdout.contains("500"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("error: "),
+        "a bad statement reports and the shell goes on: {stderr}"
+    );
     assert!(stdout.contains("answer\n42\n"), "{stdout}");
-    assert!(stdout.contains("date=2026-01-05"), "EXPLAIN shows the pruned file list: {stdout}");
+    assert!(
+        stdout.contains("date=2026-01-05"),
+        "EXPLAIN shows the pruned file list: {stdout}"
+    );
 }
 
 #[test]
@@ -158,14 +213,33 @@ fn the_demo_lands_the_sample_and_answers() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     let out = ok(&socialcx(&lake, &["demo"]));
-    for needle in ["twcs_sample.csv", "quarantined", "Volume by channel", "AppleSupport", "invalid JSON", "last tuesday"] {
+    for needle in [
+        "twcs_sample.csv",
+        "quarantined",
+        "Volume by channel",
+        "AppleSupport",
+        "invalid JSON",
+        "last tuesday",
+    ] {
         assert!(out.contains(needle), "demo output lacks {needle}:\n{out}");
     }
     // Twice: nothing lands twice.
     let again = ok(&socialcx(&lake, &["demo"]));
     assert!(again.contains("already ingested"), "{again}");
-    let count = ok(&socialcx(&lake, &["sql", "SELECT count(*) AS n FROM conversations", "--format", "csv", "-q"]));
-    let sample_rows = std::fs::read_to_string(sample("conversations.ndjson")).unwrap().lines().count();
+    let count = ok(&socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT count(*) AS n FROM conversations",
+            "--format",
+            "csv",
+            "-q",
+        ],
+    ));
+    let sample_rows = std::fs::read_to_string(sample("conversations.ndjson"))
+        .unwrap()
+        .lines()
+        .count();
     // 13 TWCS rows and 2 good broken-file rows land beside the sample.
     assert_eq!(count, format!("n\n{}\n", sample_rows + 13 + 2));
 }

@@ -20,9 +20,11 @@ pub fn sample(name: &str) -> PathBuf {
 
 /// An engine over a new lake in `dir`.
 pub async fn engine_in(dir: &Path) -> Engine {
-    Engine::with_config(EngineConfig::new(dir.join("lake").display().to_string()).with_target_partitions(2))
-        .await
-        .expect("engine opens")
+    Engine::with_config(
+        EngineConfig::new(dir.join("lake").display().to_string()).with_target_partitions(2),
+    )
+    .await
+    .expect("engine opens")
 }
 
 /// Land `files`, without progress bars.
@@ -60,7 +62,8 @@ pub async fn query(engine: &Engine, sql: &str) -> Vec<RecordBatch> {
 pub async fn scalar(engine: &Engine, sql: &str) -> i64 {
     let batches = query(engine, sql).await;
     let col = batches[0].column(0);
-    let col = datafusion::arrow::compute::cast(col, &datafusion::arrow::datatypes::DataType::Int64).unwrap();
+    let col = datafusion::arrow::compute::cast(col, &datafusion::arrow::datatypes::DataType::Int64)
+        .unwrap();
     assert_eq!(col.len(), 1, "{sql} returned {} rows", col.len());
     col.as_primitive::<Int64Type>().value(0)
 }
@@ -69,8 +72,16 @@ pub async fn scalar(engine: &Engine, sql: &str) -> i64 {
 pub async fn pairs(engine: &Engine, sql: &str) -> Vec<(String, i64)> {
     let mut out = Vec::new();
     for b in query(engine, sql).await {
-        let keys = datafusion::arrow::compute::cast(b.column(0), &datafusion::arrow::datatypes::DataType::Utf8).unwrap();
-        let vals = datafusion::arrow::compute::cast(b.column(1), &datafusion::arrow::datatypes::DataType::Int64).unwrap();
+        let keys = datafusion::arrow::compute::cast(
+            b.column(0),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )
+        .unwrap();
+        let vals = datafusion::arrow::compute::cast(
+            b.column(1),
+            &datafusion::arrow::datatypes::DataType::Int64,
+        )
+        .unwrap();
         for i in 0..b.num_rows() {
             out.push((
                 keys.as_string::<i32>().value(i).to_string(),

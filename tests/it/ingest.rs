@@ -14,15 +14,29 @@ async fn generated_ndjson_lands_with_counts_matching_the_input() {
     let engine = engine_in(dir.path()).await;
     let file = generate(dir.path(), "in.ndjson", 5000, 11, OutputLayout::Ndjson);
     let summary = ingest(&engine, std::slice::from_ref(&file)).await;
-    assert_eq!((summary.landed(), summary.quarantined(), summary.duplicates()), (5000, 0, 0));
+    assert_eq!(
+        (
+            summary.landed(),
+            summary.quarantined(),
+            summary.duplicates()
+        ),
+        (5000, 0, 0)
+    );
 
     let rows = read_ndjson(&file);
     let mut expected: BTreeMap<String, i64> = BTreeMap::new();
     for r in &rows {
-        *expected.entry(r["channel"].as_str().unwrap().to_string()).or_default() += 1;
+        *expected
+            .entry(r["channel"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
-    let actual: BTreeMap<String, i64> =
-        pairs(&engine, "SELECT channel, count(*) FROM conversations GROUP BY channel").await.into_iter().collect();
+    let actual: BTreeMap<String, i64> = pairs(
+        &engine,
+        "SELECT channel, count(*) FROM conversations GROUP BY channel",
+    )
+    .await
+    .into_iter()
+    .collect();
     assert_eq!(actual, expected);
 
     // Threads: every thread_id names a root that is in the lake, and roots have no parent.
@@ -34,16 +48,37 @@ async fn generated_ndjson_lands_with_counts_matching_the_input() {
     .await;
     assert_eq!(orphans, 0);
     let expected_roots = rows.iter().filter(|r| r["parent_id"].is_null()).count() as i64;
-    assert_eq!(scalar(&engine, "SELECT count(DISTINCT thread_id) FROM conversations").await, expected_roots);
+    assert_eq!(
+        scalar(
+            &engine,
+            "SELECT count(DISTINCT thread_id) FROM conversations"
+        )
+        .await,
+        expected_roots
+    );
     // Followers, likes and time survive the trip.
-    let followers: i64 = rows.iter().map(|r| r["author_followers"].as_i64().unwrap()).sum();
-    assert_eq!(scalar(&engine, "SELECT sum(author_followers) FROM conversations").await, followers);
+    let followers: i64 = rows
+        .iter()
+        .map(|r| r["author_followers"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        scalar(&engine, "SELECT sum(author_followers) FROM conversations").await,
+        followers
+    );
     let first = rows
         .iter()
-        .map(|r| chrono::DateTime::parse_from_rfc3339(r["created_at"].as_str().unwrap()).unwrap().timestamp())
+        .map(|r| {
+            chrono::DateTime::parse_from_rfc3339(r["created_at"].as_str().unwrap())
+                .unwrap()
+                .timestamp()
+        })
         .min()
         .unwrap();
-    let got = scalar(&engine, "SELECT CAST(date_part('epoch', min(created_at)) AS BIGINT) FROM conversations").await;
+    let got = scalar(
+        &engine,
+        "SELECT CAST(date_part('epoch', min(created_at)) AS BIGINT) FROM conversations",
+    )
+    .await;
     assert_eq!(got, first);
 }
 
@@ -57,7 +92,10 @@ async fn the_same_input_twice_lands_once() {
     let second = ingest(&engine, std::slice::from_ref(&file)).await;
     assert!(second.files[0].already_ingested);
     assert_eq!(second.landed(), 0);
-    assert_eq!(scalar(&engine, "SELECT count(*) FROM conversations").await, 1500);
+    assert_eq!(
+        scalar(&engine, "SELECT count(*) FROM conversations").await,
+        1500
+    );
 
     // Overlapping input (other bytes, some of the same conversations): only new ones land.
     let text = std::fs::read_to_string(&file).unwrap();
@@ -65,15 +103,32 @@ async fn the_same_input_twice_lands_once() {
     let overlap = dir.path().join("overlap.ndjson");
     let extra = generate(dir.path(), "extra.ndjson", 300, 4, OutputLayout::Ndjson);
     let extra_text = std::fs::read_to_string(&extra).unwrap();
-    std::fs::write(&overlap, format!("{}\n{}", lines[1000..].join("\n"), extra_text)).unwrap();
+    std::fs::write(
+        &overlap,
+        format!("{}\n{}", lines[1000..].join("\n"), extra_text),
+    )
+    .unwrap();
     let third = ingest(&engine, &[overlap]).await;
     assert_eq!((third.landed(), third.duplicates()), (300, 500));
-    assert_eq!(scalar(&engine, "SELECT count(*) FROM conversations").await, 1800);
-    assert_eq!(scalar(&engine, "SELECT count(DISTINCT conversation_id) FROM conversations").await, 1800);
+    assert_eq!(
+        scalar(&engine, "SELECT count(*) FROM conversations").await,
+        1800
+    );
+    assert_eq!(
+        scalar(
+            &engine,
+            "SELECT count(DISTINCT conversation_id) FROM conversations"
+        )
+        .await,
+        1800
+    );
 
     // A fresh engine on the same lake sees the same.
     let again = engine_in(dir.path()).await;
-    assert_eq!(scalar(&again, "SELECT count(*) FROM conversations").await, 1800);
+    assert_eq!(
+        scalar(&again, "SELECT count(*) FROM conversations").await,
+        1800
+    );
 }
 
 #[tokio::test]
@@ -81,12 +136,24 @@ async fn broken_lines_are_quarantined_with_reason_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;
     let summary = ingest(&engine, &[sample("broken_lines.ndjson")]).await;
-    assert_eq!((summary.landed(), summary.quarantined()), (2, 8), "{summary}");
+    assert_eq!(
+        (summary.landed(), summary.quarantined()),
+        (2, 8),
+        "{summary}"
+    );
 
-    let reasons = query(&engine, "SELECT line, reason, raw, source FROM quarantine ORDER BY line").await;
+    let reasons = query(
+        &engine,
+        "SELECT line, reason, raw, source FROM quarantine ORDER BY line",
+    )
+    .await;
     let b = &reasons[0];
-    let text = |col: usize, i: usize| datafusion::arrow::util::display::array_value_to_string(b.column(col), i).unwrap();
-    let got: Vec<(String, String)> = (0..b.num_rows()).map(|i| (text(0, i), text(1, i))).collect();
+    let text = |col: usize, i: usize| {
+        datafusion::arrow::util::display::array_value_to_string(b.column(col), i).unwrap()
+    };
+    let got: Vec<(String, String)> = (0..b.num_rows())
+        .map(|i| (text(0, i), text(1, i)))
+        .collect();
     let expected = [
         ("2", "invalid JSON"),
         ("3", "missing text"),
@@ -100,14 +167,24 @@ async fn broken_lines_are_quarantined_with_reason_and_line() {
     assert_eq!(got.len(), expected.len(), "{got:?}");
     for ((line, reason), (want_line, want_reason)) in got.iter().zip(expected) {
         assert_eq!(line, want_line);
-        assert!(reason.contains(want_reason), "line {line}: '{reason}' lacks '{want_reason}'");
+        assert!(
+            reason.contains(want_reason),
+            "line {line}: '{reason}' lacks '{want_reason}'"
+        );
     }
     // The raw line is kept, and the source named.
     assert!(text(2, 2).contains("last tuesday"));
     assert!(text(3, 0).ends_with("broken_lines.ndjson"));
     // The good reply landed in its parent's thread.
-    let thread = query(&engine, "SELECT thread_id FROM conversations WHERE conversation_id = 'bl-7'").await;
-    assert_eq!(datafusion::arrow::util::display::array_value_to_string(thread[0].column(0), 0).unwrap(), "bl-1");
+    let thread = query(
+        &engine,
+        "SELECT thread_id FROM conversations WHERE conversation_id = 'bl-7'",
+    )
+    .await;
+    assert_eq!(
+        datafusion::arrow::util::display::array_value_to_string(thread[0].column(0), 0).unwrap(),
+        "bl-1"
+    );
 }
 
 #[tokio::test]
@@ -121,7 +198,11 @@ async fn unreadable_files_are_clear_errors_and_do_not_stop_the_others() {
     let good = generate(dir.path(), "good.ndjson", 100, 8, OutputLayout::Ndjson);
     let missing = dir.path().join("missing.ndjson");
     let summary = ingest(&engine, &[bad_header, missing, not_parquet, good]).await;
-    let errors: Vec<String> = summary.files.iter().filter_map(|f| f.error.clone()).collect();
+    let errors: Vec<String> = summary
+        .files
+        .iter()
+        .filter_map(|f| f.error.clone())
+        .collect();
     assert_eq!(errors.len(), 3, "{summary}");
     assert!(errors[0].contains("neither our schema"), "{}", errors[0]);
     assert!(errors[1].contains("No such file"), "{}", errors[1]);
@@ -211,6 +292,10 @@ async fn replies_join_threads_that_began_in_an_earlier_ingest() {
     )
     .unwrap();
     ingest(&engine, &[replies]).await;
-    let threads = pairs(&engine, "SELECT thread_id, count(*) FROM conversations GROUP BY thread_id").await;
+    let threads = pairs(
+        &engine,
+        "SELECT thread_id, count(*) FROM conversations GROUP BY thread_id",
+    )
+    .await;
     assert_eq!(threads, [("r1".to_string(), 3)]);
 }

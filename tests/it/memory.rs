@@ -31,15 +31,23 @@ async fn a_sort_larger_than_the_memory_limit_spills_and_stays_correct() {
             let mut got = Vec::new();
             for b in &batches {
                 for i in 0..b.num_rows() {
-                    got.push(datafusion::arrow::util::display::array_value_to_string(b.column(0), i).unwrap());
+                    got.push(
+                        datafusion::arrow::util::display::array_value_to_string(b.column(0), i)
+                            .unwrap(),
+                    );
                 }
             }
-            let mut expected: Vec<String> =
-                read_ndjson(&file).iter().map(|r| r["text"].as_str().unwrap().to_string()).collect();
+            let mut expected: Vec<String> = read_ndjson(&file)
+                .iter()
+                .map(|r| r["text"].as_str().unwrap().to_string())
+                .collect();
             expected.sort();
             assert_eq!(got, expected);
         }
-        Err(e) => assert!(e.to_string().contains("Resources exhausted"), "a clean failure: {e}"),
+        Err(e) => assert!(
+            e.to_string().contains("Resources exhausted"),
+            "a clean failure: {e}"
+        ),
     }
 
     // A limit far too small for a hash aggregate fails cleanly, naming the cause.

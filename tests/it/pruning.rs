@@ -15,11 +15,21 @@ fn files_scanned(plan: &Arc<dyn ExecutionPlan>) -> usize {
         .and_then(|ds| ds.data_source().downcast_ref::<FileScanConfig>())
         .map(|cfg| cfg.file_groups.iter().map(|g| g.len()).sum())
         .unwrap_or(0);
-    here + plan.children().iter().map(|c| files_scanned(c)).sum::<usize>()
+    here + plan
+        .children()
+        .iter()
+        .map(|c| files_scanned(c))
+        .sum::<usize>()
 }
 
 async fn plan_files(engine: &socialcx::Engine, sql: &str) -> usize {
-    let plan = engine.sql(sql).await.unwrap().create_physical_plan().await.unwrap();
+    let plan = engine
+        .sql(sql)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
     files_scanned(&plan)
 }
 
@@ -32,11 +42,20 @@ async fn date_filters_prune_partitions() {
 
     // The independent count: days in the input, and rows on one day.
     let rows = read_ndjson(&file);
-    let mut days: Vec<String> = rows.iter().map(|r| r["created_at"].as_str().unwrap()[..10].to_string()).collect();
+    let mut days: Vec<String> = rows
+        .iter()
+        .map(|r| r["created_at"].as_str().unwrap()[..10].to_string())
+        .collect();
     days.sort();
     days.dedup();
-    assert!(days.len() > 30, "the generator spreads rows over the period");
-    let on_day = rows.iter().filter(|r| r["created_at"].as_str().unwrap().starts_with("2026-01-15")).count();
+    assert!(
+        days.len() > 30,
+        "the generator spreads rows over the period"
+    );
+    let on_day = rows
+        .iter()
+        .filter(|r| r["created_at"].as_str().unwrap().starts_with("2026-01-15"))
+        .count();
 
     let all = plan_files(&engine, "SELECT count(text) FROM conversations").await;
     assert_eq!(all, days.len(), "one file per day");
@@ -47,7 +66,9 @@ async fn date_filters_prune_partitions() {
 
     // EXPLAIN shows the single surviving file, in its partition.
     let explain = query(&engine, &format!("EXPLAIN {sql}")).await;
-    let text = datafusion::arrow::util::pretty::pretty_format_batches(&explain).unwrap().to_string();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&explain)
+        .unwrap()
+        .to_string();
     assert_eq!(text.matches(".parquet").count(), 1, "{text}");
     assert!(text.contains("date=2026-01-15/"), "{text}");
 

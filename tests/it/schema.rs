@@ -8,7 +8,13 @@ use crate::common::*;
 async fn conversations_has_the_documented_columns_and_types() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;
-    let schema = engine.sql("SELECT * FROM conversations").await.unwrap().schema().as_arrow().clone();
+    let schema = engine
+        .sql("SELECT * FROM conversations")
+        .await
+        .unwrap()
+        .schema()
+        .as_arrow()
+        .clone();
     let list = DataType::new_list(DataType::Utf8, true);
     let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     let expected: Vec<(&str, DataType, bool)> = vec![
@@ -44,7 +50,13 @@ async fn conversations_has_the_documented_columns_and_types() {
 async fn results_carry_plain_utf8_not_utf8view() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path()).await;
-    let file = generate(dir.path(), "in.ndjson", 200, 1, socialcx::generator::OutputLayout::Ndjson);
+    let file = generate(
+        dir.path(),
+        "in.ndjson",
+        200,
+        1,
+        socialcx::generator::OutputLayout::Ndjson,
+    );
     ingest(&engine, &[file]).await;
     let batches = query(
         &engine,
@@ -52,7 +64,12 @@ async fn results_carry_plain_utf8_not_utf8view() {
     )
     .await;
     for field in batches[0].schema().fields() {
-        assert_eq!(field.data_type(), &DataType::Utf8, "{} should be Utf8", field.name());
+        assert_eq!(
+            field.data_type(),
+            &DataType::Utf8,
+            "{} should be Utf8",
+            field.name()
+        );
     }
 }
 

@@ -13,7 +13,11 @@ async fn by_id(engine: &socialcx::Engine, sql: &str) -> HashMap<String, Vec<Stri
     let mut out = HashMap::new();
     for b in query(engine, sql).await {
         for i in 0..b.num_rows() {
-            let cells: Vec<String> = b.columns().iter().map(|c| array_value_to_string(c, i).unwrap()).collect();
+            let cells: Vec<String> = b
+                .columns()
+                .iter()
+                .map(|c| array_value_to_string(c, i).unwrap())
+                .collect();
             out.insert(cells[0].clone(), cells[1..].to_vec());
         }
     }
@@ -26,7 +30,11 @@ async fn the_shipped_fixture_maps_threads_brands_and_replies() {
     let engine = engine_in(dir.path()).await;
     let summary = ingest(&engine, &[sample("twcs_sample.csv")]).await;
     assert_eq!(summary.files[0].layout.as_deref(), Some("twcs"));
-    assert_eq!((summary.landed(), summary.quarantined()), (13, 1), "{summary}");
+    assert_eq!(
+        (summary.landed(), summary.quarantined()),
+        (13, 1),
+        "{summary}"
+    );
 
     let rows = by_id(
         &engine,
@@ -56,7 +64,13 @@ async fn the_shipped_fixture_maps_threads_brands_and_replies() {
     for (id, thread, parent, brand, is_brand, replies) in expected {
         let r = &rows[id];
         assert_eq!(
-            (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str(), r[4].as_str()),
+            (
+                r[0].as_str(),
+                r[1].as_str(),
+                r[2].as_str(),
+                r[3].as_str(),
+                r[4].as_str()
+            ),
             (thread, parent, brand, is_brand, replies),
             "tweet {id}"
         );
@@ -67,7 +81,11 @@ async fn the_shipped_fixture_maps_threads_brands_and_replies() {
 
     let reason = query(&engine, "SELECT line, reason FROM quarantine").await;
     assert_eq!(array_value_to_string(reason[0].column(0), 0).unwrap(), "16");
-    assert!(array_value_to_string(reason[0].column(1), 0).unwrap().contains("created_at"));
+    assert!(
+        array_value_to_string(reason[0].column(1), 0)
+            .unwrap()
+            .contains("created_at")
+    );
 }
 
 #[tokio::test]
@@ -81,7 +99,11 @@ async fn generated_twcs_rebuilds_the_threads_the_generator_made() {
     ingest(&truth, &[ndjson]).await;
     let mapped = engine_in(&dir.path().join("b")).await;
     let summary = ingest(&mapped, &[twcs]).await;
-    assert_eq!((summary.landed(), summary.quarantined()), (4000, 0), "{summary}");
+    assert_eq!(
+        (summary.landed(), summary.quarantined()),
+        (4000, 0),
+        "{summary}"
+    );
 
     let sql = "SELECT conversation_id, thread_id, coalesce(parent_id, ''), is_brand, replies, \
                CAST(created_at AS VARCHAR), text, brand, channel FROM conversations";
@@ -91,7 +113,11 @@ async fn generated_twcs_rebuilds_the_threads_the_generator_made() {
     let mut twitter_checked = 0;
     for (id, w) in &want {
         let g = &got[id];
-        assert_eq!(w[..6], g[..6], "message {id}: thread, parent, is_brand, replies, time, text");
+        assert_eq!(
+            w[..6],
+            g[..6],
+            "message {id}: thread, parent, is_brand, replies, time, text"
+        );
         // The brand is recovered as its support account wherever the thread names it.
         if w[7] == "twitter" {
             assert_eq!(handle[w[6].as_str()], g[6], "brand of tweet {id}");
