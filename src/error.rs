@@ -1,6 +1,8 @@
 //! The crate's error type: one enum, with messages written for the person at the terminal.
 
+use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
+use parquet::errors::ParquetError;
 
 /// Everything that can go wrong in socialcx.
 #[derive(Debug, thiserror::Error)]
@@ -15,7 +17,7 @@ pub enum Error {
         op: &'static str,
         path: String,
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
     /// The lake's commit log holds something we cannot read.
     #[error("lake {url}: commit log entry {path} is unreadable: {message}")]
@@ -29,12 +31,13 @@ pub enum Error {
     Input { path: String, message: String },
     /// A query failed to plan or run.
     #[error("{0}")]
-    Query(#[from] DataFusionError),
-    /// Arrow or Parquet encoding failed.
+    Query(Box<DataFusionError>),
+    /// Arrow encoding failed.
     #[error("{0}")]
-    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    Arrow(Box<ArrowError>),
+    /// Parquet encoding failed.
     #[error("{0}")]
-    Parquet(#[from] parquet::errors::ParquetError),
+    Parquet(Box<ParquetError>),
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -49,6 +52,25 @@ pub enum Error {
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+// The large library errors are boxed, so that `Result<T>` stays small.
+impl From<DataFusionError> for Error {
+    fn from(e: DataFusionError) -> Self {
+        Error::Query(Box::new(e))
+    }
+}
+
+impl From<ArrowError> for Error {
+    fn from(e: ArrowError) -> Self {
+        Error::Arrow(Box::new(e))
+    }
+}
+
+impl From<ParquetError> for Error {
+    fn from(e: ParquetError) -> Self {
+        Error::Parquet(Box::new(e))
+    }
+}
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {

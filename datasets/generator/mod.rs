@@ -328,7 +328,6 @@ impl Generator {
             "reviews" => 0.35,
             _ => 0.3,
         } + if tone == Tone::Negative { 0.05 } else { 0.0 };
-        let mut last_time = t0;
         if self.rng.random_bool(f64::min(answer_p, 0.99)) {
             let mut t = t0 + self.response_delay(channel) * SECOND;
             let template = *text::brand_reply(tone)
@@ -353,7 +352,6 @@ impl Generator {
             );
             let reply_id = reply.conversation_id.clone();
             msgs.push(reply);
-            last_time = t;
 
             // The customer comes back, satisfied or not; the brand may answer again.
             if tone != Tone::Positive && self.rng.random_bool(0.5) {
@@ -388,7 +386,6 @@ impl Generator {
                 );
                 let follow_id = follow.conversation_id.clone();
                 msgs.push(follow);
-                last_time = t;
                 if !resolved && self.rng.random_bool(0.5) {
                     t += self.response_delay(channel) * SECOND;
                     let template = *text::brand_reply(Tone::Negative)
@@ -411,7 +408,6 @@ impl Generator {
                         Tone::Neutral,
                     );
                     msgs.push(again);
-                    last_time = t;
                 }
             }
         }
@@ -453,9 +449,7 @@ impl Generator {
                 );
                 msgs.push(m);
             }
-            last_time = last_time.max(t);
         }
-        let _ = last_time;
         msgs.sort_by_key(|m| m.created_at);
         msgs
     }
@@ -545,7 +539,7 @@ pub const CSV_COLUMNS: [&str; 17] = [
 /// Where generated rows go: JSON lines, or a CSV writer, over a buffered file.
 enum Sink {
     Json(BufWriter<File>),
-    Csv(csv::Writer<BufWriter<File>>),
+    Csv(Box<csv::Writer<BufWriter<File>>>),
 }
 
 fn write_row(
@@ -639,13 +633,13 @@ pub fn generate_file(config: &GeneratorConfig, path: &Path, progress: bool) -> R
         OutputLayout::Csv => {
             let mut w = csv::Writer::from_writer(file);
             w.write_record(CSV_COLUMNS).map_err(|e| io(e.into()))?;
-            Sink::Csv(w)
+            Sink::Csv(Box::new(w))
         }
         OutputLayout::Twcs => {
             let mut w = csv::Writer::from_writer(file);
             w.write_record(crate::ingest::twcs::COLUMNS)
                 .map_err(|e| io(e.into()))?;
-            Sink::Csv(w)
+            Sink::Csv(Box::new(w))
         }
     };
     let bar = if progress {
@@ -680,7 +674,7 @@ pub fn generate_file(config: &GeneratorConfig, path: &Path, progress: bool) -> R
         }
         thread.push(m);
         written += 1;
-        if written % 10_000 == 0 {
+        if written.is_multiple_of(10_000) {
             bar.set_position(written);
         }
     }

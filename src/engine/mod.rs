@@ -172,7 +172,7 @@ impl Engine {
     pub fn parse(&self, sql: &str) -> Result<Vec<Statement>> {
         let state = self.ctx.state();
         let options = &state.config().options().sql_parser;
-        let dialect = dialect_from_str(&options.dialect)
+        let dialect = dialect_from_str(options.dialect)
             .ok_or_else(|| Error::Usage(format!("unsupported SQL dialect {}", options.dialect)))?;
         let statements = DFParserBuilder::new(sql)
             .with_dialect(dialect.as_ref())

@@ -11,8 +11,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use crate::model::{Conversation, tagged_words};
 
 /// One value of an input row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value<'a> {
+    #[default]
     Null,
     Str(Cow<'a, str>),
     Int(i64),
@@ -313,12 +314,6 @@ impl<'a> Value<'a> {
             Value::List(items) => Value::List(items.clone()),
             Value::Object => Value::Object,
         }
-    }
-}
-
-impl Default for Value<'_> {
-    fn default() -> Self {
-        Value::Null
     }
 }
 

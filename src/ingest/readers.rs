@@ -75,12 +75,15 @@ fn lossy(b: &[u8]) -> String {
         .to_string()
 }
 
+/// What one chunk of an input yields: valid rows with their lines, and rejects.
+type ChunkRows = (Vec<(Conversation, i64)>, Vec<Rejected>);
+
 fn read_ndjson(bytes: &Bytes, progress: &Progress<'_>) -> Parsed {
     // Split at line boundaries into one chunk per core; parse the chunks in parallel.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunks = split_lines(bytes, threads, 4 << 20);
     let done = AtomicU64::new(0);
-    let parts: Vec<(Vec<(Conversation, i64)>, Vec<Rejected>)> = std::thread::scope(|scope| {
+    let parts: Vec<ChunkRows> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .iter()
             .map(|(range, first_line)| {
@@ -129,7 +132,7 @@ fn parse_ndjson_chunk(
     first_line: i64,
     done: &AtomicU64,
     progress: &Progress<'_>,
-) -> (Vec<(Conversation, i64)>, Vec<Rejected>) {
+) -> ChunkRows {
     let mut rows = Vec::with_capacity(chunk.len() / 300);
     let mut rejected = Vec::new();
     let mut since_report = 0u64;
@@ -216,7 +219,7 @@ fn read_csv(bytes: &Bytes, progress: &Progress<'_>) -> Result<Parsed, String> {
         let result = reader.read_record(&mut record);
         let end = (reader.position().byte() as usize).min(bytes.len());
         n += 1;
-        if n % 8192 == 0 {
+        if n.is_multiple_of(8192) {
             progress(end as u64);
         }
         let reject = |reason: String| Rejected {

@@ -140,7 +140,7 @@ impl CommitLog {
             url: self.url.clone(),
             op,
             path: path.to_string(),
-            source,
+            source: Box::new(source),
         }
     }
 

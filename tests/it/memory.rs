@@ -11,7 +11,7 @@ async fn a_sort_larger_than_the_memory_limit_spills_and_stays_correct() {
     let file = generate(dir.path(), "in.ndjson", 20_000, 13, OutputLayout::Ndjson);
     let lake = dir.path().join("lake").display().to_string();
     let loader = Engine::open(&lake).await.unwrap();
-    ingest(&loader, &[file.clone()]).await;
+    ingest(&loader, std::slice::from_ref(&file)).await;
 
     let spill = dir.path().join("spill");
     std::fs::create_dir_all(&spill).unwrap();
