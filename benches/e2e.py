@@ -66,14 +66,14 @@ def main():
             f.write((sql + ";\n") * REPEAT)
         _, proc = run([args.bin, "--lake", lake, "sql", "-f", script, "--format", "csv"])
         ours = [float(t) for t in re.findall(r"rows? in ([0-9.]+)s", proc.stderr)]
-        ours_rows = proc.stdout.strip().splitlines()[: 1 + proc.stdout.count("\n") // REPEAT]
         theirs = []
         for _ in range(REPEAT):
             start = time.perf_counter()
             result = con.execute(sql).fetchall()
             theirs.append(time.perf_counter() - start)
         # Same answer from both engines.
-        ours_first = [tuple(line.split(",")) for line in ours_rows[1:]]
+        lines = proc.stdout.splitlines()
+        ours_first = [tuple(line.split(",")) for line in lines[1 : 1 + len(result)]]
         theirs_str = [tuple(str(v) for v in row) for row in result]
         if ours_first != theirs_str:
             raise SystemExit(f"{name}: results differ\nsocialcx: {ours_first}\nduckdb:   {theirs_str}")

@@ -7,9 +7,9 @@
 set -euo pipefail
 ROWS=${1:-1000000}
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/socialcx-target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/tmp}/.cache/socialcx-target}"
 cargo build --release --locked --quiet
-VENV="$HOME/.cache/socialcx-venv"
+VENV="${HOME:-/tmp}/.cache/socialcx-venv"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c 'import duckdb' 2>/dev/null || "$VENV/bin/pip" install --quiet duckdb
 exec "$VENV/bin/python" benches/e2e.py --bin "$CARGO_TARGET_DIR/release/socialcx" --rows "$ROWS" --out bench-out

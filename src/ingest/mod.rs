@@ -21,6 +21,7 @@ use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::HashSet as FastSet;
 use datafusion::datasource::MemTable;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
@@ -28,7 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::engine::Engine;
 use crate::lake::log::{Commit, DataFile, SourceInfo};
 use crate::lake::{self, writer::ROW_GROUP_ROWS};
-use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder, date32};
+use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder, QUARANTINE, date32};
 use crate::{Error, Result};
 use quarantine::quarantine_batch;
 use readers::Layout;
@@ -268,22 +269,17 @@ pub async fn ingest_bytes(
     let rows_read = (parsed.rows.len() + parsed.rejected.len()) as u64;
     let mut rejected = parsed.rejected;
 
-    // Duplicates within the file: the first occurrence wins.
+    // Duplicates within the file: the first occurrence wins (rows stay in place).
+    let mut rows = parsed.rows;
     let keep: Vec<bool> = {
-        let mut seen = HashSet::with_capacity(parsed.rows.len());
-        parsed
-            .rows
-            .iter()
-            .map(|(c, _)| seen.insert(c.conversation_id.as_str()))
+        let mut seen = FastSet::with_capacity(rows.len());
+        rows.iter()
+            .map(|c| seen.insert(c.conversation_id.as_str()))
             .collect()
     };
     let mut duplicates = keep.iter().filter(|k| !**k).count() as u64;
-    let mut rows: Vec<Conversation> = parsed
-        .rows
-        .into_iter()
-        .zip(keep)
-        .filter_map(|((c, _), k)| k.then_some(c))
-        .collect();
+    let mut keep = keep.into_iter();
+    rows.retain(|_| keep.next().unwrap_or(false));
 
     bar.set_message("checking the lake");
     let existing = lookup_existing(engine, &rows).await?;
@@ -307,8 +303,8 @@ pub async fn ingest_bytes(
     // ordered through an index (no row is moved), batches built, rows dropped, and the
     // files encoded and uploaded in parallel.
     let op_id = new_operation_id();
-    let defs = lake::tables();
-    let (conv_def, quarantine_def) = (&defs[0], &defs[1]);
+    let conv_def = lake::table(CONVERSATIONS).expect("a lake table");
+    let quarantine_def = lake::table(QUARANTINE).expect("a lake table");
     let mut order: Vec<(i32, i64, u32)> = rows
         .iter()
         .enumerate()
@@ -374,7 +370,7 @@ pub async fn ingest_bytes(
         let batch = quarantine_batch(&op_id, name, now.timestamp_micros(), &rejected)?;
         let file = lake
             .write_file(
-                quarantine_def,
+                &quarantine_def,
                 Some(("date", now.date_naive().to_string())),
                 &op_id,
                 0,

@@ -45,8 +45,8 @@ impl fmt::Display for Layout {
 #[derive(Debug)]
 pub struct Parsed {
     pub layout: Layout,
-    /// Valid rows, each with its 1-based line (or row) number.
-    pub rows: Vec<(Conversation, i64)>,
+    /// Valid rows, in input order.
+    pub rows: Vec<Conversation>,
     pub rejected: Vec<Rejected>,
 }
 
@@ -75,8 +75,8 @@ fn lossy(b: &[u8]) -> String {
         .to_string()
 }
 
-/// What one chunk of an input yields: valid rows with their lines, and rejects.
-type ChunkRows = (Vec<(Conversation, i64)>, Vec<Rejected>);
+/// What one chunk of an input yields: valid rows and rejects.
+type ChunkRows = (Vec<Conversation>, Vec<Rejected>);
 
 fn read_ndjson(bytes: &Bytes, progress: &Progress<'_>) -> Parsed {
     // Split at line boundaries into one chunk per core; parse the chunks in parallel.
@@ -96,15 +96,18 @@ fn read_ndjson(bytes: &Bytes, progress: &Progress<'_>) -> Parsed {
             .map(|h| h.join().expect("NDJSON parser thread"))
             .collect()
     });
-    let mut parsed = Parsed {
-        layout: Layout::Ndjson,
-        rows: Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum()),
-        rejected: Vec::new(),
-    };
-    for (rows, rejected) in parts {
-        parsed.rows.extend(rows);
-        parsed.rejected.extend(rejected);
+    // The first chunk's rows become the result: only the later chunks are moved.
+    let mut parts = parts.into_iter();
+    let (mut rows, mut rejected) = parts.next().unwrap_or_default();
+    for (more, more_rejected) in parts {
+        rows.extend(more);
+        rejected.extend(more_rejected);
     }
+    let parsed = Parsed {
+        layout: Layout::Ndjson,
+        rows,
+        rejected,
+    };
     progress(bytes.len() as u64);
     parsed
 }
@@ -152,7 +155,7 @@ fn parse_ndjson_chunk(
             Some(_) => Err("not a JSON object".to_string()),
         };
         match outcome {
-            Ok(c) => rows.push((c, line_no)),
+            Ok(c) => rows.push(c),
             Err(reason) => rejected.push(Rejected {
                 line: Some(line_no),
                 reason,
@@ -258,7 +261,7 @@ fn read_csv(bytes: &Bytes, progress: &Progress<'_>) -> Result<Parsed, String> {
                     }),
                 };
                 match outcome {
-                    Ok(c) => parsed.rows.push((c, line_no)),
+                    Ok(c) => parsed.rows.push(c),
                     Err(reason) => parsed.rejected.push(reject(reason)),
                 }
             }
@@ -395,7 +398,7 @@ fn read_parquet(bytes: &Bytes, progress: &Progress<'_>) -> Result<Parsed, String
         for row in 0..batch.num_rows() {
             row_no += 1;
             match conversation_from_fields(&ParquetRow { batch: &batch, row }) {
-                Ok(c) => parsed.rows.push((c, row_no)),
+                Ok(c) => parsed.rows.push(c),
                 Err(reason) => parsed.rejected.push(Rejected {
                     line: Some(row_no),
                     reason,

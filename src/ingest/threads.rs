@@ -28,7 +28,7 @@ use crate::model::Conversation;
 /// ```
 pub fn rebuild_threads(rows: &mut [Conversation], known: &HashMap<String, String>) {
     let n = rows.len();
-    let index: HashMap<&str, usize> = rows
+    let index: datafusion::common::HashMap<&str, usize> = rows
         .iter()
         .enumerate()
         .map(|(i, r)| (r.conversation_id.as_str(), i))

@@ -51,6 +51,15 @@ pub fn tables() -> Vec<TableDef> {
     ]
 }
 
+/// The definition of the lake table `name`.
+///
+/// ```
+/// assert_eq!(socialcx::lake::table("quarantine").unwrap().time_column, Some("quarantined_at"));
+/// ```
+pub fn table(name: &str) -> Option<TableDef> {
+    tables().into_iter().find(|t| t.name == name)
+}
+
 /// One lake: its object store and its commit log.
 #[derive(Debug)]
 pub struct Lake {
