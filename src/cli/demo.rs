@@ -1,16 +1,19 @@
 //! `socialcx demo`: land the shipped sample and show what the lake can answer.
 //!
 //! The sample ships inside the binary (from `datasets/sample/`), so the demo works
-//! wherever the binary is. Landing is idempotent: running the demo twice lands nothing
+//! wherever the binary is; it lands under the names `datasets/sample/<file>`. Landing is idempotent: running the demo twice lands nothing
 //! new the second time.
 
 use std::io::Write;
+use std::time::Instant;
+
+use bytes::Bytes;
 
 use super::output::OutputFormat;
 use super::run_sql;
+use crate::Result;
 use crate::engine::Engine;
-use crate::ingest::{IngestOptions, ingest_files};
-use crate::{Error, Result};
+use crate::ingest::{IngestOptions, IngestSummary, ingest_bytes};
 
 /// The shipped sample files: name and content.
 pub const SAMPLE_FILES: [(&str, &[u8]); 3] = [
@@ -84,18 +87,19 @@ const QUERIES: [(&str, &str); 6] = [
 
 /// Land the sample into the engine's lake and print the demo queries.
 pub async fn run(engine: &Engine) -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("socialcx-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
-    let mut paths = Vec::new();
-    for (name, content) in SAMPLE_FILES {
-        let path = dir.join(name);
-        std::fs::write(&path, content).map_err(|e| Error::io(path.display().to_string(), e))?;
-        paths.push(path);
-    }
     println!("Landing the sample in {}", engine.lake().url());
-    let summary = ingest_files(engine, &paths, &IngestOptions { progress: true }).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    println!("{}\n", summary?);
+    let started = Instant::now();
+    let mut summary = IngestSummary::default();
+    let options = IngestOptions { progress: true };
+    for (name, content) in SAMPLE_FILES {
+        let source = format!("datasets/sample/{name}");
+        let bytes = Bytes::from_static(content);
+        summary
+            .files
+            .push(ingest_bytes(engine, &source, bytes, &options).await?);
+    }
+    summary.elapsed = started.elapsed();
+    println!("{summary}\n");
 
     let mut out = std::io::stdout();
     for (title, sql) in QUERIES {
