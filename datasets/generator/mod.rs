@@ -270,6 +270,36 @@ impl Generator {
         }
     }
 
+    /// The brand's answer (to a message of tone `tone`) at time `at`.
+    fn brand_answer(
+        &mut self,
+        answer: &Answer<'_>,
+        channel: &str,
+        slots: &Slots<'_>,
+        tone: Tone,
+        at: i64,
+    ) -> Conversation {
+        let template = *text::brand_reply(tone)
+            .choose(&mut self.rng)
+            .expect("replies");
+        let mut body = text::fill(template, slots, &mut self.rng);
+        if is_social(channel) {
+            body = format!("@{} {body}", answer.to.id);
+        }
+        self.message(
+            answer.root,
+            Some(answer.parent),
+            channel,
+            slots.brand,
+            answer.account,
+            true,
+            at,
+            body,
+            vec![answer.to.id.clone()],
+            Tone::Neutral,
+        )
+    }
+
     /// One whole thread, in time order.
     fn thread(&mut self) -> Vec<Conversation> {
         let rng_brand = *BRANDS.choose(&mut self.rng).expect("brands");
@@ -290,7 +320,7 @@ impl Generator {
             product,
             friend: &friend_tag,
         };
-        let social = matches!(channel, "twitter" | "instagram" | "facebook");
+        let social = is_social(channel);
 
         // The customer's post.
         let template = *text::customer_post(stage, tone)
@@ -330,26 +360,14 @@ impl Generator {
         } + if tone == Tone::Negative { 0.05 } else { 0.0 };
         if self.rng.random_bool(f64::min(answer_p, 0.99)) {
             let mut t = t0 + self.response_delay(channel) * SECOND;
-            let template = *text::brand_reply(tone)
-                .choose(&mut self.rng)
-                .expect("replies");
-            let mut body = text::fill(template, &slots, &mut self.rng);
-            if social {
-                body = format!("@{} {body}", customer.id);
-            }
             let parent = msgs[0].conversation_id.clone();
-            let reply = self.message(
-                &root_id,
-                Some(&parent),
-                channel,
-                brand,
-                &brand_account,
-                true,
-                t,
-                body,
-                vec![customer.id.clone()],
-                Tone::Neutral,
-            );
+            let answer = Answer {
+                root: &root_id,
+                parent: &parent,
+                account: &brand_account,
+                to: &customer,
+            };
+            let reply = self.brand_answer(&answer, channel, &slots, tone, t);
             let reply_id = reply.conversation_id.clone();
             msgs.push(reply);
 
@@ -388,25 +406,11 @@ impl Generator {
                 msgs.push(follow);
                 if !resolved && self.rng.random_bool(0.5) {
                     t += self.response_delay(channel) * SECOND;
-                    let template = *text::brand_reply(Tone::Negative)
-                        .choose(&mut self.rng)
-                        .expect("replies");
-                    let mut body = text::fill(template, &slots, &mut self.rng);
-                    if social {
-                        body = format!("@{} {body}", customer.id);
-                    }
-                    let again = self.message(
-                        &root_id,
-                        Some(&follow_id),
-                        channel,
-                        brand,
-                        &brand_account,
-                        true,
-                        t,
-                        body,
-                        vec![customer.id.clone()],
-                        Tone::Neutral,
-                    );
+                    let answer = Answer {
+                        parent: &follow_id,
+                        ..answer
+                    };
+                    let again = self.brand_answer(&answer, channel, &slots, Tone::Negative, t);
                     msgs.push(again);
                 }
             }
@@ -453,6 +457,20 @@ impl Generator {
         msgs.sort_by_key(|m| m.created_at);
         msgs
     }
+}
+
+/// Who answers whom, where, in a thread.
+#[derive(Clone, Copy)]
+struct Answer<'a> {
+    root: &'a str,
+    parent: &'a str,
+    account: &'a Author,
+    to: &'a Author,
+}
+
+/// Channels where replies tag the author they answer.
+fn is_social(channel: &str) -> bool {
+    matches!(channel, "twitter" | "instagram" | "facebook")
 }
 
 /// Count each message's direct replies.

@@ -214,7 +214,8 @@ fn the_demo_lands_the_sample_and_answers() {
     let lake = dir.path().join("lake");
     let out = ok(&socialcx(&lake, &["demo"]));
     for needle in [
-        "twcs_sample.csv",
+        "datasets/sample/twcs_sample.csv",
+        "datasets/sample/broken_lines.ndjson",
         "quarantined",
         "Volume by channel",
         "AppleSupport",
