@@ -58,6 +58,22 @@ pub async fn query(engine: &Engine, sql: &str) -> Vec<RecordBatch> {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// Every row of a query's result, each cell as displayed text (null as "").
+pub async fn rows(engine: &Engine, sql: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for b in query(engine, sql).await {
+        for i in 0..b.num_rows() {
+            out.push(
+                b.columns()
+                    .iter()
+                    .map(|c| datafusion::arrow::util::display::array_value_to_string(c, i).unwrap())
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
 /// A query returning one integer.
 pub async fn scalar(engine: &Engine, sql: &str) -> i64 {
     let batches = query(engine, sql).await;

@@ -142,17 +142,14 @@ async fn broken_lines_are_quarantined_with_reason_and_line() {
         "{summary}"
     );
 
-    let reasons = query(
+    let quarantined = rows(
         &engine,
         "SELECT line, reason, raw, source FROM quarantine ORDER BY line",
     )
     .await;
-    let b = &reasons[0];
-    let text = |col: usize, i: usize| {
-        datafusion::arrow::util::display::array_value_to_string(b.column(col), i).unwrap()
-    };
-    let got: Vec<(String, String)> = (0..b.num_rows())
-        .map(|i| (text(0, i), text(1, i)))
+    let got: Vec<(String, String)> = quarantined
+        .iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
         .collect();
     let expected = [
         ("2", "invalid JSON"),
@@ -173,18 +170,15 @@ async fn broken_lines_are_quarantined_with_reason_and_line() {
         );
     }
     // The raw line is kept, and the source named.
-    assert!(text(2, 2).contains("last tuesday"));
-    assert!(text(3, 0).ends_with("broken_lines.ndjson"));
+    assert!(quarantined[2][2].contains("last tuesday"));
+    assert!(quarantined[0][3].ends_with("broken_lines.ndjson"));
     // The good reply landed in its parent's thread.
-    let thread = query(
+    let thread = rows(
         &engine,
         "SELECT thread_id FROM conversations WHERE conversation_id = 'bl-7'",
     )
     .await;
-    assert_eq!(
-        datafusion::arrow::util::display::array_value_to_string(thread[0].column(0), 0).unwrap(),
-        "bl-1"
-    );
+    assert_eq!(thread, [["bl-1"]]);
 }
 
 #[tokio::test]
@@ -213,25 +207,16 @@ async fn unreadable_files_are_clear_errors_and_do_not_stop_the_others() {
 
 /// A fingerprint of a whole table, to compare lakes.
 async fn content(engine: &socialcx::Engine) -> Vec<String> {
-    let batches = query(
+    rows(
         engine,
         "SELECT conversation_id, thread_id, parent_id, channel, brand, author_id, author_followers, \
          is_brand, created_at, text, lang, likes, shares, replies, mentions, hashtags, rating, date \
          FROM conversations ORDER BY conversation_id",
     )
-    .await;
-    let mut rows = Vec::new();
-    for b in &batches {
-        for i in 0..b.num_rows() {
-            let cells: Vec<String> = b
-                .columns()
-                .iter()
-                .map(|c| datafusion::arrow::util::display::array_value_to_string(c, i).unwrap())
-                .collect();
-            rows.push(cells.join("|"));
-        }
-    }
-    rows
+    .await
+    .into_iter()
+    .map(|cells| cells.join("|"))
+    .collect()
 }
 
 #[tokio::test]

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use datafusion::arrow::util::display::array_value_to_string;
 use socialcx::generator::OutputLayout;
 use socialcx::generator::text::BRANDS;
 
@@ -10,18 +9,11 @@ use crate::common::*;
 
 /// id → (column → value) for a query's rows, keyed by its first column.
 async fn by_id(engine: &socialcx::Engine, sql: &str) -> HashMap<String, Vec<String>> {
-    let mut out = HashMap::new();
-    for b in query(engine, sql).await {
-        for i in 0..b.num_rows() {
-            let cells: Vec<String> = b
-                .columns()
-                .iter()
-                .map(|c| array_value_to_string(c, i).unwrap())
-                .collect();
-            out.insert(cells[0].clone(), cells[1..].to_vec());
-        }
-    }
-    out
+    rows(engine, sql)
+        .await
+        .into_iter()
+        .map(|mut cells| (cells.remove(0), cells))
+        .collect()
 }
 
 #[tokio::test]
@@ -79,13 +71,9 @@ async fn the_shipped_fixture_maps_threads_brands_and_replies() {
     // Tue Oct 31 22:10:47 +0000 2017
     assert_eq!(rows["1"][6], "1509487847");
 
-    let reason = query(&engine, "SELECT line, reason FROM quarantine").await;
-    assert_eq!(array_value_to_string(reason[0].column(0), 0).unwrap(), "16");
-    assert!(
-        array_value_to_string(reason[0].column(1), 0)
-            .unwrap()
-            .contains("created_at")
-    );
+    let reason = crate::common::rows(&engine, "SELECT line, reason FROM quarantine").await;
+    assert_eq!(reason[0][0], "16");
+    assert!(reason[0][1].contains("created_at"));
 }
 
 #[tokio::test]
