@@ -9,7 +9,5 @@ ROWS=${1:-1000000}
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/tmp}/.cache/socialcx-target}"
 cargo build --release --locked --quiet
-VENV="${HOME:-/tmp}/.cache/socialcx-venv"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -c 'import duckdb' 2>/dev/null || "$VENV/bin/pip" install --quiet duckdb
-exec "$VENV/bin/python" benches/e2e.py --bin "$CARGO_TARGET_DIR/release/socialcx" --rows "$ROWS" --out bench-out
+source scripts/python-venv.sh duckdb
+exec "$PY" benches/e2e.py --bin "$CARGO_TARGET_DIR/release/socialcx" --rows "$ROWS" --out bench-out

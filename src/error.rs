@@ -45,6 +45,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A configuration file (lexicon, taxonomy, jobs) is malformed.
+    #[error("{path}: {message}")]
+    Config { path: String, message: String },
     /// The user asked for something that does not make sense.
     #[error("{0}")]
     Usage(String),

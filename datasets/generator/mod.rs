@@ -16,6 +16,7 @@
 //! assert_eq!(n, 1000);
 //! ```
 
+pub mod sentiment_corpus;
 pub mod text;
 
 use std::fs::File;
@@ -45,6 +46,9 @@ pub enum OutputLayout {
     Csv,
     /// The "Customer Support on Twitter" CSV layout.
     Twcs,
+    /// Texts only, `{"text": ...}` per line: the sentiment exactness corpus
+    /// (see [`sentiment_corpus`]).
+    Texts,
 }
 
 /// What to generate.
@@ -639,6 +643,48 @@ fn write_row(
     }
 }
 
+fn progress_bar(rows: u64, progress: bool) -> ProgressBar {
+    let bar = if progress {
+        ProgressBar::with_draw_target(Some(rows), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("generating [{bar:30}] {pos}/{len} rows {per_sec} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// The sentiment corpus: `{"text": ...}` lines, written to `tmp` then renamed.
+fn write_texts(
+    config: &GeneratorConfig,
+    mut file: BufWriter<File>,
+    tmp: &Path,
+    path: &Path,
+    progress: bool,
+) -> Result<u64> {
+    let io = |e: std::io::Error| Error::io(path.display().to_string(), e);
+    let bar = progress_bar(config.rows, progress);
+    let corpus = sentiment_corpus::SentimentCorpus::new(config.seed).take(config.rows as usize);
+    let mut written = 0;
+    for text in corpus {
+        serde_json::to_writer(&mut file, &serde_json::json!({ "text": text }))
+            .map_err(|e| io(e.into()))?;
+        file.write_all(b"\n").map_err(io)?;
+        written += 1;
+        if written % 10_000 == 0 {
+            bar.set_position(written);
+        }
+    }
+    file.flush().map_err(io)?;
+    drop(file);
+    std::fs::rename(tmp, path).map_err(io)?;
+    bar.finish_and_clear();
+    Ok(written)
+}
+
 /// Write `config.rows` messages to `path` in `config.layout`; returns the count.
 pub fn generate_file(config: &GeneratorConfig, path: &Path, progress: bool) -> Result<u64> {
     let io = |e: std::io::Error| Error::io(path.display().to_string(), e);
@@ -646,8 +692,11 @@ pub fn generate_file(config: &GeneratorConfig, path: &Path, progress: bool) -> R
     let tmp = path.with_extension("partial");
     let file = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io)?);
     let twcs = config.layout == OutputLayout::Twcs;
+    if config.layout == OutputLayout::Texts {
+        return write_texts(config, file, &tmp, path, progress);
+    }
     let mut sink = match config.layout {
-        OutputLayout::Ndjson => Sink::Json(file),
+        OutputLayout::Ndjson | OutputLayout::Texts => Sink::Json(file),
         OutputLayout::Csv => {
             let mut w = csv::Writer::from_writer(file);
             w.write_record(CSV_COLUMNS).map_err(|e| io(e.into()))?;
@@ -660,16 +709,7 @@ pub fn generate_file(config: &GeneratorConfig, path: &Path, progress: bool) -> R
             Sink::Csv(Box::new(w))
         }
     };
-    let bar = if progress {
-        ProgressBar::with_draw_target(Some(config.rows), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("generating [{bar:30}] {pos}/{len} rows {per_sec} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
+    let bar = progress_bar(config.rows, progress);
     let mut generator = Generator::new(config.clone());
     let mut written = 0u64;
     // Threads are emitted whole, so each message's children are known when written.

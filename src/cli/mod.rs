@@ -31,6 +31,10 @@ pub struct Cli {
     /// Directory for spill files (default: the system temporary directory).
     #[arg(long, global = true, env = "SOCIALCX_SPILL_DIR")]
     pub spill_dir: Option<PathBuf>,
+    /// A domain lexicon (TOML) for the sentiment functions: words and phrases to add or
+    /// override, for both modes.
+    #[arg(long, global = true, env = "SOCIALCX_LEXICON")]
+    pub lexicon: Option<PathBuf>,
     /// More log output (-v: info, -vv: debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -130,6 +134,9 @@ impl Cli {
         }
         if let Some(dir) = &self.spill_dir {
             config = config.with_spill_dir(dir);
+        }
+        if let Some(path) = &self.lexicon {
+            config = config.with_lexicon(path);
         }
         Ok(config)
     }

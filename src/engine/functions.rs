@@ -2,20 +2,27 @@
 //!
 //! Every [`crate::Engine`] calls [`register_all`], so a function added here is
 //! available from the CLI, the shell, the Flight SQL server and the jobs alike.
-//! Each function lives in its own module (one concept per module) and implements
+//! Each family lives in its own module (one concept per module) and implements
 //! DataFusion's traits (`ScalarUDFImpl`, `TableFunctionImpl`, ...).
 
 use datafusion::prelude::SessionContext;
 
-/// Register every socialcx function on `ctx`.
-///
-/// The foundation ships DataFusion's own functions only; the sentiment,
-/// moment-of-truth and influence functions register here as they land.
+use super::EngineConfig;
+use super::sentiment::Sentiment;
+use crate::Result;
+
+/// Register every socialcx function on `ctx`, configured by `config` (for example
+/// its domain lexicon).
 ///
 /// ```
 /// let ctx = datafusion::prelude::SessionContext::new();
-/// socialcx::engine::functions::register_all(&ctx);
+/// socialcx::engine::functions::register_all(&ctx, &socialcx::EngineConfig::new("memory://")).unwrap();
+/// assert!(ctx.udf("sentiment").is_ok());
 /// ```
-pub fn register_all(ctx: &SessionContext) {
-    let _ = ctx;
+pub fn register_all(ctx: &SessionContext, config: &EngineConfig) -> Result<()> {
+    let sentiment = Sentiment::load(config.lexicon.as_deref())?;
+    for udf in sentiment.udfs() {
+        ctx.register_udf(udf);
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! its own: what the engine registers, every interface sees.
 
 pub mod functions;
+pub mod sentiment;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,6 +36,9 @@ pub struct EngineConfig {
     pub spill_dir: Option<PathBuf>,
     /// Parallelism of a query. `None`: the number of cores.
     pub target_partitions: Option<usize>,
+    /// A domain lexicon (TOML) over the sentiment functions: words and phrases
+    /// added or overridden for both modes (see [`sentiment`]).
+    pub lexicon: Option<PathBuf>,
 }
 
 impl EngineConfig {
@@ -50,6 +54,7 @@ impl EngineConfig {
             memory_limit: None,
             spill_dir: None,
             target_partitions: None,
+            lexicon: None,
         }
     }
 
@@ -62,6 +67,12 @@ impl EngineConfig {
     /// Set the spill directory.
     pub fn with_spill_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.spill_dir = Some(dir.into());
+        self
+    }
+
+    /// Use the domain lexicon at `path` for the sentiment functions.
+    pub fn with_lexicon(mut self, path: impl Into<PathBuf>) -> Self {
+        self.lexicon = Some(path.into());
         self
     }
 
@@ -139,7 +150,7 @@ impl Engine {
             let name = def.name;
             ctx.register_table(name, Arc::new(LakeTable::new(Arc::clone(&lake), def)))?;
         }
-        functions::register_all(&ctx);
+        functions::register_all(&ctx, config)?;
         Ok(Engine {
             ctx,
             lake,

@@ -7,4 +7,5 @@ mod ingest;
 mod memory;
 mod pruning;
 mod schema;
+mod sentiment;
 mod twcs;

@@ -1,0 +1,712 @@
+//! The word tables the scorer looks tokens up in, built once.
+//!
+//! Every word the scorer cares about (the VADER lexicon, its boosters and
+//! negations, the handful of words its rules compare against, and the words of
+//! customer-care and user phrases) lives in one open-addressing hash table keyed by
+//! the lowercase word, so a token costs one lookup. Emoji are a sorted table of code
+//! points behind a bitset, so a character that is not an emoji is rejected with one
+//! load.
+
+use std::collections::BTreeMap;
+
+use super::pytext;
+
+/// The VADER 3.3.2 lexicon (MIT, (c) 2016 C.J. Hutto; see `data/LICENSE-vaderSentiment.txt`).
+pub const VADER_LEXICON: &str = include_str!("data/vader_lexicon.txt");
+/// The VADER 3.3.2 emoji descriptions (same license).
+pub const VADER_EMOJI: &str = include_str!("data/emoji_utf8_lexicon.txt");
+
+const B_INCR: f64 = 0.293;
+const B_DECR: f64 = -0.293;
+
+const NEGATE: &[&str] = &[
+    "aint",
+    "arent",
+    "cannot",
+    "cant",
+    "couldnt",
+    "darent",
+    "didnt",
+    "doesnt",
+    "ain't",
+    "aren't",
+    "can't",
+    "couldn't",
+    "daren't",
+    "didn't",
+    "doesn't",
+    "dont",
+    "hadnt",
+    "hasnt",
+    "havent",
+    "isnt",
+    "mightnt",
+    "mustnt",
+    "neither",
+    "don't",
+    "hadn't",
+    "hasn't",
+    "haven't",
+    "isn't",
+    "mightn't",
+    "mustn't",
+    "neednt",
+    "needn't",
+    "never",
+    "none",
+    "nope",
+    "nor",
+    "not",
+    "nothing",
+    "nowhere",
+    "oughtnt",
+    "shant",
+    "shouldnt",
+    "uhuh",
+    "wasnt",
+    "werent",
+    "oughtn't",
+    "shan't",
+    "shouldn't",
+    "uh-uh",
+    "wasn't",
+    "weren't",
+    "without",
+    "wont",
+    "wouldnt",
+    "won't",
+    "wouldn't",
+    "rarely",
+    "seldom",
+    "despite",
+];
+
+const BOOSTERS: &[(&str, f64)] = &[
+    ("absolutely", B_INCR),
+    ("amazingly", B_INCR),
+    ("awfully", B_INCR),
+    ("completely", B_INCR),
+    ("considerable", B_INCR),
+    ("considerably", B_INCR),
+    ("decidedly", B_INCR),
+    ("deeply", B_INCR),
+    ("effing", B_INCR),
+    ("enormous", B_INCR),
+    ("enormously", B_INCR),
+    ("entirely", B_INCR),
+    ("especially", B_INCR),
+    ("exceptional", B_INCR),
+    ("exceptionally", B_INCR),
+    ("extreme", B_INCR),
+    ("extremely", B_INCR),
+    ("fabulously", B_INCR),
+    ("flipping", B_INCR),
+    ("flippin", B_INCR),
+    ("frackin", B_INCR),
+    ("fracking", B_INCR),
+    ("fricking", B_INCR),
+    ("frickin", B_INCR),
+    ("frigging", B_INCR),
+    ("friggin", B_INCR),
+    ("fully", B_INCR),
+    ("fuckin", B_INCR),
+    ("fucking", B_INCR),
+    ("fuggin", B_INCR),
+    ("fugging", B_INCR),
+    ("greatly", B_INCR),
+    ("hella", B_INCR),
+    ("highly", B_INCR),
+    ("hugely", B_INCR),
+    ("incredible", B_INCR),
+    ("incredibly", B_INCR),
+    ("intensely", B_INCR),
+    ("major", B_INCR),
+    ("majorly", B_INCR),
+    ("more", B_INCR),
+    ("most", B_INCR),
+    ("particularly", B_INCR),
+    ("purely", B_INCR),
+    ("quite", B_INCR),
+    ("really", B_INCR),
+    ("remarkably", B_INCR),
+    ("so", B_INCR),
+    ("substantially", B_INCR),
+    ("thoroughly", B_INCR),
+    ("total", B_INCR),
+    ("totally", B_INCR),
+    ("tremendous", B_INCR),
+    ("tremendously", B_INCR),
+    ("uber", B_INCR),
+    ("unbelievably", B_INCR),
+    ("unusually", B_INCR),
+    ("utter", B_INCR),
+    ("utterly", B_INCR),
+    ("very", B_INCR),
+    ("almost", B_DECR),
+    ("barely", B_DECR),
+    ("hardly", B_DECR),
+    ("just enough", B_DECR),
+    ("kind of", B_DECR),
+    ("kinda", B_DECR),
+    ("kindof", B_DECR),
+    ("kind-of", B_DECR),
+    ("less", B_DECR),
+    ("little", B_DECR),
+    ("marginal", B_DECR),
+    ("marginally", B_DECR),
+    ("occasional", B_DECR),
+    ("occasionally", B_DECR),
+    ("partly", B_DECR),
+    ("scarce", B_DECR),
+    ("scarcely", B_DECR),
+    ("slight", B_DECR),
+    ("slightly", B_DECR),
+    ("somewhat", B_DECR),
+    ("sort of", B_DECR),
+    ("sorta", B_DECR),
+    ("sortof", B_DECR),
+    ("sort-of", B_DECR),
+];
+
+/// VADER's SPECIAL_CASES. `badass` is a single word and never matches (the check
+/// only builds multi-word strings); it is kept for fidelity.
+const SPECIAL_CASES: &[(&str, f64)] = &[
+    ("the shit", 3.0),
+    ("the bomb", 3.0),
+    ("bad ass", 1.5),
+    ("badass", 1.5),
+    ("bus stop", 0.0),
+    ("yeah right", -2.0),
+    ("kiss of death", -1.5),
+    ("to die for", 3.0),
+    ("beating heart", 3.5),
+];
+
+/// No word: the id of a token that is in none of the tables.
+pub const NONE: u32 = u32::MAX;
+
+/// What the scorer knows about one lowercase word.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WordInfo {
+    /// Its valence, when it is a lexicon word.
+    pub valence: Option<f64>,
+    /// Its BOOSTER_DICT value, when it is a booster or dampener.
+    pub booster: Option<f64>,
+    /// It is one of VADER's NEGATE words.
+    pub negation: bool,
+    /// Customer-care politeness word (see [`Politeness`]).
+    pub polite: bool,
+    /// Some phrase starts with this word.
+    pub starts_phrase: bool,
+    /// Some rule cue starts with this word.
+    pub starts_cue: bool,
+}
+
+/// The words VADER's rules compare tokens against, as table ids.
+#[derive(Debug, Clone, Copy)]
+pub struct Keywords {
+    pub no: u32,
+    pub but: u32,
+    pub kind: u32,
+    pub of: u32,
+    pub least: u32,
+    pub at: u32,
+    pub very: u32,
+    pub so: u32,
+    pub this: u32,
+    pub never: u32,
+    pub without: u32,
+    pub doubt: u32,
+    pub or: u32,
+    pub nor: u32,
+}
+
+/// A multi-word phrase (customer-care or user), as word ids.
+#[derive(Debug, Clone)]
+pub struct Phrase {
+    pub words: Vec<u32>,
+    pub valence: f64,
+}
+
+/// How the customer-care layer treats courtesy words inside a complaint.
+#[derive(Debug, Clone, serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Politeness {
+    /// Courtesy words (`thanks`, `please`, `help`, ...).
+    #[serde(default)]
+    pub words: Vec<String>,
+    /// Their valence when the text is a complaint (a negative phrase, or a lexicon
+    /// word at or below `complaint_threshold`).
+    #[serde(default)]
+    pub in_complaint: f64,
+    /// Lexicon valence at or below which a word marks the text as a complaint.
+    #[serde(default = "default_complaint_threshold")]
+    pub complaint_threshold: f64,
+}
+
+fn default_complaint_threshold() -> f64 {
+    -1.0
+}
+
+/// Which valences a [`Rule`] scales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applies {
+    Positive,
+    Negative,
+    All,
+}
+
+/// A cue rule of the customer-care layer: when any cue occurs in a text, the
+/// valences it applies to are multiplied by `factor` (before VADER's rules run).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// What the rule is for, e.g. "sarcasm".
+    pub name: String,
+    /// Phrases that trigger it (matched like phrases, without consuming words).
+    pub cues: Vec<String>,
+    /// Which valences it scales.
+    pub applies_to: Applies,
+    /// The multiplier.
+    pub factor: f64,
+    /// Skip the rule when the text is a complaint (a negative phrase matched).
+    #[serde(default)]
+    pub unless_complaint: bool,
+    /// A text that triggers the rule counts as a complaint (for the courtesy rule).
+    #[serde(default)]
+    pub marks_complaint: bool,
+}
+
+/// A rule with its cues as word ids.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    pub rule: Rule,
+    pub cues: Vec<Vec<u32>>,
+}
+
+/// A layer of words and phrases over the VADER lexicon: the shipped customer-care
+/// file, or a user's domain lexicon.
+#[derive(Debug, Clone, serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LexiconLayer {
+    /// Words added or overridden: word -> valence (VADER's scale, -4..4).
+    #[serde(default)]
+    pub words: BTreeMap<String, f64>,
+    /// Phrases of several words -> valence. A phrase's valence replaces the words it
+    /// spans; 0 neutralises them.
+    #[serde(default)]
+    pub phrases: BTreeMap<String, f64>,
+    /// The courtesy-word rule (customer-care mode).
+    #[serde(default)]
+    pub politeness: Option<Politeness>,
+    /// Cue rules (customer-care mode): sarcasm, routine replies, questions.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+/// Open-addressing hash table from lowercase word to id.
+#[derive(Debug, Clone)]
+struct WordTable {
+    slots: Vec<u32>,
+    mask: usize,
+    /// `keys[id]` spans `arena[start..end]`.
+    spans: Vec<(u32, u32)>,
+    arena: String,
+}
+
+#[inline]
+fn hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+    }
+    h ^ (h >> 29)
+}
+
+impl WordTable {
+    fn with_capacity(n: usize) -> Self {
+        let size = (n * 2).next_power_of_two().max(16);
+        WordTable {
+            slots: vec![NONE; size],
+            mask: size - 1,
+            spans: Vec::new(),
+            arena: String::new(),
+        }
+    }
+
+    fn key(&self, id: u32) -> &str {
+        let (s, e) = self.spans[id as usize];
+        &self.arena[s as usize..e as usize]
+    }
+
+    #[inline]
+    fn get(&self, word: &str) -> u32 {
+        let mut i = hash(word.as_bytes()) as usize & self.mask;
+        loop {
+            let id = self.slots[i];
+            if id == NONE || self.key(id) == word {
+                return id;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    fn insert(&mut self, word: &str) -> u32 {
+        if self.spans.len() * 2 >= self.slots.len() {
+            self.grow();
+        }
+        let mut i = hash(word.as_bytes()) as usize & self.mask;
+        loop {
+            let id = self.slots[i];
+            if id == NONE {
+                let id = self.spans.len() as u32;
+                let start = self.arena.len() as u32;
+                self.arena.push_str(word);
+                self.spans.push((start, self.arena.len() as u32));
+                self.slots[i] = id;
+                return id;
+            }
+            if self.key(id) == word {
+                return id;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = self.slots.len() * 2;
+        self.slots = vec![NONE; size];
+        self.mask = size - 1;
+        for id in 0..self.spans.len() as u32 {
+            let mut i = hash(self.key(id).as_bytes()) as usize & self.mask;
+            while self.slots[i] != NONE {
+                i = (i + 1) & self.mask;
+            }
+            self.slots[i] = id;
+        }
+    }
+}
+
+/// Single-code-point emoji and their descriptions.
+#[derive(Debug, Clone)]
+struct EmojiTable {
+    /// One bit per code point below `BITSET_LIMIT`.
+    bits: Vec<u64>,
+    codes: Vec<u32>,
+    descriptions: Vec<&'static str>,
+}
+
+const BITSET_LIMIT: u32 = 0x20000;
+
+impl EmojiTable {
+    fn parse(text: &'static str) -> Self {
+        // The reference: `for line in text.rstrip('\n').split('\n')`, then
+        // `line.strip().split('\t')[0:2]`; later lines win.
+        let mut map = BTreeMap::new();
+        for line in text.trim_end_matches('\n').split('\n') {
+            let mut cols = pytext::strip(line).split('\t');
+            let (Some(emoji), Some(desc)) = (cols.next(), cols.next()) else {
+                continue;
+            };
+            let mut chars = emoji.chars();
+            if let (Some(c), None) = (chars.next(), chars.next()) {
+                map.insert(c as u32, desc);
+            }
+        }
+        let mut bits = vec![0u64; (BITSET_LIMIT / 64) as usize];
+        for &c in map.keys() {
+            assert!(c < BITSET_LIMIT, "emoji beyond the bitset: {c:#x}");
+            bits[(c / 64) as usize] |= 1 << (c % 64);
+        }
+        EmojiTable {
+            bits,
+            codes: map.keys().copied().collect(),
+            descriptions: map.into_values().collect(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, c: char) -> Option<&'static str> {
+        let u = c as u32;
+        if u >= BITSET_LIMIT || self.bits[(u / 64) as usize] & (1 << (u % 64)) == 0 {
+            return None;
+        }
+        self.codes
+            .binary_search(&u)
+            .ok()
+            .map(|i| self.descriptions[i])
+    }
+}
+
+/// Everything the scorer looks up, compiled once.
+#[derive(Debug, Clone)]
+pub struct Lexicon {
+    table: WordTable,
+    infos: Vec<WordInfo>,
+    emoji: EmojiTable,
+    /// The ids of the words VADER's rules name.
+    pub kw: Keywords,
+    /// SPECIAL_CASES as id sequences (two or three words).
+    pub special_cases: Vec<(Vec<u32>, f64)>,
+    /// Two-word BOOSTER_DICT keys (`kind of`, `sort of`, `just enough`).
+    pub booster_bigrams: Vec<([u32; 2], f64)>,
+    /// Customer-care and user phrases, longest first.
+    pub phrases: Vec<Phrase>,
+    /// The courtesy-word rule, in customer-care mode.
+    pub politeness: Option<Politeness>,
+    /// Cue rules, in customer-care mode.
+    pub rules: Vec<CompiledRule>,
+}
+
+impl Lexicon {
+    /// The VADER 3.3.2 reference tables, nothing added.
+    ///
+    /// ```
+    /// let lex = socialcx::engine::sentiment::lexicon::Lexicon::vader();
+    /// assert_eq!(lex.info(lex.id("good")).valence, Some(1.9));
+    /// ```
+    pub fn vader() -> Lexicon {
+        let mut table = WordTable::with_capacity(8192);
+        let mut infos: Vec<WordInfo> = Vec::new();
+        let intern = |table: &mut WordTable, infos: &mut Vec<WordInfo>, w: &str| -> u32 {
+            let id = table.insert(w);
+            if id as usize == infos.len() {
+                infos.push(WordInfo::default());
+            }
+            id
+        };
+        // Lexicon: `for line in text.rstrip('\n').split('\n')`, skip empty lines,
+        // `line.strip().split('\t')[0:2]`; later lines win. Keys are not lowercased
+        // (lookups are), so keys with capitals are unreachable, as in the reference.
+        for line in VADER_LEXICON.trim_end_matches('\n').split('\n') {
+            if line.is_empty() {
+                continue;
+            }
+            let mut cols = pytext::strip(line).split('\t');
+            let (Some(word), Some(measure)) = (cols.next(), cols.next()) else {
+                continue;
+            };
+            let value: f64 = measure.trim().parse().expect("the shipped lexicon parses");
+            let id = intern(&mut table, &mut infos, word);
+            infos[id as usize].valence = Some(value);
+        }
+        for &(w, b) in BOOSTERS {
+            if !w.contains(' ') {
+                let id = intern(&mut table, &mut infos, w);
+                infos[id as usize].booster = Some(b);
+            }
+        }
+        for &w in NEGATE {
+            let id = intern(&mut table, &mut infos, w);
+            infos[id as usize].negation = true;
+        }
+        let mut k = |w: &str| intern(&mut table, &mut infos, w);
+        let kw = Keywords {
+            no: k("no"),
+            but: k("but"),
+            kind: k("kind"),
+            of: k("of"),
+            least: k("least"),
+            at: k("at"),
+            very: k("very"),
+            so: k("so"),
+            this: k("this"),
+            never: k("never"),
+            without: k("without"),
+            doubt: k("doubt"),
+            or: k("or"),
+            nor: k("nor"),
+        };
+        let mut seq = |phrase: &str| -> Vec<u32> { phrase.split(' ').map(&mut k).collect() };
+        let special_cases = SPECIAL_CASES
+            .iter()
+            .filter(|(p, _)| p.contains(' '))
+            .map(|&(p, v)| (seq(p), v))
+            .collect();
+        let booster_bigrams = BOOSTERS
+            .iter()
+            .filter(|(p, _)| p.contains(' '))
+            .map(|&(p, v)| {
+                let ids = seq(p);
+                ([ids[0], ids[1]], v)
+            })
+            .collect();
+        Lexicon {
+            table,
+            infos,
+            emoji: EmojiTable::parse(VADER_EMOJI),
+            kw,
+            special_cases,
+            booster_bigrams,
+            phrases: Vec::new(),
+            politeness: None,
+            rules: Vec::new(),
+        }
+    }
+
+    /// This lexicon with `layer` on top: its words override, its phrases add, its
+    /// courtesy rule replaces.
+    ///
+    /// ```
+    /// use socialcx::engine::sentiment::lexicon::{Lexicon, LexiconLayer};
+    /// let mut layer = LexiconLayer::default();
+    /// layer.words.insert("Glitchy".into(), -1.8);
+    /// let lex = Lexicon::vader().with_layer(&layer);
+    /// assert_eq!(lex.info(lex.id("glitchy")).valence, Some(-1.8));
+    /// ```
+    pub fn with_layer(mut self, layer: &LexiconLayer) -> Lexicon {
+        for (word, &valence) in &layer.words {
+            let mut lower = String::new();
+            pytext::push_lower(&mut lower, pytext::strip(word));
+            if lower.contains(char::is_whitespace) {
+                self.add_phrase(&lower, valence);
+            } else {
+                let id = self.intern(&lower);
+                self.infos[id as usize].valence = Some(valence);
+            }
+        }
+        for (phrase, &valence) in &layer.phrases {
+            self.add_phrase(phrase, valence);
+        }
+        if let Some(p) = &layer.politeness {
+            for info in &mut self.infos {
+                info.polite = false;
+            }
+            for w in &p.words {
+                let mut lower = String::new();
+                pytext::push_lower(&mut lower, w);
+                let id = self.intern(&lower);
+                self.infos[id as usize].polite = true;
+            }
+            self.politeness = Some(p.clone());
+        }
+        for rule in &layer.rules {
+            let cues: Vec<Vec<u32>> = rule
+                .cues
+                .iter()
+                .map(|c| self.words_of(c))
+                .filter(|c| !c.is_empty())
+                .collect();
+            for cue in &cues {
+                self.infos[cue[0] as usize].starts_cue = true;
+            }
+            self.rules.retain(|r| r.rule.name != rule.name);
+            self.rules.push(CompiledRule {
+                rule: rule.clone(),
+                cues,
+            });
+        }
+        self.phrases
+            .sort_by_key(|p| std::cmp::Reverse(p.words.len()));
+        self
+    }
+
+    fn intern(&mut self, word: &str) -> u32 {
+        let id = self.table.insert(word);
+        if id as usize == self.infos.len() {
+            self.infos.push(WordInfo::default());
+        }
+        id
+    }
+
+    /// Add a phrase, written as a user would (emoji, capitals and punctuation are
+    /// normalised the way tokens are when they are matched).
+    fn add_phrase(&mut self, phrase: &str, valence: f64) {
+        let ids = self.words_of(phrase);
+        if ids.is_empty() {
+            return;
+        }
+        self.infos[ids[0] as usize].starts_phrase = true;
+        self.phrases.retain(|p| p.words != ids);
+        self.phrases.push(Phrase {
+            words: ids,
+            valence,
+        });
+    }
+
+    /// A phrase as the word ids tokens are matched against.
+    fn words_of(&mut self, phrase: &str) -> Vec<u32> {
+        let mut text = String::new();
+        if !self.replace_emoji(phrase, &mut text) {
+            text.push_str(phrase);
+        }
+        let words: Vec<String> = pytext::strip(&text)
+            .split(pytext::is_space)
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let mut lower = String::new();
+                pytext::push_lower(&mut lower, pytext::strip_punct(w));
+                lower
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.iter().map(|w| self.intern(w)).collect()
+    }
+
+    /// The id of the lowercase `word`, or [`NONE`].
+    #[inline]
+    pub fn id(&self, word: &str) -> u32 {
+        self.table.get(word)
+    }
+
+    /// What is known about word `id` (the default for [`NONE`]).
+    #[inline]
+    pub fn info(&self, id: u32) -> WordInfo {
+        self.infos.get(id as usize).copied().unwrap_or_default()
+    }
+
+    /// The emoji description for `c`, when `c` is a single-code-point emoji key.
+    #[inline]
+    pub fn emoji(&self, c: char) -> Option<&'static str> {
+        self.emoji.get(c)
+    }
+
+    /// The reference's emoji replacement: each emoji becomes its description,
+    /// preceded by a space unless the previous character was a space. When `text`
+    /// holds an emoji, the replaced text is appended to `out` and the result is
+    /// true; otherwise `out` is left untouched (the text is its own replacement).
+    ///
+    /// ```
+    /// let lex = socialcx::engine::sentiment::lexicon::Lexicon::vader();
+    /// let mut out = String::new();
+    /// assert!(lex.replace_emoji("ok\u{1F602}great", &mut out));
+    /// assert_eq!(out, "ok face with tears of joygreat");
+    /// ```
+    pub fn replace_emoji(&self, text: &str, out: &mut String) -> bool {
+        if text.is_ascii() {
+            return false;
+        }
+        let Some(first) = text
+            .char_indices()
+            .find(|&(_, c)| self.emoji(c).is_some())
+            .map(|(i, _)| i)
+        else {
+            return false;
+        };
+        out.push_str(&text[..first]);
+        let mut prev_space = first == 0 || text[..first].ends_with(' ');
+        for c in text[first..].chars() {
+            if let Some(desc) = self.emoji(c) {
+                if !prev_space {
+                    out.push(' ');
+                }
+                out.push_str(desc);
+                prev_space = false;
+            } else {
+                out.push(c);
+                prev_space = c == ' ';
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,163 @@
+//! Sentiment: VADER exactly as the reference Python package scores it, and a
+//! customer-care mode on the same machinery.
+//!
+//! - [`pytext`]: the Python string semantics VADER depends on.
+//! - [`lexicon`]: the compiled word and emoji tables, and the layers over them.
+//! - [`vader`]: the scorer.
+//! - [`udf`]: the SQL functions.
+//!
+//! The customer-care layer is data: `data/customer_care.toml` (shipped, documented
+//! in place). Users add or override words and phrases, for both modes, with a
+//! lexicon file given to [`crate::EngineConfig::lexicon`]:
+//!
+//! ```toml
+//! [words]            # both modes; VADER's scale, -4..4
+//! "glitchy" = -1.8
+//! [phrases]          # both modes; a phrase's valence replaces its words
+//! "price match" = 1.5
+//! [cx.words]         # customer-care mode only
+//! "escalate" = -1.0
+//! [cx.phrases]
+//! "still no tracking" = -2.0
+//! ```
+
+pub mod lexicon;
+pub mod pytext;
+pub mod udf;
+pub mod vader;
+
+use std::path::Path;
+
+use datafusion::logical_expr::ScalarUDF;
+
+use crate::{Error, Result};
+use lexicon::{Lexicon, LexiconLayer};
+use udf::{Output, SentimentUdf};
+use vader::Analyzer;
+
+/// The shipped customer-care layer.
+pub const CUSTOMER_CARE: &str = include_str!("data/customer_care.toml");
+
+/// A user's domain lexicon file.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserLexicon {
+    /// Words for both modes.
+    #[serde(default)]
+    pub words: std::collections::BTreeMap<String, f64>,
+    /// Phrases for both modes.
+    #[serde(default)]
+    pub phrases: std::collections::BTreeMap<String, f64>,
+    /// Words, phrases and the courtesy rule for the customer-care mode only.
+    #[serde(default)]
+    pub cx: LexiconLayer,
+}
+
+impl UserLexicon {
+    /// Parse a lexicon file's text; `origin` names it in errors.
+    ///
+    /// ```
+    /// let lex = socialcx::engine::sentiment::UserLexicon::parse("[words]\nmeh = -0.5\n", "x.toml").unwrap();
+    /// assert_eq!(lex.words["meh"], -0.5);
+    /// ```
+    pub fn parse(text: &str, origin: &str) -> Result<UserLexicon> {
+        let lex: UserLexicon = toml::from_str(text).map_err(|e| Error::Config {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        let values = lex
+            .words
+            .iter()
+            .chain(&lex.phrases)
+            .chain(&lex.cx.words)
+            .chain(&lex.cx.phrases);
+        for (term, &v) in values {
+            if !v.is_finite() || !(-4.0..=4.0).contains(&v) {
+                return Err(Error::Config {
+                    path: origin.to_string(),
+                    message: format!("{term:?} = {v}: valences are on VADER's scale, -4 to 4"),
+                });
+            }
+        }
+        Ok(lex)
+    }
+
+    /// Read and parse a lexicon file.
+    pub fn load(path: &Path) -> Result<UserLexicon> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+}
+
+/// The two analyzers every engine registers.
+#[derive(Debug, Clone)]
+pub struct Sentiment {
+    /// Reference VADER (plus the user's words and phrases, if any).
+    pub vader: Analyzer,
+    /// Customer-care mode: VADER + the shipped customer-care layer + the user's.
+    pub customer_care: Analyzer,
+}
+
+impl Sentiment {
+    /// The analyzers, with `user`'s lexicon on top when given.
+    ///
+    /// ```
+    /// let s = socialcx::engine::sentiment::Sentiment::new(None).unwrap();
+    /// let mut scratch = Default::default();
+    /// assert!(s.customer_care.compound("thanks for nothing", &mut scratch) < 0.0);
+    /// ```
+    pub fn new(user: Option<&UserLexicon>) -> Result<Sentiment> {
+        let shipped: LexiconLayer = toml::from_str(CUSTOMER_CARE).map_err(|e| Error::Config {
+            path: "customer_care.toml (shipped)".into(),
+            message: e.to_string(),
+        })?;
+        let Some(user) = user else {
+            return Ok(Sentiment {
+                vader: Analyzer::vader(),
+                customer_care: Analyzer::new(Lexicon::vader().with_layer(&shipped)),
+            });
+        };
+        let both = LexiconLayer {
+            words: user.words.clone(),
+            phrases: user.phrases.clone(),
+            ..Default::default()
+        };
+        Ok(Sentiment {
+            vader: Analyzer::new(Lexicon::vader().with_layer(&both)),
+            customer_care: Analyzer::new(
+                Lexicon::vader()
+                    .with_layer(&shipped)
+                    .with_layer(&both)
+                    .with_layer(&user.cx),
+            ),
+        })
+    }
+
+    /// The analyzers with the lexicon file at `path`, if any.
+    pub fn load(path: Option<&Path>) -> Result<Sentiment> {
+        match path {
+            Some(p) => Self::new(Some(&UserLexicon::load(p)?)),
+            None => Self::new(None),
+        }
+    }
+
+    /// The six SQL functions over these analyzers.
+    pub fn udfs(&self) -> Vec<ScalarUDF> {
+        let v = &self.vader;
+        let c = &self.customer_care;
+        [
+            ("sentiment", v, Output::Compound),
+            ("sentiment_scores", v, Output::Scores),
+            ("sentiment_label", v, Output::Label),
+            ("cx_sentiment", c, Output::Compound),
+            ("cx_sentiment_scores", c, Output::Scores),
+            ("cx_sentiment_label", c, Output::Label),
+        ]
+        .into_iter()
+        .map(|(name, a, out)| ScalarUDF::new_from_impl(SentimentUdf::new(name, a.clone(), out)))
+        .collect()
+    }
+}

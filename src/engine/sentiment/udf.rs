@@ -1,0 +1,286 @@
+//! The sentiment SQL functions: `sentiment`, `sentiment_scores`, `sentiment_label`
+//! and their customer-care twins `cx_sentiment`, `cx_sentiment_scores`,
+//! `cx_sentiment_label`.
+//!
+//! One [`ScalarUDFImpl`] serves all six: what differs is the analyzer (reference
+//! VADER or customer-care) and the output (compound, the four scores, or a label).
+//! The kernel walks the Arrow string array once, scoring each valid row with one
+//! reused [`Scratch`]; nulls pass through.
+
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, LazyLock};
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray, StructArray};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, DocSection, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature,
+    Volatility,
+};
+
+use super::vader::{Analyzer, Scratch};
+
+/// What a sentiment function returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Output {
+    /// The compound score, -1..1 (Float64).
+    Compound,
+    /// `{neg, neu, pos, compound}` (Struct of Float64).
+    Scores,
+    /// 'positive', 'negative' or 'neutral' (Utf8).
+    Label,
+}
+
+/// A sentiment function: an analyzer and an output shape.
+#[derive(Debug, Clone)]
+pub struct SentimentUdf {
+    name: &'static str,
+    analyzer: Analyzer,
+    output: Output,
+    signature: Signature,
+}
+
+impl PartialEq for SentimentUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && std::ptr::eq(self.analyzer.lexicon(), other.analyzer.lexicon())
+    }
+}
+impl Eq for SentimentUdf {}
+impl Hash for SentimentUdf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+/// The label VADER's authors recommend: positive at compound >= 0.05, negative at
+/// <= -0.05, else neutral.
+///
+/// ```
+/// assert_eq!(socialcx::engine::sentiment::udf::label(0.05), "positive");
+/// assert_eq!(socialcx::engine::sentiment::udf::label(0.0), "neutral");
+/// ```
+pub fn label(compound: f64) -> &'static str {
+    if compound >= 0.05 {
+        "positive"
+    } else if compound <= -0.05 {
+        "negative"
+    } else {
+        "neutral"
+    }
+}
+
+fn scores_fields() -> Fields {
+    Fields::from(
+        ["neg", "neu", "pos", "compound"]
+            .map(|n| Field::new(n, DataType::Float64, true))
+            .to_vec(),
+    )
+}
+
+const SECTION: DocSection = DocSection {
+    include: true,
+    label: "Sentiment Functions",
+    description: Some("VADER sentiment, exact to vaderSentiment 3.3.2, and a customer-care mode"),
+};
+
+impl SentimentUdf {
+    /// The function `name` (see the module docs for the six names).
+    ///
+    /// ```
+    /// use socialcx::engine::sentiment::{udf::{Output, SentimentUdf}, vader::Analyzer};
+    /// let udf = datafusion::logical_expr::ScalarUDF::new_from_impl(
+    ///     SentimentUdf::new("sentiment", Analyzer::vader(), Output::Compound));
+    /// assert_eq!(udf.name(), "sentiment");
+    /// ```
+    pub fn new(name: &'static str, analyzer: Analyzer, output: Output) -> Self {
+        let signature = Signature::uniform(
+            1,
+            vec![DataType::Utf8, DataType::LargeUtf8, DataType::Utf8View],
+            Volatility::Immutable,
+        );
+        SentimentUdf {
+            name,
+            analyzer,
+            output,
+            signature,
+        }
+    }
+
+    fn score_array(&self, array: &ArrayRef) -> Result<ArrayRef> {
+        let mut scratch = Scratch::default();
+        let nulls = array.logical_nulls();
+        let n = array.len();
+        match self.output {
+            Output::Compound => {
+                let mut values = vec![0.0; n];
+                for_each_text(array, |i, text| {
+                    values[i] = self.analyzer.compound(text, &mut scratch)
+                })?;
+                Ok(Arc::new(Float64Array::new(values.into(), nulls)))
+            }
+            Output::Label => {
+                let mut labels: Vec<Option<&'static str>> = vec![None; n];
+                for_each_text(array, |i, text| {
+                    labels[i] = Some(label(self.analyzer.compound(text, &mut scratch)))
+                })?;
+                Ok(Arc::new(StringArray::from(labels)))
+            }
+            Output::Scores => {
+                let mut cols = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
+                for_each_text(array, |i, text| {
+                    let s = self.analyzer.scores(text, &mut scratch);
+                    cols[0][i] = s.neg;
+                    cols[1][i] = s.neu;
+                    cols[2][i] = s.pos;
+                    cols[3][i] = s.compound;
+                })?;
+                // Children carry the parent's nulls, so `scores['neg']` of a null is null.
+                let children: Vec<ArrayRef> = cols
+                    .into_iter()
+                    .map(|c| Arc::new(Float64Array::new(c.into(), nulls.clone())) as ArrayRef)
+                    .collect();
+                Ok(Arc::new(StructArray::try_new(
+                    scores_fields(),
+                    children,
+                    nulls,
+                )?))
+            }
+        }
+    }
+
+    fn score_scalar(&self, text: Option<&str>) -> Result<ScalarValue> {
+        let mut scratch = Scratch::default();
+        Ok(match (self.output, text) {
+            (Output::Compound, t) => {
+                ScalarValue::Float64(t.map(|t| self.analyzer.compound(t, &mut scratch)))
+            }
+            (Output::Label, t) => ScalarValue::Utf8(
+                t.map(|t| label(self.analyzer.compound(t, &mut scratch)).to_string()),
+            ),
+            (Output::Scores, t) => {
+                let s = t
+                    .map(|t| self.analyzer.scores(t, &mut scratch))
+                    .unwrap_or_default();
+                let nulls = t.is_none().then(|| NullBuffer::new_null(1));
+                let children: Vec<ArrayRef> = [s.neg, s.neu, s.pos, s.compound]
+                    .into_iter()
+                    .map(|v| Arc::new(Float64Array::new(vec![v].into(), nulls.clone())) as ArrayRef)
+                    .collect();
+                ScalarValue::Struct(Arc::new(StructArray::try_new(
+                    scores_fields(),
+                    children,
+                    nulls,
+                )?))
+            }
+        })
+    }
+}
+
+/// Call `f(row, text)` for every non-null row of a string array of any layout.
+fn for_each_text(array: &ArrayRef, mut f: impl FnMut(usize, &str)) -> Result<()> {
+    macro_rules! walk {
+        ($arr:expr) => {{
+            let arr = $arr;
+            for i in 0..arr.len() {
+                if arr.is_valid(i) {
+                    f(i, arr.value(i));
+                }
+            }
+        }};
+    }
+    match array.data_type() {
+        DataType::Utf8 => walk!(array.as_string::<i32>()),
+        DataType::LargeUtf8 => walk!(array.as_string::<i64>()),
+        DataType::Utf8View => walk!(array.as_string_view()),
+        DataType::Null => {}
+        other => return exec_err!("sentiment functions take text, not {other}"),
+    }
+    Ok(())
+}
+
+impl ScalarUDFImpl for SentimentUdf {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(match self.output {
+            Output::Compound => DataType::Float64,
+            Output::Label => DataType::Utf8,
+            Output::Scores => DataType::Struct(scores_fields()),
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [arg] = args.args.as_slice() else {
+            return exec_err!("{} takes one argument", self.name);
+        };
+        match arg {
+            ColumnarValue::Array(array) => Ok(ColumnarValue::Array(self.score_array(array)?)),
+            ColumnarValue::Scalar(scalar) => {
+                let text = match scalar {
+                    ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s) => {
+                        s.as_deref()
+                    }
+                    ScalarValue::Null => None,
+                    other => {
+                        return exec_err!("{} takes text, not {}", self.name, other.data_type());
+                    }
+                };
+                Ok(ColumnarValue::Scalar(self.score_scalar(text)?))
+            }
+        }
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        static DOCS: LazyLock<Vec<(&'static str, Documentation)>> = LazyLock::new(|| {
+            let doc = |name: &'static str, what: &str, example: &str| {
+                (
+                    name,
+                    Documentation::builder(SECTION, what.to_string(), format!("{name}(text)"))
+                        .with_argument("text", "The text to score (Utf8, LargeUtf8 or Utf8View).")
+                        .with_sql_example(example.to_string())
+                        .build(),
+                )
+            };
+            vec![
+                doc(
+                    "sentiment",
+                    "VADER compound score in -1..1, exactly as vaderSentiment 3.3.2's polarity_scores(text)['compound'].",
+                    "SELECT sentiment('The book was good.');  -- 0.4404",
+                ),
+                doc(
+                    "sentiment_scores",
+                    "VADER's neg, neu, pos (3 decimals) and compound (4 decimals), as a struct.",
+                    "SELECT sentiment_scores(text)['neg'] FROM conversations;",
+                ),
+                doc(
+                    "sentiment_label",
+                    "'positive' (compound >= 0.05), 'negative' (<= -0.05) or 'neutral'.",
+                    "SELECT sentiment_label(text), count(*) FROM conversations GROUP BY 1;",
+                ),
+                doc(
+                    "cx_sentiment",
+                    "Customer-care compound score: VADER plus service-failure phrases and the courtesy-in-complaint rule.",
+                    "SELECT cx_sentiment('thanks for nothing, still waiting on my refund');",
+                ),
+                doc(
+                    "cx_sentiment_scores",
+                    "Customer-care neg, neu, pos and compound, as a struct.",
+                    "SELECT cx_sentiment_scores(text) FROM conversations LIMIT 5;",
+                ),
+                doc(
+                    "cx_sentiment_label",
+                    "Customer-care label: 'positive', 'negative' or 'neutral'.",
+                    "SELECT cx_sentiment_label(text), count(*) FROM conversations GROUP BY 1;",
+                ),
+            ]
+        });
+        DOCS.iter().find(|(n, _)| *n == self.name).map(|(_, d)| d)
+    }
+}
