@@ -200,6 +200,8 @@ pub struct WordInfo {
     pub starts_phrase: bool,
     /// Some rule cue starts with this word.
     pub starts_cue: bool,
+    /// The word is part of a special-case idiom or a two-word booster.
+    pub special: bool,
 }
 
 /// The words VADER's rules compare tokens against, as table ids.
@@ -305,30 +307,68 @@ pub struct LexiconLayer {
     pub rules: Vec<Rule>,
 }
 
-/// Open-addressing hash table from lowercase word to id.
+/// Words up to this many bytes are compared as zero-padded 8-byte words.
+pub const PADDED: usize = 32;
+
+/// Open-addressing hash table from lowercase word to id. A slot holds the high
+/// bits of the word's hash beside its id, and short keys are stored zero-padded
+/// beside it, so a lookup is a hash, one slot load and four word compares.
 #[derive(Debug, Clone)]
 struct WordTable {
-    slots: Vec<u32>,
+    /// `(hash >> 32) << 32 | id`, or `EMPTY`.
+    slots: Vec<u64>,
     mask: usize,
-    /// `keys[id]` spans `arena[start..end]`.
-    spans: Vec<(u32, u32)>,
-    arena: String,
+    /// Each key zero-padded (keys longer than [`PADDED`] bytes: their first bytes).
+    padded: Vec<[u64; 4]>,
+    /// Each key's length.
+    lens: Vec<u32>,
+    /// Every key, for the long ones and for [`WordTable::key`].
+    arena: Vec<(u32, u32)>,
+    text: String,
+    /// The longest key, in bytes: longer tokens are not looked up.
+    max_len: usize,
+}
+
+const EMPTY: u64 = u64::MAX;
+
+#[inline]
+fn mix(h: u64, w: u64) -> u64 {
+    (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95)
+}
+
+/// `bytes` zero-padded to 32 bytes, as four little-endian words.
+#[inline]
+fn pad(bytes: &[u8]) -> [u64; 4] {
+    let mut buf = [0u8; PADDED];
+    let n = bytes.len().min(PADDED);
+    buf[..n].copy_from_slice(&bytes[..n]);
+    words(&buf)
 }
 
 #[inline]
-fn hash(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+fn words(buf: &[u8; PADDED]) -> [u64; 4] {
+    std::array::from_fn(|i| u64::from_le_bytes(buf[i * 8..i * 8 + 8].try_into().expect("8 bytes")))
+}
+
+/// The hash of a word: its 8-byte chunks (the last zero-padded) folded together.
+#[inline]
+fn hash_padded(p: &[u64; 4], len: usize) -> u64 {
+    let mut h = len as u64;
+    for &w in &p[..len.div_ceil(8)] {
+        h = mix(h, w);
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+    h ^ (h >> 29)
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    if bytes.len() <= PADDED {
+        return hash_padded(&pad(bytes), bytes.len());
+    }
+    let mut h = bytes.len() as u64;
+    for chunk in bytes.chunks(8) {
+        let mut b = [0u8; 8];
+        b[..chunk.len()].copy_from_slice(chunk);
+        h = mix(h, u64::from_le_bytes(b));
     }
     h ^ (h >> 29)
 }
@@ -337,62 +377,101 @@ impl WordTable {
     fn with_capacity(n: usize) -> Self {
         let size = (n * 2).next_power_of_two().max(16);
         WordTable {
-            slots: vec![NONE; size],
+            slots: vec![EMPTY; size],
             mask: size - 1,
-            spans: Vec::new(),
-            arena: String::new(),
+            padded: Vec::new(),
+            lens: Vec::new(),
+            arena: Vec::new(),
+            text: String::new(),
+            max_len: 0,
         }
     }
 
-    fn key(&self, id: u32) -> &str {
-        let (s, e) = self.spans[id as usize];
-        &self.arena[s as usize..e as usize]
+    fn key(&self, id: u32) -> &[u8] {
+        let (s, e) = self.arena[id as usize];
+        &self.text.as_bytes()[s as usize..e as usize]
     }
 
+    /// Look up a word of at most [`PADDED`] bytes given zero-padded.
     #[inline]
-    fn get(&self, word: &str) -> u32 {
-        let mut i = hash(word.as_bytes()) as usize & self.mask;
+    fn get_padded(&self, p: &[u64; 4], len: usize) -> u32 {
+        if len > self.max_len {
+            return NONE;
+        }
+        let h = hash_padded(p, len);
+        let tag = h & 0xffff_ffff_0000_0000;
+        let mut i = h as usize & self.mask;
         loop {
-            let id = self.slots[i];
-            if id == NONE || self.key(id) == word {
+            let slot = self.slots[i];
+            if slot == EMPTY {
+                return NONE;
+            }
+            let id = slot as u32;
+            if slot & 0xffff_ffff_0000_0000 == tag
+                && self.lens[id as usize] as usize == len
+                && self.padded[id as usize] == *p
+            {
                 return id;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    fn get(&self, word: &[u8]) -> u32 {
+        if word.len() <= PADDED {
+            return self.get_padded(&pad(word), word.len());
+        }
+        if word.len() > self.max_len {
+            return NONE;
+        }
+        let h = hash(word);
+        let mut i = h as usize & self.mask;
+        loop {
+            let slot = self.slots[i];
+            if slot == EMPTY {
+                return NONE;
+            }
+            if self.key(slot as u32) == word {
+                return slot as u32;
             }
             i = (i + 1) & self.mask;
         }
     }
 
     fn insert(&mut self, word: &str) -> u32 {
-        if self.spans.len() * 2 >= self.slots.len() {
+        let found = self.get(word.as_bytes());
+        if found != NONE {
+            return found;
+        }
+        if self.arena.len() * 2 >= self.slots.len() {
             self.grow();
         }
-        let mut i = hash(word.as_bytes()) as usize & self.mask;
-        loop {
-            let id = self.slots[i];
-            if id == NONE {
-                let id = self.spans.len() as u32;
-                let start = self.arena.len() as u32;
-                self.arena.push_str(word);
-                self.spans.push((start, self.arena.len() as u32));
-                self.slots[i] = id;
-                return id;
-            }
-            if self.key(id) == word {
-                return id;
-            }
+        let id = self.arena.len() as u32;
+        let start = self.text.len() as u32;
+        self.text.push_str(word);
+        self.arena.push((start, self.text.len() as u32));
+        self.padded.push(pad(word.as_bytes()));
+        self.lens.push(word.len() as u32);
+        self.max_len = self.max_len.max(word.len());
+        self.place(id);
+        id
+    }
+
+    fn place(&mut self, id: u32) {
+        let h = hash(self.key(id));
+        let mut i = h as usize & self.mask;
+        while self.slots[i] != EMPTY {
             i = (i + 1) & self.mask;
         }
+        self.slots[i] = (h & 0xffff_ffff_0000_0000) | u64::from(id);
     }
 
     fn grow(&mut self) {
         let size = self.slots.len() * 2;
-        self.slots = vec![NONE; size];
+        self.slots = vec![EMPTY; size];
         self.mask = size - 1;
-        for id in 0..self.spans.len() as u32 {
-            let mut i = hash(self.key(id).as_bytes()) as usize & self.mask;
-            while self.slots[i] != NONE {
-                i = (i + 1) & self.mask;
-            }
-            self.slots[i] = id;
+        for id in 0..self.arena.len() as u32 {
+            self.place(id);
         }
     }
 }
@@ -528,12 +607,12 @@ impl Lexicon {
             nor: k("nor"),
         };
         let mut seq = |phrase: &str| -> Vec<u32> { phrase.split(' ').map(&mut k).collect() };
-        let special_cases = SPECIAL_CASES
+        let special_cases: Vec<(Vec<u32>, f64)> = SPECIAL_CASES
             .iter()
             .filter(|(p, _)| p.contains(' '))
             .map(|&(p, v)| (seq(p), v))
             .collect();
-        let booster_bigrams = BOOSTERS
+        let booster_bigrams: Vec<([u32; 2], f64)> = BOOSTERS
             .iter()
             .filter(|(p, _)| p.contains(' '))
             .map(|&(p, v)| {
@@ -541,6 +620,16 @@ impl Lexicon {
                 ([ids[0], ids[1]], v)
             })
             .collect();
+        for (words, _) in &special_cases {
+            for &w in words {
+                infos[w as usize].special = true;
+            }
+        }
+        for (words, _) in &booster_bigrams {
+            for &w in words {
+                infos[w as usize].special = true;
+            }
+        }
         Lexicon {
             table,
             infos,
@@ -656,7 +745,19 @@ impl Lexicon {
     /// The id of the lowercase `word`, or [`NONE`].
     #[inline]
     pub fn id(&self, word: &str) -> u32 {
-        self.table.get(word)
+        self.table.get(word.as_bytes())
+    }
+
+    /// [`Lexicon::id`] of a word of `len` bytes given zero-padded to [`PADDED`].
+    #[inline]
+    pub fn id_padded(&self, word: &[u8; PADDED], len: usize) -> u32 {
+        self.table.get_padded(&words(word), len)
+    }
+
+    /// The longest word in the table, in bytes.
+    #[inline]
+    pub fn max_word_len(&self) -> usize {
+        self.table.max_len
     }
 
     /// What is known about word `id` (the default for [`NONE`]).
@@ -683,30 +784,48 @@ impl Lexicon {
     /// assert_eq!(out, "ok face with tears of joygreat");
     /// ```
     pub fn replace_emoji(&self, text: &str, out: &mut String) -> bool {
-        if text.is_ascii() {
-            return false;
-        }
-        let Some(first) = text
-            .char_indices()
-            .find(|&(_, c)| self.emoji(c).is_some())
-            .map(|(i, _)| i)
-        else {
+        let bytes = text.as_bytes();
+        // Emoji are never ASCII: look only at the characters that start with a
+        // multi-byte lead.
+        let emoji_at = |from: usize| -> Option<(usize, char, &'static str)> {
+            let mut i = from;
+            while let Some(off) = bytes[i..].iter().position(|&b| b >= 0xc0) {
+                i += off;
+                let c = text[i..].chars().next().expect("a char boundary");
+                if let Some(desc) = self.emoji(c) {
+                    return Some((i, c, desc));
+                }
+                i += c.len_utf8();
+            }
+            None
+        };
+        let Some(mut next) = emoji_at(0) else {
             return false;
         };
-        out.push_str(&text[..first]);
-        let mut prev_space = first == 0 || text[..first].ends_with(' ');
-        for c in text[first..].chars() {
-            if let Some(desc) = self.emoji(c) {
-                if !prev_space {
-                    out.push(' ');
-                }
-                out.push_str(desc);
-                prev_space = false;
+        let mut copied = 0;
+        loop {
+            let (at, c, desc) = next;
+            out.push_str(&text[copied..at]);
+            // The reference's `prev_space`: true at the start, false right after an
+            // emoji, else whether the previous character is a space.
+            let prev_space = if at == 0 {
+                true
+            } else if at == copied {
+                false
             } else {
-                out.push(c);
-                prev_space = c == ' ';
+                bytes[at - 1] == b' '
+            };
+            if !prev_space {
+                out.push(' ');
+            }
+            out.push_str(desc);
+            copied = at + c.len_utf8();
+            match emoji_at(copied) {
+                Some(n) => next = n,
+                None => break,
             }
         }
+        out.push_str(&text[copied..]);
         true
     }
 }

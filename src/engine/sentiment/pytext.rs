@@ -31,6 +31,23 @@ const ASCII_PUNCT: u128 = {
     bits
 };
 
+/// Byte classes, one table load per byte: bit 0 ASCII whitespace, bit 1
+/// `string.punctuation`.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        if ASCII_SPACE & (1 << b) != 0 {
+            t[b] |= 1;
+        }
+        if ASCII_PUNCT & (1 << b) != 0 {
+            t[b] |= 2;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Is the ASCII byte `b` whitespace for Python's `str.split()`?
 ///
 /// ```
@@ -39,7 +56,7 @@ const ASCII_PUNCT: u128 = {
 /// ```
 #[inline]
 pub fn is_ascii_space(b: u8) -> bool {
-    b < 128 && ASCII_SPACE & (1 << b) != 0
+    CLASS[b as usize] & 1 != 0
 }
 
 /// Is `b` one of `string.punctuation`?
@@ -50,7 +67,7 @@ pub fn is_ascii_space(b: u8) -> bool {
 /// ```
 #[inline]
 pub fn is_punct(b: u8) -> bool {
-    b < 128 && ASCII_PUNCT & (1 << b) != 0
+    CLASS[b as usize] & 2 != 0
 }
 
 /// Is `c` whitespace for Python's `str.isspace()` (and so for `split()`/`strip()`)?
@@ -135,10 +152,14 @@ fn is_titlecase(c: char) -> bool {
 /// ```
 pub fn push_lower(out: &mut String, s: &str) {
     if s.is_ascii() {
-        out.extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
-    } else {
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
+    } else if s.contains('\u{3a3}') {
         // `str::to_lowercase` applies the same final-sigma rule as Python.
         out.push_str(&s.to_lowercase());
+    } else {
+        out.extend(s.chars().flat_map(char::to_lowercase));
     }
 }
 
@@ -174,4 +195,41 @@ pub fn char_count_upto(s: &str, limit: usize) -> usize {
         return limit + 1;
     }
     s.chars().take(limit + 1).count()
+}
+
+// Word-at-a-time (SWAR) helpers for ASCII text: eight bytes per step.
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of the ASCII word `w` that is `>= n` (n <= 0x80).
+#[inline]
+fn ge(w: u64, n: u8) -> u64 {
+    ((w | HI).wrapping_sub(LO * u64::from(n))) & HI
+}
+
+/// High bit set in each byte of the ASCII word `w` that is `< n`.
+#[inline]
+pub fn lt(w: u64, n: u8) -> u64 {
+    ge(w, n) ^ HI
+}
+
+/// Lowercase an ASCII word; also says whether it held upper- and lowercase letters.
+///
+/// ```
+/// let (w, upper, lower) = socialcx::engine::sentiment::pytext::lower_word(u64::from_le_bytes(*b"I'M ok\0\0"));
+/// assert_eq!(&w.to_le_bytes(), b"i'm ok\0\0");
+/// assert!(upper && lower);
+/// ```
+#[inline]
+pub fn lower_word(w: u64) -> (u64, bool, bool) {
+    let upper = ge(w, b'A') & !ge(w, b'Z' + 1);
+    let lower = ge(w, b'a') & !ge(w, b'z' + 1);
+    (w | (upper >> 2), upper != 0, lower != 0)
+}
+
+/// Does the ASCII word `w` hold the byte `b`?
+#[inline]
+pub fn has_byte(w: u64, b: u8) -> bool {
+    let x = w ^ (LO * u64::from(b));
+    x.wrapping_sub(LO) & !x & HI != 0
 }

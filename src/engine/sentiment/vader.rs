@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::lexicon::{Applies, Lexicon, NONE};
+use super::lexicon::{Applies, Lexicon, NONE, PADDED};
 use super::pytext;
 
 const C_INCR: f64 = 0.733;
@@ -36,6 +36,8 @@ struct Token {
     negation: bool,
     upper: bool,
     polite: bool,
+    /// Part of a special-case idiom or a two-word booster.
+    special: bool,
 }
 
 /// Reusable buffers for scoring; one per thread or per batch.
@@ -136,6 +138,34 @@ impl Analyzer {
     fn tokenize(&self, text: &str, lower: &mut String, tokens: &mut Vec<Token>) {
         tokens.clear();
         let bytes = text.as_bytes();
+        if text.is_ascii() {
+            // Python's ASCII whitespace is all below 0x21: skip eight bytes at a
+            // time until a word holds such a byte, then look at that byte.
+            let n = bytes.len();
+            let (mut start, mut i) = (0, 0);
+            while i < n {
+                if i + 8 <= n {
+                    let w = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+                    let m = pytext::lt(w, 0x21);
+                    if m == 0 {
+                        i += 8;
+                        continue;
+                    }
+                    i += (m.trailing_zeros() / 8) as usize;
+                }
+                if pytext::is_ascii_space(bytes[i]) {
+                    if i > start {
+                        tokens.push(self.token(&text[start..i], lower));
+                    }
+                    start = i + 1;
+                }
+                i += 1;
+            }
+            if n > start {
+                tokens.push(self.token(&text[start..], lower));
+            }
+            return;
+        }
         let mut i = 0;
         let mut start = usize::MAX;
         while i < bytes.len() {
@@ -143,8 +173,7 @@ impl Analyzer {
             let (space, width) = if b < 0x80 {
                 (pytext::is_ascii_space(b), 1)
             } else {
-                let w = utf8_width(b);
-                (is_unicode_space(&bytes[i..]), w)
+                (is_unicode_space(&bytes[i..]), utf8_width(b))
             };
             if space {
                 if start != usize::MAX {
@@ -161,21 +190,42 @@ impl Analyzer {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn token(&self, raw: &str, lower: &mut String) -> Token {
         let stripped = pytext::strip_punct(raw);
-        let kept = if stripped.len() <= 2 || pytext::char_count_upto(stripped, 2) <= 2 {
-            raw
+        let short = stripped.len() <= 2
+            || (stripped.len() <= 8
+                && !stripped.is_ascii()
+                && pytext::char_count_upto(stripped, 2) <= 2);
+        let kept = if short { raw } else { stripped };
+        let (id, upper, negation) = if kept.len() <= PADDED && kept.is_ascii() {
+            // Fast path: lowercase on the stack eight bytes at a time, case flags
+            // and the apostrophe test on the way.
+            let mut buf = [0u8; PADDED];
+            buf[..kept.len()].copy_from_slice(kept.as_bytes());
+            let (mut has_upper, mut has_lower, mut apostrophe) = (false, false, false);
+            for chunk in buf.chunks_exact_mut(8).take(kept.len().div_ceil(8)) {
+                let w = u64::from_le_bytes((&*chunk).try_into().expect("8 bytes"));
+                let (low, up, lo) = pytext::lower_word(w);
+                has_upper |= up;
+                has_lower |= lo;
+                apostrophe |= pytext::has_byte(w, b'\'');
+                chunk.copy_from_slice(&low.to_le_bytes());
+            }
+            let id = self.lex.id_padded(&buf, kept.len());
+            let negation = apostrophe && has_nt(&buf[..kept.len()]);
+            (id, has_upper && !has_lower, negation)
         } else {
-            stripped
+            lower.clear();
+            pytext::push_lower(lower, kept);
+            (
+                self.lex.id(lower),
+                pytext::is_upper(kept),
+                has_nt(lower.as_bytes()),
+            )
         };
-        lower.clear();
-        pytext::push_lower(lower, kept);
-        let id = self.lex.id(lower);
         let info = self.lex.info(id);
-        let negation = info.negation
-            || (lower.as_bytes().contains(&b'\'')
-                && lower.as_bytes().windows(3).any(|w| w == b"n't"));
+        let negation = negation || info.negation;
         let norm = if self.lex.phrases.is_empty() || kept.len() == stripped.len() {
             id
         } else {
@@ -190,8 +240,9 @@ impl Analyzer {
             in_lexicon: info.valence.is_some(),
             booster: info.booster,
             negation,
-            upper: pytext::is_upper(kept),
+            upper,
             polite: info.polite,
+            special: info.special,
         }
     }
 
@@ -223,6 +274,7 @@ impl Analyzer {
                     negation: false,
                     upper: t.upper,
                     polite: false,
+                    special: false,
                 };
             }
             if phrase.valence != 0.0 {
@@ -387,6 +439,10 @@ impl Analyzer {
     }
 
     fn special_idioms_check(&self, mut v: f64, t: &[Token], i: usize) -> f64 {
+        // Every idiom and two-word booster is made of flagged words only.
+        if !t[i - 3..t.len().min(i + 3)].iter().any(|t| t.special) {
+            return v;
+        }
         let lex = &self.lex;
         let id = |j: usize| t[j].id;
         let find = |seq: &[u32]| -> Option<f64> {
@@ -460,6 +516,12 @@ impl Analyzer {
             }
         }
     }
+}
+
+/// Does the lowercase token contain "n't" (VADER's contraction negation)?
+#[inline]
+fn has_nt(word: &[u8]) -> bool {
+    word.contains(&b'\'') && word.windows(3).any(|w| w == b"n't")
 }
 
 /// Marks the token that carries a phrase's valence.
