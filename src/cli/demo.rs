@@ -31,7 +31,7 @@ pub const SAMPLE_FILES: [(&str, &[u8]); 3] = [
     ),
 ];
 
-const QUERIES: [(&str, &str); 6] = [
+const QUERIES: [(&str, &str); 7] = [
     (
         "Volume by channel (customer messages and brand replies)",
         "SELECT channel, count(*) FILTER (WHERE NOT is_brand) AS customer_msgs,
@@ -53,6 +53,18 @@ const QUERIES: [(&str, &str); 6] = [
                     AS median_minutes_to_answer
          FROM roots r LEFT JOIN first_reply f ON f.thread_id = r.conversation_id
          GROUP BY r.brand ORDER BY threads DESC",
+    ),
+    (
+        "Customer sentiment by brand: VADER vs the customer-care mode (share negative, mean score)",
+        "SELECT brand, count(*) AS customer_msgs,
+                round(100.0 * avg(CASE WHEN sentiment_label(text) = 'negative' THEN 1 ELSE 0 END), 1)
+                    AS pct_negative_vader,
+                round(100.0 * avg(CASE WHEN cx_sentiment_label(text) = 'negative' THEN 1 ELSE 0 END), 1)
+                    AS pct_negative_cx,
+                round(avg(sentiment(text)), 3) AS mean_vader,
+                round(avg(cx_sentiment(text)), 3) AS mean_cx
+         FROM conversations WHERE NOT is_brand
+         GROUP BY brand ORDER BY pct_negative_cx DESC",
     ),
     (
         "Weekly volume (a date filter prunes partitions: try EXPLAIN in the shell)",

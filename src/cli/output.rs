@@ -59,6 +59,10 @@ pub async fn write_stream(
                     shown_rows += take;
                 }
             }
+            if schema.fields().is_empty() {
+                // DDL and SET statements: nothing to draw.
+                return Ok(rows);
+            }
             if shown.is_empty() {
                 shown.push(RecordBatch::new_empty(schema));
             }

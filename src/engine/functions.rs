@@ -15,6 +15,7 @@ use crate::Result;
 /// its domain lexicon).
 ///
 /// ```
+/// use datafusion::execution::FunctionRegistry;
 /// let ctx = datafusion::prelude::SessionContext::new();
 /// socialcx::engine::functions::register_all(&ctx, &socialcx::EngineConfig::new("memory://")).unwrap();
 /// assert!(ctx.udf("sentiment").is_ok());
