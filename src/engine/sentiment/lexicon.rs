@@ -393,7 +393,7 @@ impl WordTable {
     }
 
     /// Look up a word of at most [`PADDED`] bytes given zero-padded.
-    #[inline]
+    #[inline(always)]
     fn get_padded(&self, p: &[u64; 4], len: usize) -> u32 {
         if len > self.max_len {
             return NONE;
@@ -748,10 +748,11 @@ impl Lexicon {
         self.table.get(word.as_bytes())
     }
 
-    /// [`Lexicon::id`] of a word of `len` bytes given zero-padded to [`PADDED`].
+    /// [`Lexicon::id`] of a word of `len` bytes given as four little-endian words,
+    /// zero-padded.
     #[inline]
-    pub fn id_padded(&self, word: &[u8; PADDED], len: usize) -> u32 {
-        self.table.get_padded(&words(word), len)
+    pub fn id_words(&self, word: &[u64; 4], len: usize) -> u32 {
+        self.table.get_padded(word, len)
     }
 
     /// The longest word in the table, in bytes.

@@ -44,6 +44,8 @@ struct Token {
 #[derive(Debug, Default)]
 pub struct Scratch {
     text: String,
+    /// The text being scored, followed by zero bytes, so tokens load as whole words.
+    padded: Vec<u8>,
     lower: String,
     tokens: Vec<Token>,
     sentiments: Vec<f64>,
@@ -108,6 +110,7 @@ impl Analyzer {
     fn raw(&self, text: &str, scratch: &mut Scratch) -> Scores {
         let Scratch {
             text: buf,
+            padded,
             lower,
             tokens,
             sentiments,
@@ -118,7 +121,16 @@ impl Analyzer {
         } else {
             text
         };
-        self.tokenize(text, lower, tokens);
+        padded.clear();
+        padded.extend_from_slice(text.as_bytes());
+        padded.extend_from_slice(&[0u8; PADDED + 8]);
+        let mut cx = TokenContext {
+            text,
+            padded,
+            ascii: text.is_ascii(),
+            lower,
+        };
+        self.tokenize(&mut cx, tokens);
         if tokens.is_empty() {
             return Scores::default();
         }
@@ -135,10 +147,11 @@ impl Analyzer {
 
     /// `text.split()`, each token `strip(string.punctuation)`ed unless that leaves
     /// two characters or fewer, then resolved against the lexicon.
-    fn tokenize(&self, text: &str, lower: &mut String, tokens: &mut Vec<Token>) {
+    fn tokenize(&self, cx: &mut TokenContext<'_>, tokens: &mut Vec<Token>) {
         tokens.clear();
+        let text = cx.text;
         let bytes = text.as_bytes();
-        if text.is_ascii() {
+        if cx.ascii {
             // Python's ASCII whitespace is all below 0x21: skip eight bytes at a
             // time until a word holds such a byte, then look at that byte.
             let n = bytes.len();
@@ -155,14 +168,14 @@ impl Analyzer {
                 }
                 if pytext::is_ascii_space(bytes[i]) {
                     if i > start {
-                        tokens.push(self.token(&text[start..i], lower));
+                        tokens.push(self.token(cx, start, i));
                     }
                     start = i + 1;
                 }
                 i += 1;
             }
             if n > start {
-                tokens.push(self.token(&text[start..], lower));
+                tokens.push(self.token(cx, start, n));
             }
             return;
         }
@@ -177,7 +190,7 @@ impl Analyzer {
             };
             if space {
                 if start != usize::MAX {
-                    tokens.push(self.token(&text[start..i], lower));
+                    tokens.push(self.token(cx, start, i));
                     start = usize::MAX;
                 }
             } else if start == usize::MAX {
@@ -186,34 +199,50 @@ impl Analyzer {
             i += width;
         }
         if start != usize::MAX {
-            tokens.push(self.token(&text[start..], lower));
+            tokens.push(self.token(cx, start, bytes.len()));
         }
     }
 
+    /// The token `text[start..end]`, resolved.
     #[inline(always)]
-    fn token(&self, raw: &str, lower: &mut String) -> Token {
+    fn token(&self, cx: &mut TokenContext<'_>, start: usize, end: usize) -> Token {
+        let raw = &cx.text[start..end];
         let stripped = pytext::strip_punct(raw);
         let short = stripped.len() <= 2
             || (stripped.len() <= 8
                 && !stripped.is_ascii()
                 && pytext::char_count_upto(stripped, 2) <= 2);
         let kept = if short { raw } else { stripped };
-        let (id, upper, negation) = if kept.len() <= PADDED && kept.is_ascii() {
-            // Fast path: lowercase on the stack eight bytes at a time, case flags
-            // and the apostrophe test on the way.
-            let mut buf = [0u8; PADDED];
-            buf[..kept.len()].copy_from_slice(kept.as_bytes());
+        let lower = &mut *cx.lower;
+        let (id, upper, negation) = if kept.len() <= PADDED && (cx.ascii || kept.is_ascii()) {
+            // Fast path: load the token eight bytes at a time from the padded copy,
+            // lowercase each word, and gather the case flags and the apostrophe test.
+            let at = start + (kept.as_ptr() as usize - raw.as_ptr() as usize);
+            let n = kept.len();
+            let mut words = [0u64; 4];
             let (mut has_upper, mut has_lower, mut apostrophe) = (false, false, false);
-            for chunk in buf.chunks_exact_mut(8).take(kept.len().div_ceil(8)) {
-                let w = u64::from_le_bytes((&*chunk).try_into().expect("8 bytes"));
+            for (k, slot) in words.iter_mut().enumerate().take(n.div_ceil(8)) {
+                let from = at + 8 * k;
+                let mut w =
+                    u64::from_le_bytes(cx.padded[from..from + 8].try_into().expect("8 bytes"));
+                let valid = n - 8 * k;
+                if valid < 8 {
+                    w &= (1u64 << (8 * valid)) - 1;
+                }
                 let (low, up, lo) = pytext::lower_word(w);
                 has_upper |= up;
                 has_lower |= lo;
                 apostrophe |= pytext::has_byte(w, b'\'');
-                chunk.copy_from_slice(&low.to_le_bytes());
+                *slot = low;
             }
-            let id = self.lex.id_padded(&buf, kept.len());
-            let negation = apostrophe && has_nt(&buf[..kept.len()]);
+            let id = self.lex.id_words(&words, n);
+            let negation = apostrophe && {
+                let mut buf = [0u8; PADDED];
+                for (k, w) in words.iter().enumerate() {
+                    buf[8 * k..8 * k + 8].copy_from_slice(&w.to_le_bytes());
+                }
+                has_nt(&buf[..n])
+            };
             (id, has_upper && !has_lower, negation)
         } else {
             lower.clear();
@@ -522,6 +551,14 @@ impl Analyzer {
 #[inline]
 fn has_nt(word: &[u8]) -> bool {
     word.contains(&b'\'') && word.windows(3).any(|w| w == b"n't")
+}
+
+/// The text being tokenized, and the buffers tokens are resolved with.
+struct TokenContext<'a> {
+    text: &'a str,
+    padded: &'a [u8],
+    ascii: bool,
+    lower: &'a mut String,
 }
 
 /// Marks the token that carries a phrase's valence.
