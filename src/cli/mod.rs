@@ -35,6 +35,10 @@ pub struct Cli {
     /// override, for both modes.
     #[arg(long, global = true, env = "SOCIALCX_LEXICON")]
     pub lexicon: Option<PathBuf>,
+    /// A moments-of-truth taxonomy (TOML) extending the shipped one (or replacing it,
+    /// with `replace = true`).
+    #[arg(long, global = true, env = "SOCIALCX_TAXONOMY")]
+    pub taxonomy: Option<PathBuf>,
     /// More log output (-v: info, -vv: debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -137,6 +141,9 @@ impl Cli {
         }
         if let Some(path) = &self.lexicon {
             config = config.with_lexicon(path);
+        }
+        if let Some(path) = &self.taxonomy {
+            config = config.with_taxonomy(path);
         }
         Ok(config)
     }

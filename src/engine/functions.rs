@@ -8,6 +8,7 @@
 use datafusion::prelude::SessionContext;
 
 use super::EngineConfig;
+use super::moments::{self, Tagger};
 use super::sentiment::Sentiment;
 use crate::Result;
 
@@ -23,6 +24,10 @@ use crate::Result;
 pub fn register_all(ctx: &SessionContext, config: &EngineConfig) -> Result<()> {
     let sentiment = Sentiment::load(config.lexicon.as_deref())?;
     for udf in sentiment.udfs() {
+        ctx.register_udf(udf);
+    }
+    let tagger = Tagger::load(config.taxonomy.as_deref())?;
+    for udf in moments::udf::udfs(&tagger) {
         ctx.register_udf(udf);
     }
     Ok(())

@@ -3,7 +3,9 @@
 //! its own: what the engine registers, every interface sees.
 
 pub mod functions;
+pub mod moments;
 pub mod sentiment;
+pub mod text_kernel;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +41,9 @@ pub struct EngineConfig {
     /// A domain lexicon (TOML) over the sentiment functions: words and phrases
     /// added or overridden for both modes (see [`sentiment`]).
     pub lexicon: Option<PathBuf>,
+    /// A moments-of-truth taxonomy (TOML) extending or replacing the shipped one
+    /// (see [`moments`]).
+    pub taxonomy: Option<PathBuf>,
 }
 
 impl EngineConfig {
@@ -55,6 +60,7 @@ impl EngineConfig {
             spill_dir: None,
             target_partitions: None,
             lexicon: None,
+            taxonomy: None,
         }
     }
 
@@ -73,6 +79,13 @@ impl EngineConfig {
     /// Use the domain lexicon at `path` for the sentiment functions.
     pub fn with_lexicon(mut self, path: impl Into<PathBuf>) -> Self {
         self.lexicon = Some(path.into());
+        self
+    }
+
+    /// Use the moments-of-truth taxonomy at `path` (extending the shipped one, or
+    /// replacing it when the file says `replace = true`).
+    pub fn with_taxonomy(mut self, path: impl Into<PathBuf>) -> Self {
+        self.taxonomy = Some(path.into());
         self
     }
 

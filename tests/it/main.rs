@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod ingest;
 mod memory;
+mod moments;
 mod pruning;
 mod schema;
 mod sentiment;

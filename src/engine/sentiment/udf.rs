@@ -10,16 +10,16 @@
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray, StructArray};
+use datafusion::arrow::array::{Array, ArrayRef, Float64Array, StringArray, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, DocSection, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature,
-    Volatility,
 };
 
 use super::vader::{Analyzer, Scratch};
+use crate::engine::text_kernel::{for_each_text, scalar_text, text_docs, text_signature};
 
 /// What a sentiment function returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,11 +94,7 @@ impl SentimentUdf {
     /// assert_eq!(udf.name(), "sentiment");
     /// ```
     pub fn new(name: &'static str, analyzer: Analyzer, output: Output) -> Self {
-        let signature = Signature::uniform(
-            1,
-            vec![DataType::Utf8, DataType::LargeUtf8, DataType::Utf8View],
-            Volatility::Immutable,
-        );
+        let signature = text_signature();
         SentimentUdf {
             name,
             analyzer,
@@ -177,28 +173,6 @@ impl SentimentUdf {
     }
 }
 
-/// Call `f(row, text)` for every non-null row of a string array of any layout.
-fn for_each_text(array: &ArrayRef, mut f: impl FnMut(usize, &str)) -> Result<()> {
-    macro_rules! walk {
-        ($arr:expr) => {{
-            let arr = $arr;
-            for i in 0..arr.len() {
-                if arr.is_valid(i) {
-                    f(i, arr.value(i));
-                }
-            }
-        }};
-    }
-    match array.data_type() {
-        DataType::Utf8 => walk!(array.as_string::<i32>()),
-        DataType::LargeUtf8 => walk!(array.as_string::<i64>()),
-        DataType::Utf8View => walk!(array.as_string_view()),
-        DataType::Null => {}
-        other => return exec_err!("sentiment functions take text, not {other}"),
-    }
-    Ok(())
-}
-
 impl ScalarUDFImpl for SentimentUdf {
     fn name(&self) -> &str {
         self.name
@@ -223,15 +197,7 @@ impl ScalarUDFImpl for SentimentUdf {
         match arg {
             ColumnarValue::Array(array) => Ok(ColumnarValue::Array(self.score_array(array)?)),
             ColumnarValue::Scalar(scalar) => {
-                let text = match scalar {
-                    ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s) => {
-                        s.as_deref()
-                    }
-                    ScalarValue::Null => None,
-                    other => {
-                        return exec_err!("{} takes text, not {}", self.name, other.data_type());
-                    }
-                };
+                let text = scalar_text(scalar, self.name)?;
                 Ok(ColumnarValue::Scalar(self.score_scalar(text)?))
             }
         }
@@ -239,47 +205,41 @@ impl ScalarUDFImpl for SentimentUdf {
 
     fn documentation(&self) -> Option<&Documentation> {
         static DOCS: LazyLock<Vec<(&'static str, Documentation)>> = LazyLock::new(|| {
-            let doc = |name: &'static str, what: &str, example: &str| {
-                (
-                    name,
-                    Documentation::builder(SECTION, what.to_string(), format!("{name}(text)"))
-                        .with_argument("text", "The text to score (Utf8, LargeUtf8 or Utf8View).")
-                        .with_sql_example(example.to_string())
-                        .build(),
-                )
-            };
-            vec![
-                doc(
-                    "sentiment",
-                    "VADER compound score in -1..1, exactly as vaderSentiment 3.3.2's polarity_scores(text)['compound'].",
-                    "SELECT sentiment('The book was good.');  -- 0.4404",
-                ),
-                doc(
-                    "sentiment_scores",
-                    "VADER's neg, neu, pos (3 decimals) and compound (4 decimals), as a struct.",
-                    "SELECT sentiment_scores(text)['neg'] FROM conversations;",
-                ),
-                doc(
-                    "sentiment_label",
-                    "'positive' (compound >= 0.05), 'negative' (<= -0.05) or 'neutral'.",
-                    "SELECT sentiment_label(text), count(*) FROM conversations GROUP BY 1;",
-                ),
-                doc(
-                    "cx_sentiment",
-                    "Customer-care compound score: VADER plus service-failure phrases and the courtesy-in-complaint rule.",
-                    "SELECT cx_sentiment('thanks for nothing, still waiting on my refund');",
-                ),
-                doc(
-                    "cx_sentiment_scores",
-                    "Customer-care neg, neu, pos and compound, as a struct.",
-                    "SELECT cx_sentiment_scores(text) FROM conversations LIMIT 5;",
-                ),
-                doc(
-                    "cx_sentiment_label",
-                    "Customer-care label: 'positive', 'negative' or 'neutral'.",
-                    "SELECT cx_sentiment_label(text), count(*) FROM conversations GROUP BY 1;",
-                ),
-            ]
+            text_docs(
+                SECTION,
+                &[
+                    (
+                        "sentiment",
+                        "VADER compound score in -1..1, exactly as vaderSentiment 3.3.2's polarity_scores(text)['compound'].",
+                        "SELECT sentiment('The book was good.');  -- 0.4404",
+                    ),
+                    (
+                        "sentiment_scores",
+                        "VADER's neg, neu, pos (3 decimals) and compound (4 decimals), as a struct.",
+                        "SELECT sentiment_scores(text)['neg'] FROM conversations;",
+                    ),
+                    (
+                        "sentiment_label",
+                        "'positive' (compound >= 0.05), 'negative' (<= -0.05) or 'neutral'.",
+                        "SELECT sentiment_label(text), count(*) FROM conversations GROUP BY 1;",
+                    ),
+                    (
+                        "cx_sentiment",
+                        "Customer-care compound score: VADER plus service-failure phrases and the courtesy-in-complaint rule.",
+                        "SELECT cx_sentiment('thanks for nothing, still waiting on my refund');",
+                    ),
+                    (
+                        "cx_sentiment_scores",
+                        "Customer-care neg, neu, pos and compound, as a struct.",
+                        "SELECT cx_sentiment_scores(text) FROM conversations LIMIT 5;",
+                    ),
+                    (
+                        "cx_sentiment_label",
+                        "Customer-care label: 'positive', 'negative' or 'neutral'.",
+                        "SELECT cx_sentiment_label(text), count(*) FROM conversations GROUP BY 1;",
+                    ),
+                ],
+            )
         });
         DOCS.iter().find(|(n, _)| *n == self.name).map(|(_, d)| d)
     }
