@@ -11,7 +11,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{Array, ArrayRef, Float64Array, StringArray, StructArray};
-use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
@@ -144,33 +143,6 @@ impl SentimentUdf {
             }
         }
     }
-
-    fn score_scalar(&self, text: Option<&str>) -> Result<ScalarValue> {
-        let mut scratch = Scratch::default();
-        Ok(match (self.output, text) {
-            (Output::Compound, t) => {
-                ScalarValue::Float64(t.map(|t| self.analyzer.compound(t, &mut scratch)))
-            }
-            (Output::Label, t) => ScalarValue::Utf8(
-                t.map(|t| label(self.analyzer.compound(t, &mut scratch)).to_string()),
-            ),
-            (Output::Scores, t) => {
-                let s = t
-                    .map(|t| self.analyzer.scores(t, &mut scratch))
-                    .unwrap_or_default();
-                let nulls = t.is_none().then(|| NullBuffer::new_null(1));
-                let children: Vec<ArrayRef> = [s.neg, s.neu, s.pos, s.compound]
-                    .into_iter()
-                    .map(|v| Arc::new(Float64Array::new(vec![v].into(), nulls.clone())) as ArrayRef)
-                    .collect();
-                ScalarValue::Struct(Arc::new(StructArray::try_new(
-                    scores_fields(),
-                    children,
-                    nulls,
-                )?))
-            }
-        })
-    }
 }
 
 impl ScalarUDFImpl for SentimentUdf {
@@ -197,8 +169,13 @@ impl ScalarUDFImpl for SentimentUdf {
         match arg {
             ColumnarValue::Array(array) => Ok(ColumnarValue::Array(self.score_array(array)?)),
             ColumnarValue::Scalar(scalar) => {
+                // A scalar is scored as a one-row array, by the same kernel.
                 let text = scalar_text(scalar, self.name)?;
-                Ok(ColumnarValue::Scalar(self.score_scalar(text)?))
+                let array: ArrayRef = Arc::new(StringArray::from(vec![text]));
+                let scored = self.score_array(&array)?;
+                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                    &scored, 0,
+                )?))
             }
         }
     }
