@@ -1,10 +1,13 @@
 //! The loop every text function shares: each valid row of a string array, whatever
 //! its layout (Utf8, LargeUtf8, Utf8View), as a `&str` borrowed from the buffer.
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::datatypes::DataType;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray, StructArray};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::datatypes::{DataType, Fields};
 use datafusion::common::{Result, ScalarValue, exec_err};
-use datafusion::logical_expr::{DocSection, Documentation, Signature, Volatility};
+use datafusion::logical_expr::{ColumnarValue, DocSection, Documentation, Signature, Volatility};
 
 /// Call `f(row, text)` for every non-null row of a string array of any layout.
 ///
@@ -37,21 +40,63 @@ pub fn for_each_text(array: &ArrayRef, mut f: impl FnMut(usize, &str)) -> Result
     Ok(())
 }
 
-/// The text of a scalar argument (`None` for a null), or an error naming `function`.
+/// Run a one-text-argument function: an array argument through `kernel`, a scalar
+/// as a one-row array through the same kernel.
 ///
 /// ```
+/// use std::sync::Arc;
+/// use datafusion::arrow::array::{ArrayRef, Int64Array};
 /// use datafusion::common::ScalarValue;
-/// let v = ScalarValue::Utf8(Some("hi".into()));
-/// assert_eq!(socialcx::engine::text_kernel::scalar_text(&v, "f").unwrap(), Some("hi"));
+/// use datafusion::logical_expr::ColumnarValue;
+/// let len = |a: &ArrayRef| -> datafusion::common::Result<ArrayRef> { Ok(Arc::new(Int64Array::from(vec![a.len() as i64]))) };
+/// let arg = ColumnarValue::Scalar(ScalarValue::Utf8(Some("hi".into())));
+/// let out = socialcx::engine::text_kernel::invoke_on_text(&[arg], "f", len).unwrap();
+/// assert!(matches!(out, ColumnarValue::Scalar(ScalarValue::Int64(Some(1)))));
 /// ```
-pub fn scalar_text<'a>(scalar: &'a ScalarValue, function: &str) -> Result<Option<&'a str>> {
-    match scalar {
-        ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s) => {
-            Ok(s.as_deref())
+pub fn invoke_on_text(
+    args: &[ColumnarValue],
+    function: &str,
+    kernel: impl Fn(&ArrayRef) -> Result<ArrayRef>,
+) -> Result<ColumnarValue> {
+    let [arg] = args else {
+        return exec_err!("{function} takes one argument");
+    };
+    let text = match arg {
+        ColumnarValue::Array(array) => return Ok(ColumnarValue::Array(kernel(array)?)),
+        ColumnarValue::Scalar(
+            ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s),
+        ) => s.as_deref(),
+        ColumnarValue::Scalar(ScalarValue::Null) => None,
+        ColumnarValue::Scalar(other) => {
+            return exec_err!("{function} takes text, not {}", other.data_type());
         }
-        ScalarValue::Null => Ok(None),
-        other => exec_err!("{function} takes text, not {}", other.data_type()),
-    }
+    };
+    let array: ArrayRef = Arc::new(StringArray::from(vec![text]));
+    Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+        &kernel(&array)?,
+        0,
+    )?))
+}
+
+/// A struct array of Float64 columns whose children carry the parent's nulls (so
+/// `s['field']` of a null row is null).
+///
+/// ```
+/// use datafusion::arrow::datatypes::{DataType, Field, Fields};
+/// let fields = Fields::from(vec![Field::new("a", DataType::Float64, true)]);
+/// let s = socialcx::engine::text_kernel::float_struct(fields, vec![vec![1.0, 2.0]], None).unwrap();
+/// assert_eq!(s.len(), 2);
+/// ```
+pub fn float_struct(
+    fields: Fields,
+    columns: Vec<Vec<f64>>,
+    nulls: Option<NullBuffer>,
+) -> Result<ArrayRef> {
+    let children: Vec<ArrayRef> = columns
+        .into_iter()
+        .map(|c| Arc::new(Float64Array::new(c.into(), nulls.clone())) as ArrayRef)
+        .collect();
+    Ok(Arc::new(StructArray::try_new(fields, children, nulls)?))
 }
 
 /// The signature of a one-text-argument function: any string layout.

@@ -5,18 +5,18 @@
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::{
-    ArrayRef, Float64Array, ListBuilder, StringArray, StringBuilder, StructArray,
-};
+use datafusion::arrow::array::{ArrayRef, ListBuilder, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, DocSection, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
     Signature,
 };
 
 use super::{STAGES, Tagger};
-use crate::engine::text_kernel::{for_each_text, scalar_text, text_docs, text_signature};
+use crate::engine::text_kernel::{
+    float_struct, for_each_text, invoke_on_text, text_docs, text_signature,
+};
 
 /// What a moment-of-truth function returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,15 +126,7 @@ impl MomentUdf {
                         c[i] = v;
                     }
                 })?;
-                let children: Vec<ArrayRef> = cols
-                    .into_iter()
-                    .map(|c| Arc::new(Float64Array::new(c.into(), nulls.clone())) as ArrayRef)
-                    .collect();
-                Ok(Arc::new(StructArray::try_new(
-                    score_fields(),
-                    children,
-                    nulls,
-                )?))
+                float_struct(score_fields(), cols, nulls)
             }
         }
     }
@@ -158,20 +150,7 @@ impl ScalarUDFImpl for MomentUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [arg] = args.args.as_slice() else {
-            return exec_err!("{} takes one argument", self.name);
-        };
-        match arg {
-            ColumnarValue::Array(array) => Ok(ColumnarValue::Array(self.run(array)?)),
-            ColumnarValue::Scalar(scalar) => {
-                let text = scalar_text(scalar, self.name)?;
-                let array: ArrayRef = Arc::new(StringArray::from(vec![text]));
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                    &self.run(&array)?,
-                    0,
-                )?))
-            }
-        }
+        invoke_on_text(&args.args, self.name, |array| self.run(array))
     }
 
     fn documentation(&self) -> Option<&Documentation> {

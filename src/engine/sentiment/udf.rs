@@ -10,15 +10,17 @@
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::{Array, ArrayRef, Float64Array, StringArray, StructArray};
+use datafusion::arrow::array::{Array, ArrayRef, Float64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, DocSection, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
 use super::vader::{Analyzer, Scratch};
-use crate::engine::text_kernel::{for_each_text, scalar_text, text_docs, text_signature};
+use crate::engine::text_kernel::{
+    float_struct, for_each_text, invoke_on_text, text_docs, text_signature,
+};
 
 /// What a sentiment function returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,16 +132,7 @@ impl SentimentUdf {
                     cols[2][i] = s.pos;
                     cols[3][i] = s.compound;
                 })?;
-                // Children carry the parent's nulls, so `scores['neg']` of a null is null.
-                let children: Vec<ArrayRef> = cols
-                    .into_iter()
-                    .map(|c| Arc::new(Float64Array::new(c.into(), nulls.clone())) as ArrayRef)
-                    .collect();
-                Ok(Arc::new(StructArray::try_new(
-                    scores_fields(),
-                    children,
-                    nulls,
-                )?))
+                float_struct(scores_fields(), Vec::from(cols), nulls)
             }
         }
     }
@@ -163,21 +156,7 @@ impl ScalarUDFImpl for SentimentUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [arg] = args.args.as_slice() else {
-            return exec_err!("{} takes one argument", self.name);
-        };
-        match arg {
-            ColumnarValue::Array(array) => Ok(ColumnarValue::Array(self.score_array(array)?)),
-            ColumnarValue::Scalar(scalar) => {
-                // A scalar is scored as a one-row array, by the same kernel.
-                let text = scalar_text(scalar, self.name)?;
-                let array: ArrayRef = Arc::new(StringArray::from(vec![text]));
-                let scored = self.score_array(&array)?;
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                    &scored, 0,
-                )?))
-            }
-        }
+        invoke_on_text(&args.args, self.name, |array| self.score_array(array))
     }
 
     fn documentation(&self) -> Option<&Documentation> {
