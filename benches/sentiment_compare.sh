@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sentiment throughput on one core, in one run: socialcx's kernels (criterion bench
-# `benches/sentiment.rs`), the reference Python package vaderSentiment 3.3.2 and the
+# `benches/text_functions.rs`), the reference Python package vaderSentiment 3.3.2 and the
 # `vader_sentiment` crate 0.1.1, all scoring the same generated social posts.
 # Prints texts/s, MB/s and the ratios; writes bench-out/sentiment_compare.json.
 #
@@ -53,7 +53,7 @@ RUST
 (cd "$CRATE" && CARGO_TARGET_DIR="$CRATE/target" cargo build --release --quiet)
 
 # Ours: the criterion bench over the same file.
-SOCIALCX_SENTIMENT_CORPUS="$POSTS" cargo bench --locked --bench sentiment -- --noplot \
+SOCIALCX_SENTIMENT_CORPUS="$POSTS" cargo bench --locked --bench text_functions -- --noplot \
     'sentiment/(vader_compound|udf_sentiment|udf_cx_sentiment)$' >&2
 
 exec "$PY" benches/sentiment_compare.py --posts "$POSTS" --crate-bin "$CRATE/target/release/vader-crate-bench" \

@@ -1,15 +1,22 @@
 -- Per-stage precision, recall and F1 of moment_of_truth (the primary stage) on the
--- labelled posts, per split, and the macro-F1 over the six stages. Tune on `dev`
--- only; `test` is the figure to report. A post labelled `none` counts as a miss for
+-- labelled posts, per split, and the macro-F1 over the six stages. Tune on `dev` and
+-- `tune` (tuning.csv) only; `test` is the figure to report. A post labelled `none` counts as a miss for
 -- any stage predicted on it.
 --
 --   socialcx --lake memory:// sql -f datasets/moments/evaluate.sql   (from the repository root)
 CREATE EXTERNAL TABLE labeled STORED AS CSV LOCATION 'datasets/moments/labeled.csv'
 OPTIONS ('format.has_header' 'true');
+CREATE EXTERNAL TABLE tuning STORED AS CSV LOCATION 'datasets/moments/tuning.csv'
+OPTIONS ('format.has_header' 'true');
 
-WITH predictions AS (
+WITH posts AS (
+    SELECT split, primary_stage, text FROM labeled
+    UNION ALL
+    SELECT split, primary_stage, text FROM tuning
+),
+predictions AS (
     SELECT split, primary_stage AS label, coalesce(moment_of_truth(text), 'none') AS predicted
-    FROM labeled
+    FROM posts
 ),
 per_stage AS (
     SELECT p.split, s.stage,

@@ -117,3 +117,18 @@ pub fn read_ndjson(path: &Path) -> Vec<serde_json::Map<String, serde_json::Value
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// Run a labelled set's evaluation script `DIR/evaluate.sql` (DIR relative to the
+/// repository; the script's files are named relative to the repository too) and
+/// return the rows of its final query.
+pub async fn evaluation(engine: &Engine, dir: &str) -> Vec<Vec<String>> {
+    let script = std::fs::read_to_string(repo().join(dir).join("evaluate.sql"))
+        .unwrap()
+        .replace("LOCATION 'datasets/", &format!("LOCATION '{}/datasets/", repo().display()));
+    let mut statements = engine.parse(&script).unwrap();
+    let last = statements.pop().unwrap();
+    for statement in statements {
+        query(engine, &statement.to_string()).await;
+    }
+    rows(engine, &last.to_string()).await
+}

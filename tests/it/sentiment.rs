@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::Float64Type;
 use datafusion::prelude::ParquetReadOptions;
 use socialcx::{Engine, EngineConfig};
 
-use crate::common::{query, repo, rows};
+use crate::common::{evaluation, query, repo, rows};
 
 async fn engine() -> Engine {
     Engine::with_config(EngineConfig::new("memory://").with_target_partitions(2))
@@ -227,18 +227,7 @@ async fn customer_care_mode_beats_vader_on_the_held_out_labels() {
     // The labelled care posts' test split (never used for tuning): the customer-care
     // mode must stay clearly ahead of plain VADER in accuracy and macro-F1.
     let engine = engine().await;
-    let path = repo().join("datasets/cx_sentiment/labeled.csv");
-    let create = format!(
-        "CREATE EXTERNAL TABLE labeled STORED AS CSV LOCATION '{}' OPTIONS ('format.has_header' 'true')",
-        path.display()
-    );
-    query(&engine, &create).await;
-    let script =
-        std::fs::read_to_string(repo().join("datasets/cx_sentiment/evaluate.sql")).unwrap();
-    // The evaluation query is the script's last statement (its first registers the
-    // file by a path relative to the repository, done above with an absolute one).
-    let select = engine.parse(&script).unwrap().pop().unwrap().to_string();
-    let got = rows(&engine, &select).await;
+    let got = evaluation(&engine, "datasets/cx_sentiment").await;
     let metric = |mode: &str, col: usize| -> f64 {
         let r = got.iter().find(|r| r[0] == "test" && r[1] == mode).unwrap();
         r[col].parse().unwrap()

@@ -11,7 +11,7 @@ pub mod udf;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::{Error, Result};
 
@@ -123,12 +123,21 @@ impl Taxonomy {
     }
 }
 
+/// A stage a cue pattern scores for.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    stage: usize,
+    weight: f64,
+    stem: bool,
+}
+
 /// A compiled taxonomy.
 #[derive(Debug, Clone)]
 pub struct Tagger {
     automaton: AhoCorasick,
-    /// For each pattern: (stage index, weight) for every stage that lists it.
-    targets: Vec<Vec<(usize, f64)>>,
+    /// For each pattern: every stage that lists it, with its weight and whether it was
+    /// written as a stem (`refund*`: any word ending may follow).
+    targets: Vec<Vec<Target>>,
     negated: [f64; 6],
     negations: Vec<String>,
     window: usize,
@@ -146,7 +155,7 @@ impl Tagger {
     pub fn new(taxonomy: &Taxonomy) -> Result<Tagger> {
         let mut patterns: Vec<String> = Vec::new();
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
-        let mut targets: Vec<Vec<(usize, f64)>> = Vec::new();
+        let mut targets: Vec<Vec<Target>> = Vec::new();
         let mut negated = [0.5; 6];
         for (s, stage) in STAGES.iter().enumerate() {
             let Some(def) = taxonomy.stages.get(*stage) else {
@@ -155,17 +164,34 @@ impl Tagger {
             negated[s] = def.negated.unwrap_or(0.5);
             for (cue, &w) in &def.cues {
                 let cue = cue.trim().to_lowercase();
-                let id = *index.entry(cue.clone()).or_insert_with(|| {
-                    patterns.push(cue);
-                    targets.push(Vec::new());
-                    patterns.len() - 1
-                });
-                targets[id].push((s, w));
+                // "don't" also matches the typographic "don’t".
+                let curly = cue.contains('\'').then(|| cue.replace('\'', "\u{2019}"));
+                for cue in std::iter::once(cue).chain(curly) {
+                    let stem = cue.len() > 1 && cue.ends_with('*');
+                    let text = if stem { &cue[..cue.len() - 1] } else { &cue[..] };
+                    let id = *index.entry(text.to_string()).or_insert_with(|| {
+                        patterns.push(text.to_string());
+                        targets.push(Vec::new());
+                        patterns.len() - 1
+                    });
+                    // `refund` and `refund*` in one stage are one cue: the stem, its weight.
+                    match targets[id].iter_mut().find(|t| t.stage == s) {
+                        Some(t) if stem => *t = Target { stage: s, weight: w, stem },
+                        Some(_) => {}
+                        None => targets[id].push(Target {
+                            stage: s,
+                            weight: w,
+                            stem,
+                        }),
+                    }
+                }
             }
         }
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
+            // A full DFA: one table lookup per byte (a few MB for a thousand cues).
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .map_err(|e| Error::Config {
                 path: "taxonomy".into(),
@@ -175,7 +201,9 @@ impl Tagger {
             automaton,
             targets,
             negated,
-            negations: taxonomy.negations.clone().unwrap_or_default(),
+            negations: (taxonomy.negations.iter().flatten())
+                .map(|n| n.trim().to_lowercase())
+                .collect(),
             window: taxonomy.negation_window.unwrap_or(3),
             threshold: taxonomy.threshold.unwrap_or(1.0),
         })
@@ -202,19 +230,24 @@ impl Tagger {
         let bytes = text.as_bytes();
         for m in self.automaton.find_iter(bytes) {
             let (start, end) = (m.start(), m.end());
-            // Whole words only: no letter or digit glued to either end.
+            // Whole words only: no letter or digit glued to the start, nor to the end
+            // unless the cue is a stem (`refund*`: refunds, refunded).
             let glued = |i: Option<&u8>| i.is_some_and(|b| b.is_ascii_alphanumeric());
-            if (bytes[start].is_ascii_alphanumeric() && start > 0 && glued(bytes.get(start - 1)))
-                || (bytes[end - 1].is_ascii_alphanumeric() && glued(bytes.get(end)))
-            {
+            if bytes[start].is_ascii_alphanumeric() && start > 0 && glued(bytes.get(start - 1)) {
                 continue;
             }
-            let negated = self.is_negated(&text[..start]);
-            for &(stage, weight) in &self.targets[m.pattern().as_usize()] {
-                scores[stage] += if negated {
-                    weight * self.negated[stage]
+            let open_end = bytes[end - 1].is_ascii_alphanumeric() && glued(bytes.get(end));
+            let mut negated = None;
+            for target in &self.targets[m.pattern().as_usize()] {
+                if open_end && !target.stem {
+                    continue;
+                }
+                let negated = self.negated[target.stage] != 1.0
+                    && *negated.get_or_insert_with(|| self.is_negated(&bytes[..start]));
+                scores[target.stage] += if negated {
+                    target.weight * self.negated[target.stage]
                 } else {
-                    weight
+                    target.weight
                 };
             }
         }
@@ -222,16 +255,58 @@ impl Tagger {
     }
 
     /// Does a negation word occur among the last `window` words of `before`?
-    fn is_negated(&self, before: &str) -> bool {
-        before
-            .split(|c: char| c.is_whitespace() || c == ',' || c == '.')
-            .filter(|w| !w.is_empty())
-            .rev()
-            .take(self.window)
-            .any(|w| {
-                let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
-                self.negations.iter().any(|n| n.eq_ignore_ascii_case(w))
-            })
+    /// Words are split at whitespace, commas and full stops, and compared without
+    /// their surrounding punctuation, in any case, with either apostrophe.
+    fn is_negated(&self, before: &[u8]) -> bool {
+        let separator = |b: u8| b.is_ascii_whitespace() || b == b',' || b == b'.';
+        let mut end = before.len();
+        for _ in 0..self.window {
+            while end > 0 && separator(before[end - 1]) {
+                end -= 1;
+            }
+            if end == 0 {
+                return false;
+            }
+            let mut start = end;
+            while start > 0 && !separator(before[start - 1]) {
+                start -= 1;
+            }
+            if self.is_negation(&before[start..end]) {
+                return true;
+            }
+            end = start;
+        }
+        false
+    }
+
+    /// Is `word` (with any surrounding punctuation) one of the negations?
+    fn is_negation(&self, word: &[u8]) -> bool {
+        // Fold to lowercase ASCII with a straight apostrophe; anything else becomes 0.
+        let mut folded = [0u8; 16];
+        let mut n = 0;
+        let mut i = 0;
+        while i < word.len() {
+            let (byte, width) = match word[i] {
+                b if b.is_ascii_alphanumeric() => (b.to_ascii_lowercase(), 1),
+                b'\'' => (b'\'', 1),
+                0xE2 if word[i..].starts_with("\u{2019}".as_bytes()) => (b'\'', 3),
+                _ => (0, 1),
+            };
+            if n == folded.len() {
+                return false;
+            }
+            folded[n] = byte;
+            n += 1;
+            i += width;
+        }
+        let folded = &folded[..n];
+        let first = folded.iter().position(|&b| b != 0 && b != b'\'');
+        let last = folded.iter().rposition(|&b| b != 0);
+        let (Some(first), Some(last)) = (first, last) else {
+            return false;
+        };
+        let core = &folded[first..=last];
+        self.negations.iter().any(|neg| neg.as_bytes() == core)
     }
 
     /// Every stage at or above the threshold, strongest first.

@@ -1,7 +1,7 @@
-//! Criterion benches of the sentiment kernels on one core: texts/s and MB/s over
-//! social posts (the generator's, ~65 bytes on average).
+//! Criterion benches of the text-function kernels (sentiment, moments of truth) on
+//! one core: texts/s and MB/s over social posts (the generator's, ~65 bytes on average).
 //!
-//! `cargo bench --bench sentiment` (texts from the generator), or with
+//! `cargo bench --bench text_functions` (texts from the generator), or with
 //! `SOCIALCX_SENTIMENT_CORPUS=posts.ndjson` (one `{"text": ...}` per line) to score
 //! the file `benches/sentiment_compare.sh` also gives the Python reference and the
 //! `vader_sentiment` crate.
@@ -14,6 +14,7 @@ use datafusion::arrow::array::{ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::config::ConfigOptions;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF};
+use socialcx::engine::moments::{self, Tagger};
 use socialcx::engine::sentiment::Sentiment;
 use socialcx::engine::sentiment::vader::{Analyzer, Scratch};
 use socialcx::generator::{Generator, GeneratorConfig};
@@ -95,6 +96,28 @@ fn bench(c: &mut Criterion) {
     group.bench_function("udf_sentiment", |b| {
         b.iter(|| black_box(invoke(&f, &array)))
     });
+    group.finish();
+
+    // Moments of truth: one Aho-Corasick pass over each text for every cue.
+    let tagger = Tagger::load(None).unwrap();
+    let udfs = moments::udf::udfs(&tagger);
+    let mut group = c.benchmark_group("moments_bytes");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function("tagger_scores", |b| {
+        b.iter(|| {
+            let mut sum = 0.0;
+            for t in &texts {
+                sum += tagger.scores(t)[0];
+            }
+            black_box(sum)
+        })
+    });
+    for f in &udfs {
+        group.bench_function(format!("udf_{}", f.name()), |b| {
+            b.iter(|| black_box(invoke(f, &array)))
+        });
+    }
     group.finish();
 }
 
