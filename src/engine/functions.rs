@@ -8,6 +8,7 @@
 use datafusion::prelude::SessionContext;
 
 use super::EngineConfig;
+use super::influence;
 use super::moments::{self, Tagger};
 use super::sentiment::Sentiment;
 use crate::Result;
@@ -30,5 +31,6 @@ pub fn register_all(ctx: &SessionContext, config: &EngineConfig) -> Result<()> {
     for udf in moments::udf::udfs(&tagger) {
         ctx.register_udf(udf);
     }
+    influence::register(ctx);
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! its own: what the engine registers, every interface sees.
 
 pub mod functions;
+pub mod influence;
 pub mod moments;
 pub mod sentiment;
 pub mod text_kernel;

@@ -124,7 +124,10 @@ pub fn read_ndjson(path: &Path) -> Vec<serde_json::Map<String, serde_json::Value
 pub async fn evaluation(engine: &Engine, dir: &str) -> Vec<Vec<String>> {
     let script = std::fs::read_to_string(repo().join(dir).join("evaluate.sql"))
         .unwrap()
-        .replace("LOCATION 'datasets/", &format!("LOCATION '{}/datasets/", repo().display()));
+        .replace(
+            "LOCATION 'datasets/",
+            &format!("LOCATION '{}/datasets/", repo().display()),
+        );
     let mut statements = engine.parse(&script).unwrap();
     let last = statements.pop().unwrap();
     for statement in statements {

@@ -3,6 +3,7 @@
 mod atomicity;
 mod cli;
 mod common;
+mod influence;
 mod ingest;
 mod memory;
 mod moments;

@@ -58,7 +58,8 @@ async fn a_user_taxonomy_extends_or_replaces_the_shipped_one() {
         "replace = true\n[stages.service.cues]\n\"evangelise\" = 2.0\n",
     )
     .unwrap();
-    let sql = "SELECT moment_of_truth('I evangelise about them'), moment_of_truth('just booked it')";
+    let sql =
+        "SELECT moment_of_truth('I evangelise about them'), moment_of_truth('just booked it')";
     let shipped = rows(&engine(EngineConfig::new("memory://")).await, sql).await;
     let extended = rows(
         &engine(EngineConfig::new("memory://").with_taxonomy(&extend)).await,
@@ -121,7 +122,10 @@ async fn the_shipped_taxonomy_holds_its_score_on_the_held_out_labels() {
     let macro_f1: f64 = test.iter().find(|r| r[1] == "macro").unwrap()[5]
         .parse()
         .unwrap();
-    assert!(macro_f1 >= MACRO_F1_FLOOR, "test macro-F1 {macro_f1}: {got:?}");
+    assert!(
+        macro_f1 >= MACRO_F1_FLOOR,
+        "test macro-F1 {macro_f1}: {got:?}"
+    );
     for r in &test {
         assert!(r[5].parse::<f64>().unwrap() > 0.3, "stage {}: {r:?}", r[1]);
     }

@@ -168,7 +168,11 @@ impl Tagger {
                 let curly = cue.contains('\'').then(|| cue.replace('\'', "\u{2019}"));
                 for cue in std::iter::once(cue).chain(curly) {
                     let stem = cue.len() > 1 && cue.ends_with('*');
-                    let text = if stem { &cue[..cue.len() - 1] } else { &cue[..] };
+                    let text = if stem {
+                        &cue[..cue.len() - 1]
+                    } else {
+                        &cue[..]
+                    };
                     let id = *index.entry(text.to_string()).or_insert_with(|| {
                         patterns.push(text.to_string());
                         targets.push(Vec::new());
@@ -176,7 +180,13 @@ impl Tagger {
                     });
                     // `refund` and `refund*` in one stage are one cue: the stem, its weight.
                     match targets[id].iter_mut().find(|t| t.stage == s) {
-                        Some(t) if stem => *t = Target { stage: s, weight: w, stem },
+                        Some(t) if stem => {
+                            *t = Target {
+                                stage: s,
+                                weight: w,
+                                stem,
+                            }
+                        }
                         Some(_) => {}
                         None => targets[id].push(Target {
                             stage: s,

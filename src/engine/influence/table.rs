@@ -1,0 +1,647 @@
+//! The graph table functions over `conversations`:
+//!
+//! - `author_influence([from, to [, brand]])`: one row per author of the interaction
+//!   graph (reply, mention and share edges from the engaging author to the engaged
+//!   one) with weighted PageRank, degrees, distinct engagers, reach, conversations and
+//!   an influence percentile;
+//! - `thread_centrality([from, to [, brand]])`: one row per participant of each
+//!   thread with degree, closeness and betweenness centrality in the thread's reply
+//!   graph, and the thread's centre.
+//!
+//! `from` (inclusive) and `to` (exclusive) bound `created_at` (timestamps, dates or
+//! strings; NULL for no bound); `brand` keeps one brand's messages. Each call plans
+//! the SQL that extracts its input (so the lake prunes files and `EXPLAIN` shows
+//! it) under a [`GraphExec`] node that runs the graph algorithm once the input is in.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch,
+    RecordBatchOptions, StringArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DFSchema, Result, ScalarValue, exec_err, plan_err};
+use datafusion::datasource::TableType;
+use datafusion::execution::TaskContext;
+use datafusion::execution::context::SessionState;
+use datafusion::logical_expr::{ColumnarValue, Expr};
+use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PhysicalExpr, PlanProperties,
+    ReplaceChildrenOptions, SendableRecordBatchStream, collect,
+};
+
+use super::graph::{DiGraph, centrality};
+
+/// PageRank's damping factor (the standard 0.85).
+pub const DAMPING: f64 = 0.85;
+
+/// Which table function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphKind {
+    /// `author_influence`
+    Authors,
+    /// `thread_centrality`
+    Threads,
+}
+
+impl GraphKind {
+    /// The SQL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            GraphKind::Authors => "author_influence",
+            GraphKind::Threads => "thread_centrality",
+        }
+    }
+
+    /// The function's output schema.
+    pub fn schema(self) -> SchemaRef {
+        static AUTHORS: LazyLock<SchemaRef> = LazyLock::new(|| {
+            Arc::new(Schema::new(vec![
+                Field::new("author_id", DataType::Utf8, false),
+                Field::new("is_brand", DataType::Boolean, true),
+                Field::new("pagerank", DataType::Float64, false),
+                Field::new("in_degree", DataType::Int64, false),
+                Field::new("out_degree", DataType::Int64, false),
+                Field::new("distinct_engagers", DataType::Int64, false),
+                Field::new("followers", DataType::Int64, true),
+                Field::new("total_reach", DataType::Int64, false),
+                Field::new("conversations", DataType::Int64, false),
+                Field::new("messages", DataType::Int64, false),
+                Field::new("influence_percentile", DataType::Float64, false),
+            ]))
+        });
+        static THREADS: LazyLock<SchemaRef> = LazyLock::new(|| {
+            Arc::new(Schema::new(vec![
+                Field::new("thread_id", DataType::Utf8, false),
+                Field::new("author_id", DataType::Utf8, false),
+                Field::new("messages", DataType::Int64, false),
+                Field::new("participants", DataType::Int64, false),
+                Field::new("degree", DataType::Float64, false),
+                Field::new("closeness", DataType::Float64, false),
+                Field::new("betweenness", DataType::Float64, false),
+                Field::new("is_centre", DataType::Boolean, false),
+                Field::new("centre", DataType::Utf8, false),
+            ]))
+        });
+        match self {
+            GraphKind::Authors => Arc::clone(&AUTHORS),
+            GraphKind::Threads => Arc::clone(&THREADS),
+        }
+    }
+
+    /// The SQL statements whose results feed the algorithm.
+    fn input_sql(self, window: &Window) -> Vec<String> {
+        let filter = window.where_clause();
+        match self {
+            GraphKind::Authors => vec![
+                // Interaction edges, engaging author -> engaged author.
+                format!(
+                    "WITH c AS (SELECT conversation_id, parent_id, author_id, mentions, text \
+                                FROM conversations {filter}) \
+                     SELECT c.author_id AS src, p.author_id AS dst \
+                       FROM c JOIN conversations p ON c.parent_id = p.conversation_id \
+                     UNION ALL \
+                     SELECT author_id AS src, mention AS dst \
+                       FROM (SELECT author_id, unnest(mentions) AS mention FROM c) \
+                     UNION ALL \
+                     SELECT author_id AS src, regexp_match(text, '^RT @([A-Za-z0-9_.]+)')[1] AS dst \
+                       FROM c WHERE text LIKE 'RT @%'"
+                ),
+                // Per-author facts.
+                format!(
+                    "SELECT author_id, bool_or(is_brand) AS is_brand, \
+                            max(author_followers) AS followers, \
+                            CAST(coalesce(sum(author_followers), 0) AS BIGINT) AS total_reach, \
+                            count(DISTINCT thread_id) AS conversations, count(*) AS messages \
+                     FROM conversations {filter} GROUP BY author_id"
+                ),
+            ],
+            GraphKind::Threads => vec![format!(
+                "WITH c AS (SELECT thread_id, parent_id, author_id FROM conversations {filter}) \
+                 SELECT c.thread_id, c.author_id, p.author_id AS parent_author \
+                 FROM c LEFT JOIN conversations p \
+                   ON c.parent_id = p.conversation_id AND p.thread_id = c.thread_id"
+            )],
+        }
+    }
+}
+
+/// The optional time window and brand of a call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Window {
+    /// Inclusive lower bound of `created_at`, µs since the epoch (UTC).
+    pub from: Option<i64>,
+    /// Exclusive upper bound of `created_at`, µs since the epoch (UTC).
+    pub to: Option<i64>,
+    /// One brand.
+    pub brand: Option<String>,
+}
+
+impl Window {
+    /// Read `[from, to [, brand]]` from a call's arguments, each evaluated as a
+    /// constant (`TIMESTAMP '2026-01-01'`, `'2026-01-01'`, `now() - INTERVAL '7 days'`).
+    fn from_args(kind: GraphKind, args: &TableFunctionArgs) -> Result<Window> {
+        let exprs = args.exprs();
+        let usage = || {
+            format!(
+                "{}() takes no arguments, (from, to) or (from, to, brand); NULL leaves a bound open",
+                kind.name()
+            )
+        };
+        if !matches!(exprs.len(), 0 | 2 | 3) {
+            return plan_err!("{}", usage());
+        }
+        let values: Vec<ScalarValue> = exprs
+            .iter()
+            .map(|e| constant(args.session(), e))
+            .collect::<Result<_>>()?;
+        let instant = |v: &ScalarValue, what: &str| -> Result<Option<i64>> {
+            if v.is_null() {
+                return Ok(None);
+            }
+            let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+            match v.cast_to(&ts) {
+                Ok(ScalarValue::TimestampMicrosecond(Some(us), _)) => Ok(Some(us)),
+                _ => plan_err!(
+                    "{}: {what} must be a timestamp, a date or NULL, got {v}",
+                    kind.name()
+                ),
+            }
+        };
+        let mut window = Window::default();
+        if values.len() >= 2 {
+            window.from = instant(&values[0], "from")?;
+            window.to = instant(&values[1], "to")?;
+        }
+        if let Some(brand) = values.get(2) {
+            window.brand = match brand {
+                v if v.is_null() => None,
+                ScalarValue::Utf8(Some(b))
+                | ScalarValue::LargeUtf8(Some(b))
+                | ScalarValue::Utf8View(Some(b)) => Some(b.clone()),
+                v => return plan_err!("{}: brand must be a string, got {v}", kind.name()),
+            };
+        }
+        Ok(window)
+    }
+
+    /// `WHERE ...` over `conversations` for this window ("" when unbounded).
+    fn where_clause(&self) -> String {
+        let mut conditions = Vec::new();
+        let ts = |us: i64| format!("arrow_cast({us}, 'Timestamp(µs, \"UTC\")')");
+        if let Some(from) = self.from {
+            conditions.push(format!("created_at >= {}", ts(from)));
+        }
+        if let Some(to) = self.to {
+            conditions.push(format!("created_at < {}", ts(to)));
+        }
+        if let Some(brand) = &self.brand {
+            conditions.push(format!("brand = '{}'", brand.replace('\'', "''")));
+        }
+        if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        }
+    }
+}
+
+/// Evaluate a constant argument.
+fn constant(session: &dyn Session, expr: &Expr) -> Result<ScalarValue> {
+    if let Expr::Literal(value, _) = expr {
+        return Ok(value.clone());
+    }
+    let physical = session.create_physical_expr(expr.clone(), &DFSchema::empty())?;
+    let one_row = RecordBatch::try_new_with_options(
+        Arc::new(Schema::empty()),
+        vec![],
+        &RecordBatchOptions::new().with_row_count(Some(1)),
+    )?;
+    match physical.evaluate(&one_row)? {
+        ColumnarValue::Scalar(v) => Ok(v),
+        ColumnarValue::Array(a) => ScalarValue::try_from_array(&a, 0),
+    }
+}
+
+/// `author_influence` or `thread_centrality`, as registered.
+#[derive(Debug, Clone, Copy)]
+pub struct GraphFunction(pub GraphKind);
+
+impl TableFunctionImpl for GraphFunction {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        let window = Window::from_args(self.0, &args)?;
+        Ok(Arc::new(GraphTable {
+            kind: self.0,
+            window,
+        }))
+    }
+}
+
+/// One call's result, as a table.
+#[derive(Debug, Clone)]
+pub struct GraphTable {
+    kind: GraphKind,
+    window: Window,
+}
+
+#[async_trait]
+impl TableProvider for GraphTable {
+    fn schema(&self) -> SchemaRef {
+        self.kind.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Temporary
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
+            return exec_err!("{} needs a DataFusion SessionState", self.kind.name());
+        };
+        let mut inputs = Vec::new();
+        for sql in self.kind.input_sql(&self.window) {
+            let plan = state.create_logical_plan(&sql).await?;
+            inputs.push(state.create_physical_plan(&plan).await?);
+        }
+        Ok(Arc::new(GraphExec::new(
+            self.kind,
+            inputs,
+            projection.cloned(),
+        )?))
+    }
+}
+
+/// Runs its inputs to completion, then the graph algorithm; one output partition.
+#[derive(Debug)]
+pub struct GraphExec {
+    kind: GraphKind,
+    inputs: Vec<Arc<dyn ExecutionPlan>>,
+    projection: Option<Vec<usize>>,
+    properties: Arc<PlanProperties>,
+}
+
+impl GraphExec {
+    fn new(
+        kind: GraphKind,
+        inputs: Vec<Arc<dyn ExecutionPlan>>,
+        projection: Option<Vec<usize>>,
+    ) -> Result<GraphExec> {
+        let schema = match &projection {
+            Some(p) => Arc::new(kind.schema().project(p)?),
+            None => kind.schema(),
+        };
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(schema),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        );
+        Ok(GraphExec {
+            kind,
+            inputs,
+            projection,
+            properties: Arc::new(properties),
+        })
+    }
+}
+
+impl GraphExec {
+    /// This node over other inputs.
+    fn with_inputs(&self, inputs: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(GraphExec::new(
+            self.kind,
+            inputs,
+            self.projection.clone(),
+        )?))
+    }
+}
+
+impl DisplayAs for GraphExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "GraphExec: {}", self.kind.name())
+    }
+}
+
+impl ExecutionPlan for GraphExec {
+    fn name(&self) -> &str {
+        "GraphExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        self.inputs.iter().collect()
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+        _options: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.with_inputs(children)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.with_inputs(children)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return exec_err!("GraphExec has one partition, asked for {partition}");
+        }
+        let (kind, inputs, projection) = (self.kind, self.inputs.clone(), self.projection.clone());
+        let schema = self.schema();
+        let result = async move {
+            let mut collected = Vec::new();
+            for input in inputs {
+                collected.push(collect(input, Arc::clone(&context)).await?);
+            }
+            let batch = tokio::task::spawn_blocking(move || match kind {
+                GraphKind::Authors => author_influence(&collected[0], &collected[1]),
+                GraphKind::Threads => thread_centrality(&collected[0]),
+            })
+            .await
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))??;
+            match projection {
+                Some(p) => Ok(batch.project(&p)?),
+                None => Ok(batch),
+            }
+        };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            futures::stream::once(result),
+        )))
+    }
+}
+
+/// Interns author ids as dense node numbers.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_string(), id);
+        self.names.push(name.to_string());
+        id
+    }
+}
+
+/// A column of a collected batch, by name, cast to `to`.
+fn column(batch: &RecordBatch, name: &str, to: &DataType) -> Result<ArrayRef> {
+    let column = batch
+        .column_by_name(name)
+        .ok_or_else(|| datafusion::error::DataFusionError::Internal(format!("no column {name}")))?;
+    Ok(datafusion::arrow::compute::cast(column, to)?)
+}
+
+fn strings(batch: &RecordBatch, name: &str) -> Result<StringArray> {
+    Ok(column(batch, name, &DataType::Utf8)?
+        .as_string::<i32>()
+        .clone())
+}
+
+fn int64s(batch: &RecordBatch, name: &str) -> Result<Int64Array> {
+    Ok(column(batch, name, &DataType::Int64)?
+        .as_primitive()
+        .clone())
+}
+
+/// The `author_influence` rows from the edge and author-fact batches.
+fn author_influence(edges: &[RecordBatch], facts: &[RecordBatch]) -> Result<RecordBatch> {
+    #[derive(Default, Clone)]
+    struct Facts {
+        is_brand: Option<bool>,
+        followers: Option<i64>,
+        total_reach: i64,
+        conversations: i64,
+        messages: i64,
+    }
+    let mut interner = Interner::default();
+    let mut facts_of: Vec<Facts> = Vec::new();
+    for batch in facts {
+        let author = strings(batch, "author_id")?;
+        let is_brand = batch
+            .column_by_name("is_brand")
+            .unwrap()
+            .as_boolean()
+            .clone();
+        let (followers, reach) = (int64s(batch, "followers")?, int64s(batch, "total_reach")?);
+        let (conversations, messages) =
+            (int64s(batch, "conversations")?, int64s(batch, "messages")?);
+        for i in 0..batch.num_rows() {
+            let id = interner.id(author.value(i)) as usize;
+            facts_of.resize(facts_of.len().max(id + 1), Facts::default());
+            facts_of[id] = Facts {
+                is_brand: is_brand.is_valid(i).then(|| is_brand.value(i)),
+                followers: followers.is_valid(i).then(|| followers.value(i)),
+                total_reach: reach.value(i),
+                conversations: conversations.value(i),
+                messages: messages.value(i),
+            };
+        }
+    }
+    // Edge weights: how many interactions from src to dst.
+    let mut weights: HashMap<(u32, u32), f64> = HashMap::new();
+    for batch in edges {
+        let (src, dst) = (strings(batch, "src")?, strings(batch, "dst")?);
+        for i in 0..batch.num_rows() {
+            if src.is_null(i) || dst.is_null(i) || dst.value(i).is_empty() {
+                continue;
+            }
+            let (s, d) = (interner.id(src.value(i)), interner.id(dst.value(i)));
+            *weights.entry((s, d)).or_insert(0.0) += 1.0;
+        }
+    }
+    let n = interner.names.len();
+    facts_of.resize(n, Facts::default());
+    let mut edge_list: Vec<(u32, u32, f64)> =
+        weights.iter().map(|(&(s, d), &w)| (s, d, w)).collect();
+    edge_list.sort_unstable_by_key(|&(s, d, _)| (d, s));
+    let graph = DiGraph::from_edges(n, &edge_list);
+    let rank = graph.pagerank(DAMPING, 1e-12 / (n.max(1) as f64), 1000);
+    // Degrees and engagers count other authors only (a self-reply engages no one).
+    let (mut in_degree, mut out_degree, mut engagers) =
+        (vec![0i64; n], vec![0i64; n], vec![0i64; n]);
+    for &(s, d, w) in &edge_list {
+        if s != d {
+            in_degree[d as usize] += w as i64;
+            out_degree[s as usize] += w as i64;
+            engagers[d as usize] += 1;
+        }
+    }
+    let mut sorted = rank.clone();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let percentile: Vec<f64> = rank
+        .iter()
+        .map(|r| {
+            if n <= 1 {
+                100.0
+            } else {
+                let below = sorted.partition_point(|x| x < r);
+                100.0 * below as f64 / (n - 1) as f64
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        rank[b]
+            .total_cmp(&rank[a])
+            .then_with(|| interner.names[a].cmp(&interner.names[b]))
+    });
+    let pick_i64 = |v: &[i64]| -> ArrayRef {
+        Arc::new(Int64Array::from_iter_values(order.iter().map(|&i| v[i])))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            order.iter().map(|&i| &interner.names[i]),
+        )),
+        Arc::new(
+            order
+                .iter()
+                .map(|&i| facts_of[i].is_brand)
+                .collect::<BooleanArray>(),
+        ),
+        Arc::new(Float64Array::from_iter_values(
+            order.iter().map(|&i| rank[i]),
+        )),
+        pick_i64(&in_degree),
+        pick_i64(&out_degree),
+        pick_i64(&engagers),
+        Arc::new(
+            order
+                .iter()
+                .map(|&i| facts_of[i].followers)
+                .collect::<Int64Array>(),
+        ),
+        Arc::new(Int64Array::from_iter_values(
+            order.iter().map(|&i| facts_of[i].total_reach),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            order.iter().map(|&i| facts_of[i].conversations),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            order.iter().map(|&i| facts_of[i].messages),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            order.iter().map(|&i| percentile[i]),
+        )),
+    ];
+    Ok(RecordBatch::try_new(GraphKind::Authors.schema(), columns)?)
+}
+
+/// The `thread_centrality` rows from (thread_id, author_id, parent_author) messages.
+fn thread_centrality(messages: &[RecordBatch]) -> Result<RecordBatch> {
+    // thread -> (participants interned locally, message counts, reply edges)
+    struct Thread {
+        authors: Interner,
+        messages: Vec<i64>,
+        edges: Vec<(u32, u32)>,
+    }
+    let mut threads: HashMap<String, Thread> = HashMap::new();
+    for batch in messages {
+        let thread = strings(batch, "thread_id")?;
+        let author = strings(batch, "author_id")?;
+        let parent = strings(batch, "parent_author")?;
+        for i in 0..batch.num_rows() {
+            let t = threads
+                .entry(thread.value(i).to_string())
+                .or_insert_with(|| Thread {
+                    authors: Interner::default(),
+                    messages: Vec::new(),
+                    edges: Vec::new(),
+                });
+            let a = t.authors.id(author.value(i));
+            t.messages.resize(t.authors.names.len(), 0);
+            t.messages[a as usize] += 1;
+            if parent.is_valid(i) {
+                let p = t.authors.id(parent.value(i));
+                t.messages.resize(t.authors.names.len(), 0);
+                t.edges.push((a, p));
+            }
+        }
+    }
+    let mut names: Vec<&String> = threads.keys().collect();
+    names.sort_unstable();
+    let (mut thread_col, mut author_col, mut centre_col) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut msg_col, mut size_col) = (Vec::new(), Vec::new());
+    let (mut deg_col, mut clo_col, mut bet_col, mut is_centre_col) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for name in names {
+        let t = &threads[name];
+        let n = t.authors.names.len();
+        let c = centrality(n, &t.edges);
+        // The centre: most betweenness, then closeness, degree, messages, then name.
+        let centre = (0..n)
+            .max_by(|&a, &b| {
+                c.betweenness[a]
+                    .total_cmp(&c.betweenness[b])
+                    .then(c.closeness[a].total_cmp(&c.closeness[b]))
+                    .then(c.degree[a].total_cmp(&c.degree[b]))
+                    .then(t.messages[a].cmp(&t.messages[b]))
+                    .then(t.authors.names[b].cmp(&t.authors.names[a]))
+            })
+            .unwrap_or(0);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| t.authors.names[a].cmp(&t.authors.names[b]));
+        for i in order {
+            thread_col.push(name.as_str());
+            author_col.push(t.authors.names[i].as_str());
+            centre_col.push(t.authors.names[centre].as_str());
+            msg_col.push(t.messages[i]);
+            size_col.push(n as i64);
+            deg_col.push(c.degree[i]);
+            clo_col.push(c.closeness[i]);
+            bet_col.push(c.betweenness[i]);
+            is_centre_col.push(i == centre);
+        }
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(thread_col)),
+        Arc::new(StringArray::from(author_col)),
+        Arc::new(Int64Array::from(msg_col)),
+        Arc::new(Int64Array::from(size_col)),
+        Arc::new(Float64Array::from(deg_col)),
+        Arc::new(Float64Array::from(clo_col)),
+        Arc::new(Float64Array::from(bet_col)),
+        Arc::new(BooleanArray::from(is_centre_col)),
+        Arc::new(StringArray::from(centre_col)),
+    ];
+    Ok(RecordBatch::try_new(GraphKind::Threads.schema(), columns)?)
+}

@@ -1,0 +1,311 @@
+//! Influence: the graph algorithms against networkx's values
+//! (`datasets/influence/`, made by `datasets/influence/regenerate.sh`), and the SQL
+//! functions on lakes built for the purpose.
+
+use std::collections::{BTreeMap, HashMap};
+
+use socialcx::engine::influence::graph::{DiGraph, centrality};
+use socialcx::engine::influence::score::influence;
+
+use crate::common::{engine_in, ingest, query, repo, rows};
+
+/// `datasets/influence/NAME.csv` as rows of strings (header dropped).
+fn csv(name: &str) -> Vec<Vec<String>> {
+    let path = repo().join("datasets/influence").join(name);
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// A reference graph: its nodes in order of first appearance and its edges.
+type Graph = (Vec<String>, Vec<(u32, u32)>);
+
+/// Every reference graph, by name.
+fn graphs() -> BTreeMap<String, Graph> {
+    let mut graphs: BTreeMap<String, Graph> = BTreeMap::new();
+    let mut ids: HashMap<(String, String), u32> = HashMap::new();
+    for row in csv("edges.csv") {
+        let (nodes, edges) = graphs.entry(row[0].clone()).or_default();
+        let mut id = |name: &str| {
+            *ids.entry((row[0].clone(), name.to_string()))
+                .or_insert_with(|| {
+                    nodes.push(name.to_string());
+                    nodes.len() as u32 - 1
+                })
+        };
+        let (s, d) = (id(&row[1]), id(&row[2]));
+        edges.push((s, d));
+    }
+    graphs
+}
+
+/// `graph -> node -> values` from a reference file.
+fn reference(name: &str) -> HashMap<(String, String), Vec<f64>> {
+    csv(name)
+        .into_iter()
+        .map(|r| {
+            let values = r[2..].iter().map(|v| v.parse().unwrap()).collect();
+            ((r[0].clone(), r[1].clone()), values)
+        })
+        .collect()
+}
+
+#[test]
+fn pagerank_equals_networkx_on_every_reference_graph() {
+    let expected = reference("pagerank.csv");
+    let graphs = graphs();
+    assert!(graphs.len() >= 12, "{} graphs", graphs.len());
+    let mut compared = 0;
+    for (name, (nodes, edges)) in &graphs {
+        let weighted: Vec<(u32, u32, f64)> = edges.iter().map(|&(s, d)| (s, d, 1.0)).collect();
+        let rank = DiGraph::from_edges(nodes.len(), &weighted).pagerank(0.85, 1e-15, 100_000);
+        for (i, node) in nodes.iter().enumerate() {
+            let want = expected[&(name.clone(), node.clone())][0];
+            assert!(
+                (rank[i] - want).abs() < 1e-9,
+                "{name} {node}: {} vs networkx {want}",
+                rank[i]
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, expected.len(), "every reference node compared");
+}
+
+#[test]
+fn centralities_equal_networkx_on_every_reference_graph() {
+    let expected = reference("centrality.csv");
+    let mut compared = 0;
+    for (name, (nodes, edges)) in &graphs() {
+        let c = centrality(nodes.len(), edges);
+        for (i, node) in nodes.iter().enumerate() {
+            let want = &expected[&(name.clone(), node.clone())];
+            let got = [c.degree[i], c.closeness[i], c.betweenness[i]];
+            for (what, (g, w)) in ["degree", "closeness", "betweenness"]
+                .iter()
+                .zip(got.iter().zip(want))
+            {
+                assert!(
+                    (g - w).abs() < 1e-12,
+                    "{name} {node} {what}: {g} vs networkx {w}"
+                );
+            }
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, expected.len());
+}
+
+#[test]
+fn influence_is_bounded_and_monotone_in_every_input() {
+    let base = [1_000.0, 10.0, 2.0, 3.0];
+    let score = |v: [f64; 4]| influence(v[0], v[1], v[2], v[3]);
+    assert_eq!(score([0.0; 4]), 0.0);
+    assert!(score([1e12; 4]) < 100.0);
+    for input in 0..4 {
+        let mut previous = -1.0;
+        for x in [0.0, 1.0, 5.0, 50.0, 500.0, 5e4, 5e7] {
+            let mut v = base;
+            v[input] = x;
+            assert!(score(v) > previous, "input {input} at {x}");
+            previous = score(v);
+        }
+    }
+}
+
+/// One message of a hand-made lake.
+fn message(
+    id: &str,
+    parent: Option<&str>,
+    author: &str,
+    brand: &str,
+    day: u32,
+    mentions: &[&str],
+    text: &str,
+) -> String {
+    let thread = parent.map_or(id, |p| p.split('.').next().unwrap());
+    serde_json::json!({
+        "conversation_id": id, "thread_id": thread, "parent_id": parent,
+        "channel": "twitter", "brand": brand, "author_id": author,
+        "author_followers": 100, "is_brand": author.starts_with("brand"),
+        "created_at": format!("2026-03-{day:02}T12:00:00Z"), "text": text,
+        "likes": 1, "shares": 0, "replies": 0, "mentions": mentions, "hashtags": [],
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn author_influence_and_thread_centrality_from_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    // Thread t1 (Acme, 1 March): a star around "hub", plus a self-reply and a mention.
+    // Thread t2 (Bolt, 5 March): a chain a -> b -> c, and an RT share of hub.
+    let lines = [
+        message(
+            "t1",
+            None,
+            "hub",
+            "Acme",
+            1,
+            &[],
+            "anyone else waiting on Acme?",
+        ),
+        message("t1.1", Some("t1"), "ann", "Acme", 1, &[], "same here"),
+        message("t1.2", Some("t1"), "bob", "Acme", 1, &["hub"], "@hub yes"),
+        message("t1.3", Some("t1"), "cat", "Acme", 1, &[], "me too"),
+        message("t1.4", Some("t1.3"), "cat", "Acme", 1, &[], "still"),
+        message("t2", None, "a", "Bolt", 5, &[], "Bolt is down"),
+        message("t2.1", Some("t2"), "b", "Bolt", 5, &[], "for me too"),
+        message("t2.2", Some("t2.1"), "c", "Bolt", 5, &[], "and me"),
+        message(
+            "t3",
+            None,
+            "dee",
+            "Bolt",
+            5,
+            &[],
+            "RT @hub: anyone else waiting on Acme?",
+        ),
+    ];
+    let file = dir.path().join("graph.ndjson");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let engine = engine_in(dir.path()).await;
+    assert_eq!(ingest(&engine, &[file]).await.landed(), 9);
+
+    let authors = rows(
+        &engine,
+        "SELECT author_id, in_degree, out_degree, distinct_engagers, conversations, messages, \
+                influence_percentile, pagerank FROM author_influence()",
+    )
+    .await;
+    let by: HashMap<&str, &Vec<String>> = authors.iter().map(|r| (r[0].as_str(), r)).collect();
+    // hub: replies from ann, bob, cat (the reply to t1.3 is cat's own), bob's
+    // mention, dee's share.
+    assert_eq!(by["hub"][1..6], ["5", "0", "4", "1", "1"]);
+    assert_eq!(
+        authors[0][0], "hub",
+        "most engaged-with author ranks first: {authors:?}"
+    );
+    assert_eq!(by["hub"][6], "100.0");
+    assert_eq!(by["cat"][1..3], ["0", "1"], "a self-reply is no engagement");
+    let total: f64 = authors.iter().map(|r| r[7].parse::<f64>().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-9, "ranks sum to 1: {total}");
+    // The same graph straight through the algorithm (self-loop kept, as networkx does).
+    let names = ["hub", "ann", "bob", "cat", "a", "b", "c", "dee"];
+    let id = |n: &str| names.iter().position(|x| *x == n).unwrap() as u32;
+    let edges: Vec<(u32, u32, f64)> = [
+        ("ann", "hub"),
+        ("bob", "hub"),
+        ("bob", "hub"),
+        ("cat", "hub"),
+        ("cat", "cat"),
+        ("b", "a"),
+        ("c", "b"),
+        ("dee", "hub"),
+    ]
+    .iter()
+    .map(|&(s, d)| (id(s), id(d), 1.0))
+    .collect();
+    let rank = DiGraph::from_edges(names.len(), &edges).pagerank(0.85, 1e-15, 10_000);
+    for (i, n) in names.iter().enumerate() {
+        let got: f64 = by[n][7].parse().unwrap();
+        assert!((got - rank[i]).abs() < 1e-9, "{n}: {got} vs {}", rank[i]);
+    }
+
+    // A window and a brand keep only their messages' interactions.
+    let bolt = rows(
+        &engine,
+        "SELECT author_id, in_degree FROM author_influence(TIMESTAMP '2026-03-02', NULL, 'Bolt') ORDER BY author_id",
+    )
+    .await;
+    let bolt: Vec<String> = bolt.iter().map(|r| format!("{}={}", r[0], r[1])).collect();
+    assert_eq!(bolt, ["a=1", "b=1", "c=0", "dee=0", "hub=1"]);
+    let march_first = rows(
+        &engine,
+        "SELECT count(*) FROM author_influence('2026-03-01', '2026-03-02')",
+    )
+    .await;
+    assert_eq!(march_first[0][0], "4", "hub, ann, bob, cat");
+
+    // Threads: the star's centre is hub (betweenness 1), the chain's is b.
+    let threads = rows(
+        &engine,
+        "SELECT thread_id, author_id, degree, closeness, betweenness, is_centre, centre, participants \
+         FROM thread_centrality() ORDER BY thread_id, author_id",
+    )
+    .await;
+    let t1: Vec<&Vec<String>> = threads.iter().filter(|r| r[0] == "t1").collect();
+    assert_eq!(t1.len(), 4);
+    let hub = t1.iter().find(|r| r[1] == "hub").unwrap();
+    assert_eq!(hub[2..8], ["1.0", "1.0", "1.0", "true", "hub", "4"]);
+    let t2_centre: Vec<&str> = threads
+        .iter()
+        .filter(|r| r[0] == "t2" && r[5] == "true")
+        .map(|r| r[1].as_str())
+        .collect();
+    assert_eq!(t2_centre, ["b"]);
+    let b = threads
+        .iter()
+        .find(|r| r[0] == "t2" && r[1] == "b")
+        .unwrap();
+    assert_eq!(
+        b[4], "1.0",
+        "the middle of a 3-chain is on the only path between the ends"
+    );
+
+    // Bad arguments get a clear error.
+    let err = engine
+        .sql("SELECT * FROM author_influence('yesterday-ish', NULL)")
+        .await;
+    let err = match err {
+        Ok(df) => df.collect().await.unwrap_err().to_string(),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("author_influence"), "{err}");
+    let err = engine
+        .sql("SELECT * FROM thread_centrality(1)")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("takes no arguments, (from, to)"), "{err}");
+    // The plan shows the graph node over the SQL that feeds it.
+    let plan = query(&engine, "EXPLAIN SELECT * FROM author_influence()").await;
+    let plan = datafusion::arrow::util::pretty::pretty_format_batches(&plan)
+        .unwrap()
+        .to_string();
+    assert!(plan.contains("GraphExec: author_influence"), "{plan}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn author_degrees_agree_with_plain_sql_on_a_generated_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::common::generate(dir.path(), "g.ndjson", 20_000, 8, Default::default());
+    let engine = engine_in(dir.path()).await;
+    ingest(&engine, &[file]).await;
+    // Interactions received from other authors, counted independently in SQL.
+    let independent = rows(
+        &engine,
+        "WITH e AS ( \
+           SELECT c.author_id AS src, p.author_id AS dst FROM conversations c \
+             JOIN conversations p ON c.parent_id = p.conversation_id \
+           UNION ALL SELECT author_id, m FROM (SELECT author_id, unnest(mentions) AS m FROM conversations)) \
+         SELECT dst, count(*) FROM e WHERE src <> dst GROUP BY dst ORDER BY 2 DESC, 1 LIMIT 50",
+    )
+    .await;
+    let ours = rows(
+        &engine,
+        "SELECT author_id, in_degree FROM author_influence() ORDER BY 2 DESC, 1 LIMIT 50",
+    )
+    .await;
+    assert_eq!(ours, independent);
+    let checks = rows(
+        &engine,
+        "SELECT count(*), min(influence_percentile), max(influence_percentile), abs(sum(pagerank) - 1) < 1e-9, \
+                count(DISTINCT author_id) = count(*) FROM author_influence()",
+    )
+    .await;
+    assert_eq!(checks[0][1..], ["0.0", "100.0", "true", "true"]);
+    let sql_influence = rows(&engine, "SELECT min(influence(author_followers, likes, shares, replies)) >= 0, max(influence(author_followers, likes, shares, replies)) < 100 FROM conversations").await;
+    assert_eq!(sql_influence[0], ["true", "true"]);
+}
