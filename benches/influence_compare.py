@@ -20,6 +20,7 @@ def peak_mib():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--edges", required=True)
+    ap.add_argument("--authors", required=True)
     ap.add_argument("--ours", required=True)
     ap.add_argument("--ours-time", required=True)
     ap.add_argument("--networkx", action="store_true")
@@ -29,8 +30,8 @@ def main():
     t = pq.read_table(args.edges).drop_null()
     src, dst = t.column(0).to_pylist(), t.column(1).to_pylist()
     names = {}
-    for s in src + dst:
-        if s not in names:
+    for s in pq.read_table(args.authors).column(0).to_pylist() + src + dst:
+        if s and s not in names:
             names[s] = len(names)
     pairs = [(names[s], names[d]) for s, d in zip(src, dst) if d]
     n, m = len(names), len(pairs)

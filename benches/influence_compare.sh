@@ -37,6 +37,9 @@ if [ ! -f "$WORK/ready" ]; then
         UNION ALL
         SELECT author_id, regexp_match(text, '^RT @([A-Za-z0-9_.]+)')[1]
           FROM conversations WHERE text LIKE 'RT @%'"
+    # Every author who wrote in the lake is a node, interactions or not.
+    "$BIN" --lake "$WORK/lake" sql --quiet --format parquet -o "$WORK/authors.parquet" \
+        "SELECT DISTINCT author_id FROM conversations"
     touch "$WORK/ready"
 fi
 
@@ -50,5 +53,5 @@ for run in 1 2; do
     echo "socialcx run $run: ${secs}s, peak RSS $((kb / 1024)) MiB" >&2
     if [ -z "$best" ] || awk "BEGIN{exit !($secs < ${best%% *})}"; then best="$secs $kb"; fi
 done
-exec "$PY" benches/influence_compare.py --edges "$WORK/edges.parquet" --ours "$ours" \
+exec "$PY" benches/influence_compare.py --edges "$WORK/edges.parquet" --authors "$WORK/authors.parquet" --ours "$ours" \
     --ours-time "$best" $NETWORKX --out bench-out/influence_compare.json
