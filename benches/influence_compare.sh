@@ -28,15 +28,9 @@ if [ ! -f "$WORK/ready" ]; then
     "$BIN" generate --rows "$MESSAGES" --seed 21 --out "$WORK/messages.ndjson"
     "$BIN" --lake "$WORK/lake" ingest "$WORK/messages.ndjson"
     rm "$WORK/messages.ndjson"
-    # The edges author_influence() builds (reply, mention, RT share), for the peers.
-    "$BIN" --lake "$WORK/lake" sql --quiet --format parquet -o "$WORK/edges.parquet" "
-        SELECT c.author_id AS src, p.author_id AS dst
-          FROM conversations c JOIN conversations p ON c.parent_id = p.conversation_id
-        UNION ALL
-        SELECT author_id, mention FROM (SELECT author_id, unnest(mentions) AS mention FROM conversations)
-        UNION ALL
-        SELECT author_id, regexp_match(text, '^RT @([A-Za-z0-9_.]+)')[1]
-          FROM conversations WHERE text LIKE 'RT @%'"
+    # The edges author_influence() builds (its own SQL, unfiltered), for the peers.
+    sed 's/{filter}//' src/engine/influence/author_edges.sql > "$WORK/edges.sql"
+    "$BIN" --lake "$WORK/lake" sql --quiet --format parquet -o "$WORK/edges.parquet" -f "$WORK/edges.sql"
     # Every author who wrote in the lake is a node, interactions or not.
     "$BIN" --lake "$WORK/lake" sql --quiet --format parquet -o "$WORK/authors.parquet" \
         "SELECT DISTINCT author_id FROM conversations"

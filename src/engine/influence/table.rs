@@ -40,6 +40,9 @@ use datafusion::physical_plan::{
 
 use super::graph::{DiGraph, centrality};
 
+/// The SQL of the author interaction edges, with a `{filter}` placeholder.
+const AUTHOR_EDGES_SQL: &str = include_str!("author_edges.sql");
+
 /// PageRank's damping factor (the standard 0.85).
 pub const DAMPING: f64 = 0.85;
 /// PageRank stops when an iteration changes the ranks by less than this (L1).
@@ -105,18 +108,7 @@ impl GraphKind {
         match self {
             GraphKind::Authors => vec![
                 // Interaction edges, engaging author -> engaged author.
-                format!(
-                    "WITH c AS (SELECT conversation_id, parent_id, author_id, mentions, text \
-                                FROM conversations {filter}) \
-                     SELECT c.author_id AS src, p.author_id AS dst \
-                       FROM c JOIN conversations p ON c.parent_id = p.conversation_id \
-                     UNION ALL \
-                     SELECT author_id AS src, mention AS dst \
-                       FROM (SELECT author_id, unnest(mentions) AS mention FROM c) \
-                     UNION ALL \
-                     SELECT author_id AS src, regexp_match(text, '^RT @([A-Za-z0-9_.]+)')[1] AS dst \
-                       FROM c WHERE text LIKE 'RT @%'"
-                ),
+                AUTHOR_EDGES_SQL.replace("{filter}", &filter),
                 // Per-author facts, through (author, thread) groups: a per-author
                 // count(DISTINCT thread_id) keeps a hash set per author, gigabytes
                 // for a million authors.
