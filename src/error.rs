@@ -11,7 +11,7 @@ pub enum Error {
     #[error("lake {url}: {message}")]
     Lake { url: String, message: String },
     /// Reading or writing an object in the lake failed.
-    #[error("lake {url}: {op} {path}: {source}")]
+    #[error("lake {url}: {op} {path}: {}", crate::lake::cloud::describe(.source))]
     Store {
         url: String,
         op: &'static str,

@@ -1,12 +1,17 @@
 //! The `socialcx` command. All the work is in the library (`socialcx::cli`).
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() {
     let cli = socialcx::cli::Cli::parse();
+    let serving = matches!(cli.command, socialcx::cli::Command::Serve(_));
     let default_level = match cli.verbose {
+        // A server logs one line per query (who, what, duration, rows, outcome).
+        0 if serving => "warn,socialcx::server=info",
         0 => "warn",
         1 => "info",
         _ => "debug",
@@ -17,6 +22,7 @@ async fn main() {
                 .unwrap_or_else(|_| EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let code = match socialcx::cli::run(cli).await {
         Ok(code) => code,

@@ -1,4 +1,4 @@
-//! The analyst's command line: `socialcx demo | generate | ingest | sql | shell`.
+//! The analyst's command line: `socialcx demo | generate | ingest | sql | shell | serve`.
 
 pub mod demo;
 pub mod output;
@@ -59,6 +59,8 @@ pub enum Command {
     Sql(SqlArgs),
     /// An interactive SQL shell.
     Shell(ShellArgs),
+    /// Serve the engine over Arrow Flight SQL (ADBC, JDBC, BI tools).
+    Serve(ServeArgs),
 }
 
 /// `socialcx generate`.
@@ -127,6 +129,79 @@ pub struct ShellArgs {
     /// History file (default: ~/.socialcx_history).
     #[arg(long)]
     pub history: Option<PathBuf>,
+}
+
+/// `socialcx serve`. Credentials come from `SOCIALCX_USER` and `SOCIALCX_PASSWORD` (basic
+/// authentication, exchanged for a bearer token) or `SOCIALCX_TOKEN` (a static token), or
+/// from `--config`; never from the command line, where other users could read them.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:50051].
+    #[arg(long)]
+    pub addr: Option<String>,
+    /// A server configuration file (TOML: addr, user, password, token, tls_cert, tls_key,
+    /// query_timeout, max_concurrent_queries, allow_writes, token_ttl).
+    #[arg(long, env = "SOCIALCX_SERVER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// TLS certificate chain (PEM); with --tls-key, the server speaks TLS only.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// A query's time limit (30s, 10m, 1h) [default: 10m].
+    #[arg(long)]
+    pub query_timeout: Option<String>,
+    /// Queries running at once; more wait for a slot [default: 16].
+    #[arg(long)]
+    pub max_concurrent_queries: Option<usize>,
+    /// Permit DDL (CREATE VIEW ...), DML and SET statements; refused by default.
+    #[arg(long)]
+    pub allow_writes: bool,
+}
+
+impl ServeArgs {
+    /// The server configuration: command line, then environment, then `--config`, then the
+    /// defaults.
+    pub fn server_config(&self) -> Result<crate::server::ServerConfig> {
+        use crate::server::{ServerConfig, ServerFile, auth::Credentials, parse_duration};
+        let file = match &self.config {
+            Some(path) => ServerFile::load(path)?,
+            None => ServerFile::default(),
+        };
+        let mut config = ServerConfig {
+            credentials: Credentials::from_env().or(file.credentials()),
+            ..ServerConfig::default()
+        };
+        if let Some(addr) = self.addr.as_ref().or(file.addr.as_ref()) {
+            config.addr = addr
+                .parse()
+                .map_err(|_| Error::Usage(format!("bad address {addr:?} (try 127.0.0.1:50051)")))?;
+        }
+        config.tls = match (
+            self.tls_cert.as_ref().or(file.tls_cert.as_ref()),
+            self.tls_key.as_ref().or(file.tls_key.as_ref()),
+        ) {
+            (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+            (None, None) => None,
+            _ => {
+                return Err(Error::Usage(
+                    "TLS needs both a certificate and a key".into(),
+                ));
+            }
+        };
+        if let Some(t) = self.query_timeout.as_ref().or(file.query_timeout.as_ref()) {
+            config.query_timeout = parse_duration(t)?;
+        }
+        if let Some(ttl) = &file.token_ttl {
+            config.token_ttl = parse_duration(ttl)?;
+        }
+        if let Some(n) = self.max_concurrent_queries.or(file.max_concurrent_queries) {
+            config.max_concurrent_queries = n;
+        }
+        config.allow_writes = self.allow_writes || file.allow_writes.unwrap_or(false);
+        Ok(config)
+    }
 }
 
 impl Cli {
@@ -213,6 +288,18 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Shell(args) => {
             let engine = Engine::with_config(cli.engine_config()?).await?;
             shell::run(&engine, args.history.clone()).await?;
+            Ok(0)
+        }
+        Command::Serve(args) => {
+            let config = args.server_config()?;
+            let engine = Engine::with_config(cli.engine_config()?).await?;
+            let server = crate::server::Server::bind(engine, config).await?;
+            eprintln!(
+                "socialcx Flight SQL server on {} (lake {}); Ctrl-C or SIGTERM stops it",
+                server.local_addr(),
+                cli.lake
+            );
+            server.run(crate::server::shutdown_signal()).await?;
             Ok(0)
         }
         Command::Demo => {

@@ -30,7 +30,7 @@ pub const SCHEMA: &str = "public";
 /// How to build an [`Engine`].
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// The lake URL (a path, `file://` or `memory://`).
+    /// The lake URL (a path, `file://`, `memory://`, `s3://`, `gs://` or `az://`).
     pub lake: String,
     /// Bytes the engine may hold in memory for sorts, joins and aggregates before it
     /// spills to disk or fails the query. `None`: 75% of physical memory.
@@ -45,6 +45,8 @@ pub struct EngineConfig {
     /// A moments-of-truth taxonomy (TOML) extending or replacing the shipped one
     /// (see [`moments`]).
     pub taxonomy: Option<PathBuf>,
+    /// Object-store options for cloud lakes (`aws_endpoint`, ...), over the environment.
+    pub storage_options: Vec<(String, String)>,
 }
 
 impl EngineConfig {
@@ -62,6 +64,7 @@ impl EngineConfig {
             target_partitions: None,
             lexicon: None,
             taxonomy: None,
+            storage_options: Vec::new(),
         }
     }
 
@@ -87,6 +90,19 @@ impl EngineConfig {
     /// replacing it when the file says `replace = true`).
     pub fn with_taxonomy(mut self, path: impl Into<PathBuf>) -> Self {
         self.taxonomy = Some(path.into());
+        self
+    }
+
+    /// Add an object-store option for a cloud lake (it overrides the environment).
+    ///
+    /// ```
+    /// let cfg = socialcx::EngineConfig::new("s3://cx/lake")
+    ///     .with_storage_option("aws_endpoint", "http://localhost:9000")
+    ///     .with_storage_option("aws_allow_http", "true");
+    /// assert_eq!(cfg.storage_options.len(), 2);
+    /// ```
+    pub fn with_storage_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.storage_options.push((key.into(), value.into()));
         self
     }
 
@@ -129,7 +145,7 @@ impl Engine {
 
     /// Open a lake with `config`.
     pub async fn with_config(config: EngineConfig) -> Result<Engine> {
-        let lake = Lake::open(&config.lake).await?;
+        let lake = Lake::open_with(&config.lake, &config.storage_options).await?;
         Self::over_lake(lake, &config)
     }
 

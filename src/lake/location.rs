@@ -25,13 +25,27 @@ pub struct LakeLocation {
 /// Resolve a lake URL.
 ///
 /// A path or `file://` URL is a local directory (created if missing); `memory://` is
-/// an in-process store (for tests and experiments).
+/// an in-process store (for tests and experiments); `s3://bucket/prefix`,
+/// `gs://bucket/prefix` and `az://container/prefix` are object storage, configured from the
+/// environment (see [`super::cloud`]).
 ///
 /// ```
 /// let loc = socialcx::lake::location::resolve("memory://").unwrap();
 /// assert_eq!(loc.display, "memory://");
 /// ```
 pub fn resolve(lake: &str) -> Result<LakeLocation> {
+    resolve_with(lake, &[])
+}
+
+/// Resolve a lake URL with object-store `options` (see [`super::cloud::store`]), which
+/// override the environment's configuration.
+///
+/// ```
+/// let options = [("aws_endpoint".to_string(), "http://localhost:9000".to_string())];
+/// let loc = socialcx::lake::location::resolve_with("s3://bucket/lake", &options).unwrap();
+/// assert_eq!(loc.display, "s3://bucket/lake");
+/// ```
+pub fn resolve_with(lake: &str, options: &[(String, String)]) -> Result<LakeLocation> {
     let err = |message: String| Error::Lake {
         url: redact(lake),
         message,
@@ -47,9 +61,19 @@ pub fn resolve(lake: &str) -> Result<LakeLocation> {
             display: "memory://".into(),
             store: Arc::new(InMemory::new()),
         }),
+        Ok(url) if super::cloud::is_cloud(&url) => {
+            if url.host_str().unwrap_or_default().is_empty() {
+                return Err(err("no bucket in the URL (s3://bucket/prefix)".into()));
+            }
+            let store = super::cloud::store(&url, options).map_err(err)?;
+            Ok(LakeLocation {
+                display: redact(lake),
+                store,
+            })
+        }
         // A Windows drive letter parses as a one-letter scheme: treat it as a path.
         Ok(url) if url.scheme().len() > 1 => Err(err(format!(
-            "unsupported scheme '{}': use a local path, file:// or memory://",
+            "unsupported scheme '{}': use a local path, file://, memory://, s3://, gs:// or az://",
             url.scheme()
         ))),
         _ => local(PathBuf::from(lake), lake),

@@ -8,6 +8,7 @@
 //! _log/00000000000000000001.json        (one commit per ingest; see [`log`])
 //! ```
 
+pub mod cloud;
 pub mod location;
 pub mod log;
 pub mod table;
@@ -69,7 +70,8 @@ pub struct Lake {
 }
 
 impl Lake {
-    /// Open (or create) the lake at `url`: a local path, `file://` or `memory://`.
+    /// Open (or create) the lake at `url`: a local path, `file://`, `memory://`, `s3://`,
+    /// `gs://` or `az://`.
     ///
     /// ```no_run
     /// # async fn f() -> socialcx::Result<()> {
@@ -78,7 +80,21 @@ impl Lake {
     /// # Ok(()) }
     /// ```
     pub async fn open(url: &str) -> Result<Arc<Lake>> {
-        let loc = location::resolve(url)?;
+        Self::open_with(url, &[]).await
+    }
+
+    /// Open the lake at `url` with object-store `options` overriding the environment
+    /// (e.g. `aws_endpoint`, `aws_allow_http` for an S3-compatible server).
+    ///
+    /// ```no_run
+    /// # async fn f() -> socialcx::Result<()> {
+    /// let options = [("aws_endpoint".to_string(), "http://localhost:9000".to_string()),
+    ///                ("aws_allow_http".to_string(), "true".to_string())];
+    /// let lake = socialcx::lake::Lake::open_with("s3://cx/lake", &options).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn open_with(url: &str, options: &[(String, String)]) -> Result<Arc<Lake>> {
+        let loc = location::resolve_with(url, options)?;
         Ok(Self::with_store(&loc.display, loc.store))
     }
 
@@ -132,7 +148,7 @@ impl Lake {
             .map_err(|e| match e {
                 Error::Parquet(p) => Error::Lake {
                     url: self.url.clone(),
-                    message: format!("writing {path}: {p}"),
+                    message: format!("writing {path}: {}", describe_parquet(&p)),
                 },
                 other => other,
             })?;
@@ -149,6 +165,26 @@ impl Lake {
             time_range,
         })
     }
+}
+
+/// A Parquet write error, with the object store's failure (the usual cause on a remote lake)
+/// described briefly.
+fn describe_parquet(error: &parquet::errors::ParquetError) -> String {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = match error {
+        parquet::errors::ParquetError::External(inner) => Some(inner.as_ref()),
+        _ => None,
+    };
+    while let Some(e) = current {
+        if let Some(store) = e.downcast_ref::<object_store::Error>() {
+            return cloud::describe(store);
+        }
+        // An `io::Error` from the buffered writer carries the store's error inside.
+        current = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as _),
+            None => e.source(),
+        };
+    }
+    error.to_string()
 }
 
 /// Min and max of a timestamp column over `batches`.

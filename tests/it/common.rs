@@ -84,6 +84,23 @@ pub async fn scalar(engine: &Engine, sql: &str) -> i64 {
     col.as_primitive::<Int64Type>().value(0)
 }
 
+/// A query returning one integer, or the error's message.
+pub async fn try_scalar(engine: &Engine, sql: &str) -> Result<i64, String> {
+    let batches = engine
+        .sql(sql)
+        .await
+        .map_err(|e| e.to_string())?
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let col = datafusion::arrow::compute::cast(
+        batches[0].column(0),
+        &datafusion::arrow::datatypes::DataType::Int64,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(col.as_primitive::<Int64Type>().value(0))
+}
+
 /// Rows of a two-column (string, integer) result, as pairs.
 pub async fn pairs(engine: &Engine, sql: &str) -> Vec<(String, i64)> {
     let mut out = Vec::new();

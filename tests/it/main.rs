@@ -8,6 +8,8 @@ mod ingest;
 mod memory;
 mod moments;
 mod pruning;
+mod s3;
 mod schema;
 mod sentiment;
+mod server;
 mod twcs;

@@ -1,0 +1,579 @@
+//! The Flight SQL server, through arrow-flight's own Flight SQL client on an ephemeral port.
+//! (The ADBC driver's view of the same server is tested in `tests/adbc/`.)
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_flight::FlightInfo;
+use arrow_flight::decode::FlightRecordBatchStream;
+use arrow_flight::error::FlightError;
+use arrow_flight::sql::client::FlightSqlServiceClient;
+use arrow_flight::sql::{CommandGetDbSchemas, CommandGetPrimaryKeys, CommandGetTables, SqlInfo};
+use datafusion::arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::{DataType, Int64Type, Schema, TimeUnit};
+use futures::TryStreamExt;
+use socialcx::Engine;
+use socialcx::generator::OutputLayout;
+use socialcx::server::auth::Credentials;
+use socialcx::server::wire::{to_wire, wire_schema};
+use socialcx::server::{Server, ServerConfig};
+use tokio::sync::oneshot;
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::common;
+
+/// A running server over `engine`; dropping the sender stops it.
+struct Running {
+    addr: std::net::SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<socialcx::Result<()>>>,
+}
+
+impl Running {
+    async fn start(engine: Engine, config: ServerConfig) -> Running {
+        let config = ServerConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            ..config
+        };
+        let server = Server::bind(engine, config).await.expect("server binds");
+        let addr = server.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        Running {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    async fn client(&self) -> FlightSqlServiceClient<Channel> {
+        let channel = Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connects");
+        FlightSqlServiceClient::new(channel)
+    }
+
+    async fn stop(mut self) {
+        self.stop.take().unwrap().send(()).unwrap();
+        let task = self.task.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), task)
+            .await
+            .expect("server stops on signal")
+            .unwrap()
+            .expect("server ends cleanly");
+    }
+}
+
+/// The announced schema and the streamed batches of `info`, checking that they agree.
+async fn fetch(
+    client: &mut FlightSqlServiceClient<Channel>,
+    info: FlightInfo,
+) -> Result<(Schema, Vec<RecordBatch>), tonic::Status> {
+    let announced = info.clone().try_decode_schema().expect("schema decodes");
+    let mut batches = Vec::new();
+    for endpoint in info.endpoint {
+        let ticket = endpoint.ticket.expect("ticket");
+        let stream: FlightRecordBatchStream = client.do_get(ticket).await.map_err(status)?;
+        let got: Vec<RecordBatch> = stream.try_collect().await.map_err(tonic::Status::from)?;
+        for batch in &got {
+            assert_eq!(
+                batch.schema().as_ref(),
+                &announced,
+                "streamed schema differs from the announced one"
+            );
+        }
+        batches.extend(got);
+    }
+    Ok((announced, batches))
+}
+
+async fn run(
+    client: &mut FlightSqlServiceClient<Channel>,
+    sql: &str,
+) -> Result<(Schema, Vec<RecordBatch>), tonic::Status> {
+    let info = client
+        .execute(sql.to_string(), None)
+        .await
+        .map_err(status)?;
+    fetch(client, info).await
+}
+
+/// The gRPC status inside an arrow-flight client error.
+fn status(e: FlightError) -> tonic::Status {
+    match e {
+        FlightError::Tonic(status) => *status,
+        other => tonic::Status::unknown(other.to_string()),
+    }
+}
+
+async fn lake(dir: &std::path::Path, rows: u64) -> Engine {
+    let engine = common::engine_in(dir).await;
+    let file = common::generate(dir, "g.ndjson", rows, 7, OutputLayout::Ndjson);
+    common::ingest(&engine, &[file]).await;
+    engine
+}
+
+fn rows(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(|b| b.num_rows()).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_stream_the_announced_wire_schema_and_match_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = lake(dir.path(), 3_000).await;
+    let server = Running::start(engine.clone(), ServerConfig::default()).await;
+    let mut client = server.client().await;
+
+    let sql = "SELECT conversation_id, brand, channel, created_at, sentiment(text) AS s, \
+               moments_of_truth(text) AS stages, influence(author_followers, likes, shares, replies) AS inf \
+               FROM conversations ORDER BY conversation_id";
+    let (schema, batches) = run(&mut client, sql).await.unwrap();
+    let direct = common::query(&engine, sql).await;
+    let direct_schema = wire_schema(&direct[0].schema());
+    assert_eq!(
+        &schema,
+        direct_schema.as_ref(),
+        "announced = engine's wire schema"
+    );
+    let expected: Vec<RecordBatch> = direct
+        .iter()
+        .map(|b| to_wire(b, &direct_schema).unwrap())
+        .collect();
+    assert_eq!(
+        concat_batches(&direct_schema, &batches).unwrap(),
+        concat_batches(&direct_schema, &expected).unwrap(),
+        "same rows as the engine"
+    );
+    assert_eq!(rows(&batches), 3_000);
+    // Timestamps in UTC; a non-null column stays non-null on the wire.
+    let created = schema.field_with_name("created_at").unwrap();
+    assert_eq!(
+        created.data_type(),
+        &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+    );
+    assert_eq!(
+        schema
+            .field_with_name("conversation_id")
+            .unwrap()
+            .is_nullable(),
+        direct[0]
+            .schema()
+            .field_with_name("conversation_id")
+            .unwrap()
+            .is_nullable()
+    );
+
+    // Types clients cannot read are converted, announced and streamed alike.
+    let (schema, batches) = run(
+        &mut client,
+        "SELECT arrow_cast('x', 'Utf8View') AS v, arrow_cast('y', 'Dictionary(Int32, Utf8)') AS d, \
+         arrow_cast(now(), 'Timestamp(Microsecond, Some(\"Europe/Paris\"))') AS t",
+    )
+    .await
+    .unwrap();
+    assert_eq!(schema.field(0).data_type(), &DataType::Utf8);
+    assert_eq!(schema.field(1).data_type(), &DataType::Utf8);
+    assert_eq!(
+        schema.field(2).data_type(),
+        &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+    );
+    assert_eq!(batches[0].column(1).as_string::<i32>().value(0), "y");
+
+    // A 1M-row result streams in many messages and arrives whole.
+    let (_, batches) = run(&mut client, "SELECT value FROM generate_series(1, 1000000)")
+        .await
+        .unwrap();
+    assert_eq!(rows(&batches), 1_000_000);
+    assert!(batches.len() > 10, "streamed in {} batches", batches.len());
+    let sum: i64 = batches
+        .iter()
+        .map(|b| {
+            b.column(0)
+                .as_primitive::<Int64Type>()
+                .values()
+                .iter()
+                .sum::<i64>()
+        })
+        .sum();
+    assert_eq!(sum, 1_000_000 * 1_000_001 / 2);
+
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_statements_bind_parameters_and_run_repeatedly() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = lake(dir.path(), 2_000).await;
+    let server = Running::start(engine.clone(), ServerConfig::default()).await;
+    let mut client = server.client().await;
+
+    let mut prepared = client
+        .prepare(
+            "SELECT count(*) AS n FROM conversations WHERE brand = $1 AND likes >= $2".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let params = prepared.parameter_schema().unwrap().clone();
+    assert_eq!(params.fields().len(), 2);
+    assert_eq!(params.field(0).name(), "$1");
+    assert_eq!(params.field(0).data_type(), &DataType::Utf8);
+    assert_eq!(prepared.dataset_schema().unwrap().field(0).name(), "n");
+
+    let brands = common::pairs(
+        &engine,
+        "SELECT brand, count(*) FROM conversations GROUP BY brand",
+    )
+    .await;
+    assert!(brands.len() >= 2);
+    for (brand, _) in brands.iter().take(3) {
+        for min_likes in [0i64, 5] {
+            let batch = RecordBatch::try_new(
+                Arc::new(params.clone()),
+                vec![
+                    Arc::new(StringArray::from(vec![brand.as_str()])),
+                    Arc::new(Int64Array::from(vec![min_likes])),
+                ],
+            )
+            .unwrap();
+            prepared.set_parameters(batch).unwrap();
+            let info = prepared.execute().await.unwrap();
+            let (_, batches) = fetch(&mut client, info).await.unwrap();
+            let got = batches[0].column(0).as_primitive::<Int64Type>().value(0);
+            let want = common::scalar(
+                &engine,
+                &format!(
+                    "SELECT count(*) FROM conversations WHERE brand = '{brand}' AND likes >= {min_likes}"
+                ),
+            )
+            .await;
+            assert_eq!(got, want, "{brand} {min_likes}");
+        }
+    }
+    prepared.close().await.unwrap();
+
+    // JDBC-style `?` placeholders are numbered in order.
+    let mut prepared = client
+        .prepare("SELECT ? AS a, ? AS b".into(), None)
+        .await
+        .unwrap();
+    let schema = prepared.parameter_schema().unwrap().clone();
+    assert_eq!(schema.fields().len(), 2);
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            datafusion::arrow::datatypes::Field::new("x", DataType::Int64, true),
+            datafusion::arrow::datatypes::Field::new("y", DataType::Utf8, true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from(vec![41])),
+            Arc::new(StringArray::from(vec!["second"])),
+        ],
+    )
+    .unwrap();
+    prepared.set_parameters(batch).unwrap();
+    let info = prepared.execute().await.unwrap();
+    let (_, batches) = fetch(&mut client, info).await.unwrap();
+    assert_eq!(
+        batches[0].column(0).as_primitive::<Int64Type>().value(0),
+        41
+    );
+    assert_eq!(batches[0].column(1).as_string::<i32>().value(0), "second");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_lists_catalogs_schemas_tables_and_dialect() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = lake(dir.path(), 200).await;
+    let server = Running::start(engine.clone(), ServerConfig::default()).await;
+    let mut client = server.client().await;
+
+    let info = client.get_catalogs().await.unwrap();
+    let (_, batches) = fetch(&mut client, info).await.unwrap();
+    assert_eq!(batches[0].column(0).as_string::<i32>().value(0), "socialcx");
+
+    let info = client
+        .get_db_schemas(CommandGetDbSchemas {
+            catalog: None,
+            db_schema_filter_pattern: None,
+        })
+        .await
+        .unwrap();
+    let (_, batches) = fetch(&mut client, info).await.unwrap();
+    let schemas: Vec<&str> = batches[0]
+        .column(1)
+        .as_string::<i32>()
+        .iter()
+        .flatten()
+        .collect();
+    assert!(
+        schemas.contains(&"public") && schemas.contains(&"information_schema"),
+        "{schemas:?}"
+    );
+
+    // With and without a catalog; a name pattern; the schema of each table when asked.
+    for catalog in [None, Some("socialcx".to_string())] {
+        let info = client
+            .get_tables(CommandGetTables {
+                catalog: catalog.clone(),
+                db_schema_filter_pattern: Some("public".into()),
+                table_name_filter_pattern: Some("conv%".into()),
+                table_types: vec![],
+                include_schema: true,
+            })
+            .await
+            .unwrap();
+        let (schema, batches) = fetch(&mut client, info).await.unwrap();
+        assert_eq!(schema.fields().len(), 5, "include_schema adds table_schema");
+        let names: Vec<&str> = batches[0]
+            .column(2)
+            .as_string::<i32>()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(names, vec!["conversations"], "catalog {catalog:?}");
+        let ipc = batches[0].column(4).as_binary::<i32>().value(0);
+        let table_schema = Schema::try_from(arrow_flight::IpcMessage(ipc.to_vec().into())).unwrap();
+        let direct = engine
+            .context()
+            .table_provider("conversations")
+            .await
+            .unwrap()
+            .schema();
+        assert_eq!(&table_schema, wire_schema(&direct).as_ref());
+    }
+    let info = client
+        .get_tables(CommandGetTables {
+            catalog: None,
+            db_schema_filter_pattern: None,
+            table_name_filter_pattern: None,
+            table_types: vec!["SYSTEM TABLE".into()],
+            include_schema: false,
+        })
+        .await
+        .unwrap();
+    let (schema, batches) = fetch(&mut client, info).await.unwrap();
+    assert_eq!(schema.fields().len(), 4);
+    let names: Vec<&str> = batches[0]
+        .column(2)
+        .as_string::<i32>()
+        .iter()
+        .flatten()
+        .collect();
+    assert!(
+        names.contains(&"tables") && names.contains(&"columns"),
+        "{names:?}"
+    );
+
+    let info = client.get_table_types().await.unwrap();
+    let (_, batches) = fetch(&mut client, info).await.unwrap();
+    let types: Vec<&str> = batches[0]
+        .column(0)
+        .as_string::<i32>()
+        .iter()
+        .flatten()
+        .collect();
+    assert!(types.contains(&"TABLE") && types.contains(&"VIEW"));
+
+    let info = client
+        .get_sql_info(vec![
+            SqlInfo::FlightSqlServerName,
+            SqlInfo::FlightSqlServerReadOnly,
+        ])
+        .await
+        .unwrap();
+    let (_, batches) = fetch(&mut client, info).await.unwrap();
+    assert_eq!(batches[0].num_rows(), 2);
+    let all = client.get_sql_info(vec![]).await.unwrap();
+    let (_, batches) = fetch(&mut client, all).await.unwrap();
+    assert!(
+        rows(&batches) > 60,
+        "GetSqlInfo answers {} entries",
+        rows(&batches)
+    );
+
+    let info = client
+        .get_xdbc_type_info(arrow_flight::sql::CommandGetXdbcTypeInfo { data_type: None })
+        .await
+        .unwrap();
+    let (_, batches) = fetch(&mut client, info).await.unwrap();
+    let type_names: Vec<&str> = batches[0]
+        .column(0)
+        .as_string::<i32>()
+        .iter()
+        .flatten()
+        .collect();
+    assert!(type_names.contains(&"VARCHAR") && type_names.contains(&"TIMESTAMP"));
+
+    let info = client
+        .get_primary_keys(CommandGetPrimaryKeys {
+            catalog: None,
+            db_schema: None,
+            table: "conversations".into(),
+        })
+        .await
+        .unwrap();
+    let (_, batches) = fetch(&mut client, info).await.unwrap();
+    assert_eq!(rows(&batches), 0, "no keys, but an answer");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_tokens_and_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = lake(dir.path(), 100).await;
+    let config = ServerConfig {
+        credentials: Credentials {
+            user: Some("analyst".into()),
+            password: Some("correct horse".into()),
+            token: Some("static-token-123".into()),
+        },
+        ..ServerConfig::default()
+    };
+    let server = Running::start(engine, config).await;
+
+    let mut anonymous = server.client().await;
+    let err = run(&mut anonymous, "SELECT 1").await.unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "{err}");
+
+    let mut wrong = server.client().await;
+    let err = wrong.handshake("analyst", "wrong").await.unwrap_err();
+    assert!(
+        err.to_string().contains("invalid user name or password"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("correct horse"));
+
+    let mut right = server.client().await;
+    right.handshake("analyst", "correct horse").await.unwrap();
+    assert!(right.token().is_some(), "a bearer token is issued");
+    let (_, batches) = run(&mut right, "SELECT count(*) AS n FROM conversations")
+        .await
+        .unwrap();
+    assert_eq!(
+        batches[0].column(0).as_primitive::<Int64Type>().value(0),
+        100
+    );
+
+    let mut forged = server.client().await;
+    forged.set_token("0123456789abcdef".into());
+    assert_eq!(
+        run(&mut forged, "SELECT 1").await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+
+    let mut with_static = server.client().await;
+    with_static.set_token("static-token-123".into());
+    run(&mut with_static, "SELECT 1").await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_errors_timeouts_and_writes_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = lake(dir.path(), 100).await;
+    let config = ServerConfig {
+        query_timeout: Duration::from_secs(2),
+        ..ServerConfig::default()
+    };
+    let server = Running::start(engine.clone(), config).await;
+    let mut client = server.client().await;
+
+    let err = run(&mut client, "CREATE VIEW v AS SELECT 1")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err}");
+    assert!(err.message().contains("read-only"), "{err}");
+    let err = client
+        .execute_update("DROP TABLE conversations".into(), None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert!(engine.table_names().contains(&"conversations".to_string()));
+
+    let err = run(&mut client, "SELEC 1").await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    let err = run(&mut client, "SELECT * FROM no_such_table")
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("no_such_table"), "{err}");
+
+    // A query beyond the timeout is stopped with DEADLINE_EXCEEDED; the server goes on.
+    let started = std::time::Instant::now();
+    let err = run(
+        &mut client,
+        "SELECT count(*) FROM generate_series(1, 100000000000)",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::DeadlineExceeded, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    run(&mut client, "SELECT 1").await.unwrap();
+    server.stop().await;
+
+    let writable = Running::start(
+        engine.clone(),
+        ServerConfig {
+            allow_writes: true,
+            ..ServerConfig::default()
+        },
+    )
+    .await;
+    let mut client = writable.client().await;
+    run(
+        &mut client,
+        "CREATE VIEW brands AS SELECT DISTINCT brand FROM conversations",
+    )
+    .await
+    .unwrap();
+    let info = client
+        .get_tables(CommandGetTables {
+            catalog: None,
+            db_schema_filter_pattern: None,
+            table_name_filter_pattern: Some("brands".into()),
+            table_types: vec!["VIEW".into()],
+            include_schema: false,
+        })
+        .await
+        .unwrap();
+    let (_, batches) = fetch(&mut client, info).await.unwrap();
+    assert_eq!(rows(&batches), 1, "the new view is listed as a VIEW");
+    writable.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_clients_share_a_limited_number_of_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = lake(dir.path(), 500).await;
+    let config = ServerConfig {
+        max_concurrent_queries: 2,
+        ..ServerConfig::default()
+    };
+    let server = Running::start(engine, config).await;
+    let mut tasks = Vec::new();
+    for i in 0..8u64 {
+        let mut client = server.client().await;
+        tasks.push(tokio::spawn(async move {
+            let sql = format!(
+                "SELECT sum(value) AS s FROM generate_series(1, {})",
+                200_000 + i
+            );
+            let (_, batches) = run(&mut client, &sql).await.unwrap();
+            let n = 200_000 + i as i64;
+            assert_eq!(
+                batches[0].column(0).as_primitive::<Int64Type>().value(0),
+                n * (n + 1) / 2
+            );
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    server.stop().await;
+}
