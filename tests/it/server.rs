@@ -577,3 +577,89 @@ async fn concurrent_clients_share_a_limited_number_of_slots() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_when_a_certificate_is_given() {
+    // A certificate for localhost signed by a test CA (tests/fixtures/tls/README.md).
+    let fixtures = common::repo().join("tests/fixtures/tls");
+    let dir = tempfile::tempdir().unwrap();
+    let engine = lake(dir.path(), 50).await;
+    let config = ServerConfig {
+        tls: Some((fixtures.join("cert.pem"), fixtures.join("key.pem"))),
+        credentials: Credentials {
+            token: Some("tls-token".into()),
+            ..Default::default()
+        },
+        ..ServerConfig::default()
+    };
+    let server = Running::start(engine, config).await;
+    let ca = std::fs::read(fixtures.join("ca.pem")).unwrap();
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(ca))
+        .domain_name("localhost");
+    let channel = Channel::from_shared(format!("https://localhost:{}", server.addr.port()))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .expect("TLS handshake");
+    let mut client = FlightSqlServiceClient::new(channel);
+    client.set_token("tls-token".into());
+    let (_, batches) = run(&mut client, "SELECT count(*) AS n FROM conversations")
+        .await
+        .unwrap();
+    assert_eq!(
+        batches[0].column(0).as_primitive::<Int64Type>().value(0),
+        50
+    );
+
+    // A plain-text client gets nowhere.
+    let plain = Channel::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(channel) = plain {
+        let mut plain = FlightSqlServiceClient::new(channel);
+        plain.set_token("tls-token".into());
+        assert!(run(&mut plain, "SELECT 1").await.is_err());
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_cancels_its_query_and_frees_its_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = lake(dir.path(), 50).await;
+    let config = ServerConfig {
+        max_concurrent_queries: 1,
+        query_timeout: Duration::from_secs(120),
+        ..ServerConfig::default()
+    };
+    let server = Running::start(engine, config).await;
+    {
+        let mut client = server.client().await;
+        let info = client
+            .execute(
+                "SELECT count(*) FROM generate_series(1, 100000000000)".into(),
+                None,
+            )
+            .await
+            .unwrap();
+        let stream = client
+            .do_get(info.endpoint[0].ticket.clone().unwrap())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drop(stream); // the client goes away mid-query
+    }
+    // The only slot is free again long before the abandoned query could have finished.
+    let mut other = server.client().await;
+    let (_, batches) =
+        tokio::time::timeout(Duration::from_secs(10), run(&mut other, "SELECT 7 AS n"))
+            .await
+            .expect("the abandoned query released its slot")
+            .unwrap();
+    assert_eq!(batches[0].column(0).as_primitive::<Int64Type>().value(0), 7);
+    server.stop().await;
+}
