@@ -10,6 +10,7 @@
 //! * [`engine`]: the one [`Engine`] every interface uses (SQL, the function registry,
 //!   memory limits);
 //! * [`cli`]: the analyst's command line (one-shot SQL, the shell, ingest, demo);
+//! * [`reports`]: the shipped report queries (`queries/*.sql`), runnable by name;
 //! * [`server`]: the Arrow Flight SQL server for BI tools and notebooks;
 //! * [`generator`]: the synthetic conversation generator (lives under `datasets/`).
 //!
@@ -31,6 +32,7 @@ pub mod generator;
 pub mod ingest;
 pub mod lake;
 pub mod model;
+pub mod reports;
 pub mod server;
 
 pub use engine::{Engine, EngineConfig};

@@ -1,4 +1,4 @@
-//! The analyst's command line: `socialcx demo | generate | ingest | sql | shell | serve`.
+//! The analyst's command line: `socialcx demo | generate | ingest | sql | shell | serve | report`.
 
 pub mod demo;
 pub mod output;
@@ -61,6 +61,31 @@ pub enum Command {
     Shell(ShellArgs),
     /// Serve the engine over Arrow Flight SQL (ADBC, JDBC, BI tools).
     Serve(ServeArgs),
+    /// Run a shipped report by name (`--list` shows them).
+    Report(ReportArgs),
+}
+
+/// `socialcx report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report to run.
+    #[arg(required_unless_present = "list")]
+    pub name: Option<String>,
+    /// List the reports, their parameters and defaults.
+    #[arg(long, conflicts_with = "name")]
+    pub list: bool,
+    /// A parameter, `name=value` (repeatable; `name=null` for no filter).
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+    /// Write the result to a file instead of stdout.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Rows the table format shows (0: all).
+    #[arg(long, default_value_t = 40)]
+    pub max_rows: usize,
 }
 
 /// `socialcx generate`.
@@ -263,17 +288,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 (Some(q), None) => q.clone(),
                 (None, None) => unreachable!("clap requires one"),
             };
-            let mut out: Box<dyn Write + Send> = match &args.output {
-                Some(path) => Box::new(BufWriter::new(
-                    File::create(path).map_err(|e| Error::io(path.display().to_string(), e))?,
-                )),
-                None if args.format == OutputFormat::Parquet => {
-                    return Err(Error::Usage(
-                        "--format parquet needs an output file: add -o FILE.parquet".into(),
-                    ));
-                }
-                None => Box::new(BufWriter::new(std::io::stdout())),
-            };
+            let mut out = open_output(args.output.as_ref(), args.format)?;
             run_sql(
                 &engine,
                 &sql,
@@ -302,12 +317,75 @@ pub async fn run(cli: Cli) -> Result<i32> {
             server.run(crate::server::shutdown_signal()).await?;
             Ok(0)
         }
+        Command::Report(args) => {
+            if args.list {
+                print!("{}", report_list());
+                return Ok(0);
+            }
+            let name = args
+                .name
+                .as_deref()
+                .expect("clap requires a name without --list");
+            let report = crate::reports::find(name)?;
+            let mut values = Vec::new();
+            for p in &args.params {
+                let (k, v) = p
+                    .split_once('=')
+                    .ok_or_else(|| Error::Usage(format!("--param {p:?}: write NAME=VALUE")))?;
+                values.push((k.trim().to_string(), v.to_string()));
+            }
+            let engine = Engine::with_config(cli.engine_config()?).await?;
+            let mut out = open_output(args.output.as_ref(), args.format)?;
+            let started = Instant::now();
+            let stream = report
+                .plan(&engine, &values)
+                .await?
+                .execute_stream()
+                .await?;
+            let rows = write_stream(stream, args.format, &mut *out, args.max_rows).await?;
+            eprintln!("{rows} rows in {:.3}s", started.elapsed().as_secs_f64());
+            Ok(0)
+        }
         Command::Demo => {
             let engine = Engine::with_config(cli.engine_config()?).await?;
             demo::run(&engine).await?;
             Ok(0)
         }
     }
+}
+
+/// Where results go: the file given, else stdout (Parquet needs a file).
+fn open_output(path: Option<&PathBuf>, format: OutputFormat) -> Result<Box<dyn Write + Send>> {
+    Ok(match path {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).map_err(|e| Error::io(path.display().to_string(), e))?,
+        )),
+        None if format == OutputFormat::Parquet => {
+            return Err(Error::Usage(
+                "--format parquet needs an output file: add -o FILE.parquet".into(),
+            ));
+        }
+        None => Box::new(BufWriter::new(std::io::stdout())),
+    })
+}
+
+/// `socialcx report --list`: each report's name, title, question and parameters.
+pub fn report_list() -> String {
+    let mut text = String::new();
+    for r in crate::reports::shipped() {
+        text.push_str(&format!("{}: {}\n  {}\n", r.name, r.title, r.description));
+        for p in &r.params {
+            text.push_str(&format!(
+                "  --param {}=<{}>  (default {})  {}\n",
+                p.name,
+                p.kind.name(),
+                p.default.as_deref().unwrap_or("null"),
+                p.description
+            ));
+        }
+        text.push('\n');
+    }
+    text
 }
 
 /// Run every statement of `sql` in order, writing each result to `out`, and the row

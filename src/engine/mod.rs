@@ -146,7 +146,10 @@ impl Engine {
     /// Open a lake with `config`.
     pub async fn with_config(config: EngineConfig) -> Result<Engine> {
         let lake = Lake::open_with(&config.lake, &config.storage_options).await?;
-        Self::over_lake(lake, &config)
+        let engine = Self::over_lake(lake, &config)?;
+        // A shipped report that no longer plans against the schema fails here, loudly.
+        crate::reports::check_all(&engine).await?;
+        Ok(engine)
     }
 
     /// An engine over an already opened lake (`config.lake` is not used).

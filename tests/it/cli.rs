@@ -244,3 +244,57 @@ fn the_demo_lands_the_sample_and_answers() {
     // 13 TWCS rows and 2 good broken-file rows land beside the sample.
     assert_eq!(count, format!("n\n{}\n", sample_rows + 13 + 2));
 }
+
+#[test]
+fn reports_are_listed_and_run_by_name_with_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let file = generate(dir.path(), "in.ndjson", 3000, 10, OutputLayout::Ndjson);
+    ok(&socialcx(
+        &lake,
+        &["ingest", "--no-progress", file.to_str().unwrap()],
+    ));
+
+    let list = ok(&socialcx(&lake, &["report", "--list"]));
+    for report in socialcx::reports::shipped() {
+        assert!(
+            list.contains(&format!("{}: {}", report.name, report.title)),
+            "{list}"
+        );
+        for p in &report.params {
+            assert!(
+                list.contains(&format!("--param {}=<{}>", p.name, p.kind.name())),
+                "{list}"
+            );
+        }
+    }
+
+    let csv = ok(&socialcx(
+        &lake,
+        &[
+            "report",
+            "influencers",
+            "-p",
+            "limit=3",
+            "--param",
+            "from=2026-01-01",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(csv.lines().count(), 4, "header and 3 authors: {csv}");
+    assert!(
+        csv.starts_with("author_id,influence_percentile,pagerank"),
+        "{csv}"
+    );
+
+    let out = socialcx(&lake, &["report", "baseline", "-p", "from=yesterday"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("from") && stderr.contains("not a timestamp"),
+        "{stderr}"
+    );
+    let out = socialcx(&lake, &["report", "no_such_report"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("baseline"));
+}

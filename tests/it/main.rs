@@ -8,6 +8,7 @@ mod ingest;
 mod memory;
 mod moments;
 mod pruning;
+mod reports;
 mod s3;
 mod schema;
 mod sentiment;

@@ -1,0 +1,74 @@
+-- name: baseline
+-- title: Customer-experience baseline
+-- description: Per brand, channel, journey stage and day: customer volume, unique authors,
+--   mean sentiment, shares of positive and negative posts, net sentiment, share of voice among
+--   brands, the brand's response rate to the threads customers start, and the median and p90
+--   first-response time in minutes.
+-- param: from timestamp 2026-01-01T00:00:00Z  First instant of the window (UTC, included)
+-- param: to timestamp 2026-04-01T00:00:00Z  End of the window (UTC, excluded)
+-- param: brand string null  Only this brand (null: every brand)
+-- param: channel string null  Only this channel (null: every channel)
+--
+-- Customer posts are messages not written by a brand account. A post is positive when
+-- sentiment(text) >= 0.05 and negative when <= -0.05 (VADER's thresholds); net sentiment is
+-- share positive minus share negative. The stage is moment_of_truth(text), 'unclassified'
+-- when no stage is recognised. Share of voice is the brand's share of all brands' customer
+-- posts on that channel, stage and day (computed before the brand filter). Response metrics
+-- are for threads a customer started in the cell: answered when a brand account replied in
+-- the thread, at any time; the first-response time runs from the first post to that reply.
+WITH posts AS (
+    SELECT brand, channel, date AS day, conversation_id, thread_id, parent_id, author_id,
+           created_at, coalesce(moment_of_truth(text), 'unclassified') AS stage,
+           sentiment(text) AS sentiment
+    FROM conversations
+    WHERE NOT is_brand AND created_at >= $from AND created_at < $to
+      AND ($channel IS NULL OR channel = $channel)
+),
+cells AS (
+    SELECT brand, channel, stage, day,
+           count(*) AS customer_posts,
+           count(DISTINCT author_id) AS unique_authors,
+           avg(sentiment) AS mean_sentiment,
+           avg(CASE WHEN sentiment >= 0.05 THEN 1.0 ELSE 0.0 END) AS share_positive,
+           avg(CASE WHEN sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS share_negative
+    FROM posts
+    GROUP BY brand, channel, stage, day
+),
+voice AS (
+    SELECT *, CAST(customer_posts AS DOUBLE)
+              / sum(customer_posts) OVER (PARTITION BY channel, stage, day) AS share_of_voice
+    FROM cells
+),
+first_replies AS (
+    SELECT thread_id, min(created_at) AS replied_at
+    FROM conversations
+    WHERE is_brand AND parent_id IS NOT NULL AND created_at >= $from
+    GROUP BY thread_id
+),
+threads AS (
+    SELECT p.brand, p.channel, p.stage, p.day, r.replied_at IS NOT NULL AS answered,
+           (CAST(r.replied_at AS BIGINT) - CAST(p.created_at AS BIGINT)) / 60000000.0 AS minutes
+    FROM posts p LEFT JOIN first_replies r ON r.thread_id = p.conversation_id
+    WHERE p.parent_id IS NULL
+),
+responses AS (
+    SELECT brand, channel, stage, day,
+           count(*) AS customer_threads,
+           sum(CASE WHEN answered THEN 1 ELSE 0 END) AS answered_threads,
+           median(minutes) AS median_first_response_minutes,
+           approx_percentile_cont(minutes, 0.9) AS p90_first_response_minutes
+    FROM threads
+    GROUP BY brand, channel, stage, day
+)
+SELECT v.brand, v.channel, v.stage, v.day,
+       v.customer_posts, v.unique_authors, v.mean_sentiment, v.share_positive, v.share_negative,
+       v.share_positive - v.share_negative AS net_sentiment,
+       v.share_of_voice,
+       coalesce(r.customer_threads, 0) AS customer_threads,
+       CAST(r.answered_threads AS DOUBLE) / r.customer_threads AS response_rate,
+       r.median_first_response_minutes, r.p90_first_response_minutes
+FROM voice v
+LEFT JOIN responses r
+  ON r.brand = v.brand AND r.channel = v.channel AND r.stage = v.stage AND r.day = v.day
+WHERE $brand IS NULL OR v.brand = $brand
+ORDER BY v.brand, v.channel, v.stage, v.day

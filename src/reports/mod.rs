@@ -1,0 +1,367 @@
+//! Shipped reports: the SQL files under `queries/`, embedded in the binary, runnable by name
+//! with typed parameters.
+//!
+//! Each file starts with a header of `--` comment lines:
+//!
+//! ```sql
+//! -- name: baseline
+//! -- title: Customer-experience baseline
+//! -- description: What question it answers (may continue on
+//! --   indented lines).
+//! -- param: from timestamp 2026-01-01T00:00:00Z  First instant of the window (UTC)
+//! -- param: brand string null  Only this brand (null: every brand)
+//! ```
+//!
+//! A parameter is `name type default description`; types are `timestamp`, `date`, `string`,
+//! `int`, `float` and `bool`; `null` is a default meaning "no filter". In the SQL, `$name`
+//! stands for the value, rendered as a typed SQL literal (so it works anywhere, table
+//! function arguments and `LIMIT` included). Every shipped report is planned against the
+//! lake's schema when an [`Engine`] opens and in the tests: a broken query fails there,
+//! not in a user's dashboard.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use datafusion::dataframe::DataFrame;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+
+use crate::{Engine, Error, Result};
+
+/// The shipped report files, embedded at build time.
+const SHIPPED: &[(&str, &str)] = &[
+    (
+        "queries/baseline.sql",
+        include_str!("../../queries/baseline.sql"),
+    ),
+    (
+        "queries/influencers.sql",
+        include_str!("../../queries/influencers.sql"),
+    ),
+];
+
+/// A parameter's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// An instant, `2026-01-15T00:00:00Z` or `2026-01-15` (midnight UTC).
+    Timestamp,
+    /// A calendar day, `2026-01-15`.
+    Date,
+    /// Text.
+    String,
+    /// A 64-bit integer.
+    Int,
+    /// A 64-bit float.
+    Float,
+    /// `true` or `false`.
+    Bool,
+}
+
+impl ParamType {
+    fn parse(text: &str) -> Option<ParamType> {
+        Some(match text {
+            "timestamp" => ParamType::Timestamp,
+            "date" => ParamType::Date,
+            "string" => ParamType::String,
+            "int" => ParamType::Int,
+            "float" => ParamType::Float,
+            "bool" => ParamType::Bool,
+            _ => return None,
+        })
+    }
+
+    /// The type's name in report headers.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamType::Timestamp => "timestamp",
+            ParamType::Date => "date",
+            ParamType::String => "string",
+            ParamType::Int => "int",
+            ParamType::Float => "float",
+            ParamType::Bool => "bool",
+        }
+    }
+
+    /// `value` as a SQL literal of this type (`None`: a typed NULL), or why it is not one.
+    ///
+    /// ```
+    /// use socialcx::reports::ParamType;
+    /// assert_eq!(ParamType::String.literal(Some("O'Hara")).unwrap(), "'O''Hara'");
+    /// assert_eq!(ParamType::Int.literal(None).unwrap(), "CAST(NULL AS BIGINT)");
+    /// assert!(ParamType::Timestamp.literal(Some("last week")).is_err());
+    /// ```
+    pub fn literal(self, value: Option<&str>) -> std::result::Result<String, String> {
+        let Some(value) = value else {
+            return Ok(match self {
+                ParamType::Timestamp => "CAST(NULL AS TIMESTAMP)".into(),
+                ParamType::Date => "CAST(NULL AS DATE)".into(),
+                ParamType::String => "CAST(NULL AS VARCHAR)".into(),
+                ParamType::Int => "CAST(NULL AS BIGINT)".into(),
+                ParamType::Float => "CAST(NULL AS DOUBLE)".into(),
+                ParamType::Bool => "CAST(NULL AS BOOLEAN)".into(),
+            });
+        };
+        let bad = |what: &str| format!("{value:?} is not {what}");
+        Ok(match self {
+            ParamType::Timestamp => {
+                let instant = match DateTime::parse_from_rfc3339(value) {
+                    Ok(t) => t.with_timezone(&Utc),
+                    Err(_) => NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                        .map_err(|_| bad("a timestamp (2026-01-15T00:00:00Z or 2026-01-15)"))?
+                        .and_hms_opt(0, 0, 0)
+                        .expect("midnight")
+                        .and_utc(),
+                };
+                format!(
+                    "arrow_cast({}, 'Timestamp(µs, \"UTC\")')",
+                    instant.timestamp_micros()
+                )
+            }
+            ParamType::Date => {
+                let day = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                    .map_err(|_| bad("a date (2026-01-15)"))?;
+                format!("DATE '{day}'")
+            }
+            ParamType::String => format!("'{}'", value.replace('\'', "''")),
+            ParamType::Int => value
+                .parse::<i64>()
+                .map_err(|_| bad("an integer"))?
+                .to_string(),
+            ParamType::Float => {
+                let f = value.parse::<f64>().map_err(|_| bad("a number"))?;
+                if !f.is_finite() {
+                    return Err(bad("a finite number"));
+                }
+                format!("CAST({f:?} AS DOUBLE)")
+            }
+            ParamType::Bool => match value.to_ascii_lowercase().as_str() {
+                "true" => "TRUE".into(),
+                "false" => "FALSE".into(),
+                _ => return Err(bad("true or false")),
+            },
+        })
+    }
+}
+
+/// One declared parameter of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Its name (`$name` in the SQL).
+    pub name: String,
+    /// Its type.
+    pub kind: ParamType,
+    /// Its default (`None`: null, meaning "no filter").
+    pub default: Option<String>,
+    /// What it means.
+    pub description: String,
+}
+
+/// A report: header and SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The name it runs by.
+    pub name: String,
+    /// A short title.
+    pub title: String,
+    /// The question it answers.
+    pub description: String,
+    /// Its parameters, in header order.
+    pub params: Vec<Param>,
+    /// The SQL (with the header).
+    pub sql: String,
+    /// Where it came from (for messages).
+    pub source: String,
+}
+
+impl Report {
+    /// Read a report file's header.
+    ///
+    /// ```
+    /// let r = socialcx::reports::Report::parse("x.sql",
+    ///     "-- name: x\n-- title: X\n-- description: counts\n-- param: n int 3  how many\nSELECT $n").unwrap();
+    /// assert_eq!(r.params[0].default.as_deref(), Some("3"));
+    /// ```
+    pub fn parse(source: &str, sql: &str) -> Result<Report> {
+        let err = |message: String| Error::Config {
+            path: source.to_string(),
+            message,
+        };
+        let mut fields: BTreeMap<&str, String> = BTreeMap::new();
+        let mut params = Vec::new();
+        let mut last: Option<&str> = None;
+        for line in sql.lines() {
+            let Some(comment) = line.trim_start().strip_prefix("--") else {
+                break;
+            };
+            if let Some(rest) = comment.strip_prefix("   ").or(comment.strip_prefix("\t")) {
+                // A continuation line of the previous field.
+                if let Some(key) = last
+                    && key != "param"
+                {
+                    let v = fields.entry(key).or_default();
+                    v.push(' ');
+                    v.push_str(rest.trim());
+                }
+                continue;
+            }
+            let comment = comment.trim();
+            let Some((key, value)) = comment.split_once(':') else {
+                last = None;
+                continue;
+            };
+            let (key, value) = (key.trim(), value.trim());
+            match key {
+                "name" | "title" | "description" => {
+                    fields.insert(key, value.to_string());
+                    last = Some(key);
+                }
+                "param" => {
+                    let mut parts = value.splitn(3, char::is_whitespace);
+                    let name = parts.next().unwrap_or_default().to_string();
+                    let kind = parts.next().unwrap_or_default();
+                    let rest = parts.next().unwrap_or_default().trim_start();
+                    let (default, description) =
+                        rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+                    let kind = ParamType::parse(kind).ok_or_else(|| {
+                        err(format!(
+                            "parameter {name}: unknown type {kind:?} (timestamp, date, string, int, float, bool)"
+                        ))
+                    })?;
+                    if name.is_empty() || default.is_empty() {
+                        return Err(err(format!(
+                            "bad parameter line {value:?}: name type default description"
+                        )));
+                    }
+                    let default = (default != "null").then(|| default.to_string());
+                    kind.literal(default.as_deref())
+                        .map_err(|e| err(format!("parameter {name}: default {e}")))?;
+                    params.push(Param {
+                        name,
+                        kind,
+                        default,
+                        description: description.trim().to_string(),
+                    });
+                    last = Some("param");
+                }
+                _ => last = None,
+            }
+        }
+        let take = |key: &str| {
+            fields
+                .get(key)
+                .cloned()
+                .ok_or_else(|| err(format!("the header has no `-- {key}:` line")))
+        };
+        Ok(Report {
+            name: take("name")?,
+            title: take("title")?,
+            description: take("description")?,
+            params,
+            sql: sql.to_string(),
+            source: source.to_string(),
+        })
+    }
+
+    /// The SQL with every `$param` replaced by its value (from `values`, else the default),
+    /// as a typed literal. Unknown names in `values` are refused.
+    ///
+    /// ```
+    /// let r = socialcx::reports::Report::parse("x.sql",
+    ///     "-- name: x\n-- title: X\n-- description: d\n-- param: who string null  who\nSELECT $who AS w").unwrap();
+    /// let sql = r.bind(&[("who".into(), "ana".into())]).unwrap();
+    /// assert!(sql.ends_with("SELECT 'ana' AS w"));
+    /// ```
+    pub fn bind(&self, values: &[(String, String)]) -> Result<String> {
+        let usage = |m: String| Error::Usage(format!("report {}: {m}", self.name));
+        for (name, _) in values {
+            if !self.params.iter().any(|p| &p.name == name) {
+                let known: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+                return Err(usage(format!(
+                    "no parameter {name:?} (it takes {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        let mut literals = BTreeMap::new();
+        for p in &self.params {
+            let given = values.iter().rev().find(|(n, _)| n == &p.name);
+            let value = match given {
+                Some((_, v)) if v == "null" => None,
+                Some((_, v)) => Some(v.as_str()),
+                None => p.default.as_deref(),
+            };
+            let literal = p
+                .kind
+                .literal(value)
+                .map_err(|e| usage(format!("parameter {}: {e}", p.name)))?;
+            literals.insert(format!("${}", p.name), literal);
+        }
+        let tokens = Tokenizer::new(&GenericDialect {}, &self.sql)
+            .tokenize()
+            .map_err(|e| usage(format!("cannot read the SQL: {e}")))?;
+        let mut out = String::with_capacity(self.sql.len());
+        for token in tokens {
+            match &token {
+                Token::Placeholder(p) => match literals.get(p) {
+                    Some(literal) => out.push_str(literal),
+                    None => {
+                        return Err(usage(format!(
+                            "the SQL uses {p}, which the header does not declare"
+                        )));
+                    }
+                },
+                other => out.push_str(&other.to_string()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Plan the report with `values` (lazy: nothing runs until the result is consumed).
+    pub async fn plan(&self, engine: &Engine, values: &[(String, String)]) -> Result<DataFrame> {
+        let sql = self.bind(values)?;
+        engine.sql(&sql).await.map_err(|e| Error::Config {
+            path: self.source.clone(),
+            message: format!("report {} does not plan: {e}", self.name),
+        })
+    }
+}
+
+/// The shipped reports, sorted by name.
+///
+/// ```
+/// let names: Vec<String> = socialcx::reports::shipped().into_iter().map(|r| r.name).collect();
+/// assert!(names.contains(&"baseline".to_string()));
+/// ```
+pub fn shipped() -> Vec<Report> {
+    let mut reports: Vec<Report> = SHIPPED
+        .iter()
+        .map(|(source, sql)| Report::parse(source, sql).expect("shipped report headers parse"))
+        .collect();
+    reports.sort_by(|a, b| a.name.cmp(&b.name));
+    reports
+}
+
+/// The shipped report called `name`.
+pub fn find(name: &str) -> Result<Report> {
+    let reports = shipped();
+    reports
+        .iter()
+        .find(|r| r.name == name)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<&str> = reports.iter().map(|r| r.name.as_str()).collect();
+            Error::Usage(format!(
+                "no report {name:?}; the reports are {} (socialcx report --list)",
+                names.join(", ")
+            ))
+        })
+}
+
+/// Plan every shipped report with its defaults against `engine`'s schema (the Engine does
+/// this when it opens).
+pub async fn check_all(engine: &Engine) -> Result<()> {
+    for report in shipped() {
+        report.plan(engine, &[]).await?;
+    }
+    Ok(())
+}
