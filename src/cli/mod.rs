@@ -65,6 +65,20 @@ pub enum Command {
     Report(ReportArgs),
 }
 
+/// Where and how a result is written (shared by `sql` and `report`).
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+    /// Write the result to a file instead of stdout.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Rows the table format shows (0: all).
+    #[arg(long, default_value_t = 40)]
+    pub max_rows: usize,
+}
+
 /// `socialcx report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -77,15 +91,9 @@ pub struct ReportArgs {
     /// A parameter, `name=value` (repeatable; `name=null` for no filter).
     #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
     pub params: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: OutputFormat,
-    /// Write the result to a file instead of stdout.
-    #[arg(short = 'o', long = "output")]
-    pub output: Option<PathBuf>,
-    /// Rows the table format shows (0: all).
-    #[arg(long, default_value_t = 40)]
-    pub max_rows: usize,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// `socialcx generate`.
@@ -134,15 +142,9 @@ pub struct SqlArgs {
     /// Read the SQL from a file.
     #[arg(short = 'f', long = "file", conflicts_with = "query")]
     pub file: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: OutputFormat,
-    /// Write the result to a file instead of stdout.
-    #[arg(short = 'o', long = "output")]
-    pub output: Option<PathBuf>,
-    /// Rows the table format shows (0: all).
-    #[arg(long, default_value_t = 40)]
-    pub max_rows: usize,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Do not print the row count and query time.
     #[arg(short, long)]
     pub quiet: bool,
@@ -288,13 +290,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 (Some(q), None) => q.clone(),
                 (None, None) => unreachable!("clap requires one"),
             };
-            let mut out = open_output(args.output.as_ref(), args.format)?;
+            let mut out = open_output(args.out.output.as_ref(), args.out.format)?;
             run_sql(
                 &engine,
                 &sql,
-                args.format,
+                args.out.format,
                 &mut *out,
-                args.max_rows,
+                args.out.max_rows,
                 args.quiet,
             )
             .await?;
@@ -335,14 +337,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 values.push((k.trim().to_string(), v.to_string()));
             }
             let engine = Engine::with_config(cli.engine_config()?).await?;
-            let mut out = open_output(args.output.as_ref(), args.format)?;
+            let mut out = open_output(args.out.output.as_ref(), args.out.format)?;
             let started = Instant::now();
             let stream = report
                 .plan(&engine, &values)
                 .await?
                 .execute_stream()
                 .await?;
-            let rows = write_stream(stream, args.format, &mut *out, args.max_rows).await?;
+            let rows = write_stream(stream, args.out.format, &mut *out, args.out.max_rows).await?;
             eprintln!("{rows} rows in {:.3}s", started.elapsed().as_secs_f64());
             Ok(0)
         }
