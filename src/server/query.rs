@@ -82,7 +82,12 @@ impl QueryStream {
         permit: Option<OwnedSemaphorePermit>,
         log: QueryLog,
     ) -> QueryStream {
-        let deadline = tokio::time::Instant::from_std(log.started + timeout);
+        // A timeout too large to add (e.g. "1000000h") means no deadline in practice.
+        let deadline = log
+            .started
+            .checked_add(timeout)
+            .unwrap_or_else(|| log.started + Duration::from_secs(100 * 365 * 86_400));
+        let deadline = tokio::time::Instant::from_std(deadline);
         QueryStream {
             inner,
             schema,
