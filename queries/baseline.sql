@@ -4,8 +4,8 @@
 --   mean sentiment, shares of positive and negative posts, net sentiment, share of voice among
 --   brands, the brand's response rate to the threads customers start, and the median and p90
 --   first-response time in minutes.
--- param: from timestamp 2026-01-01T00:00:00Z  First instant of the window (UTC, included)
--- param: to timestamp 2026-04-01T00:00:00Z  End of the window (UTC, excluded)
+-- param: from timestamp null  First instant of the window (UTC, included; null: from the first message)
+-- param: to timestamp null  End of the window (UTC, excluded; null: through the last message)
 -- param: brand string null  Only this brand (null: every brand)
 -- param: channel string null  Only this channel (null: every channel)
 --
@@ -21,7 +21,7 @@ WITH posts AS (
            created_at, coalesce(moment_of_truth(text), 'unclassified') AS stage,
            sentiment(text) AS sentiment
     FROM conversations
-    WHERE NOT is_brand AND created_at >= $from AND created_at < $to
+    WHERE NOT is_brand AND ($from IS NULL OR created_at >= $from) AND ($to IS NULL OR created_at < $to)
       AND ($channel IS NULL OR channel = $channel)
 ),
 cells AS (
@@ -42,12 +42,12 @@ voice AS (
 first_replies AS (
     SELECT thread_id, min(created_at) AS replied_at
     FROM conversations
-    WHERE is_brand AND parent_id IS NOT NULL AND created_at >= $from
+    WHERE is_brand AND parent_id IS NOT NULL AND ($from IS NULL OR created_at >= $from)
     GROUP BY thread_id
 ),
 threads AS (
     SELECT p.brand, p.channel, p.stage, p.day, r.replied_at IS NOT NULL AS answered,
-           (CAST(r.replied_at AS BIGINT) - CAST(p.created_at AS BIGINT)) / 60000000.0 AS minutes
+           (to_unixtime(r.replied_at) - to_unixtime(p.created_at)) / 60.0 AS minutes
     FROM posts p LEFT JOIN first_replies r ON r.thread_id = p.conversation_id
     WHERE p.parent_id IS NULL
 ),
@@ -56,7 +56,7 @@ responses AS (
            count(*) AS customer_threads,
            sum(CASE WHEN answered THEN 1 ELSE 0 END) AS answered_threads,
            median(minutes) AS median_first_response_minutes,
-           approx_percentile_cont(minutes, 0.9) AS p90_first_response_minutes
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY minutes) AS p90_first_response_minutes
     FROM threads
     GROUP BY brand, channel, stage, day
 )

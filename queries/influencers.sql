@@ -4,8 +4,8 @@
 --   replies, mentions and shares, as a 0..100 percentile), with their message count, mean
 --   sentiment, the journey stages and channels they speak about (comma-separated), and
 --   their reach.
--- param: from timestamp 2026-01-01T00:00:00Z  First instant of the window (UTC, included)
--- param: to timestamp 2026-04-01T00:00:00Z  End of the window (UTC, excluded)
+-- param: from timestamp null  First instant of the window (UTC, included; null: from the first message)
+-- param: to timestamp null  End of the window (UTC, excluded; null: through the last message)
 -- param: brand string null  Only conversations about this brand (null: every brand)
 -- param: limit int 50  How many authors
 WITH ranked AS (
@@ -17,7 +17,7 @@ WITH ranked AS (
 posts AS (
     SELECT author_id, sentiment(text) AS sentiment, moment_of_truth(text) AS stage, channel
     FROM conversations
-    WHERE NOT is_brand AND created_at >= $from AND created_at < $to
+    WHERE NOT is_brand AND ($from IS NULL OR created_at >= $from) AND ($to IS NULL OR created_at < $to)
       AND ($brand IS NULL OR brand = $brand)
 ),
 voice AS (

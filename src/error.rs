@@ -51,6 +51,13 @@ pub enum Error {
     /// The user asked for something that does not make sense.
     #[error("{0}")]
     Usage(String),
+
+    #[error("job {job} is already running (its lock is held by {owner} until {until})")]
+    Busy {
+        job: String,
+        owner: String,
+        until: String,
+    },
 }
 
 /// `Result` with [`Error`].

@@ -10,7 +10,9 @@
 //! * [`engine`]: the one [`Engine`] every interface uses (SQL, the function registry,
 //!   memory limits);
 //! * [`cli`]: the analyst's command line (one-shot SQL, the shell, ingest, demo);
-//! * [`reports`]: the shipped report queries (`queries/*.sql`), runnable by name;
+//! * [`reports`]: the shipped report queries (`queries/*.sql`), runnable by name, as views,
+//!   table functions and HTML pages;
+//! * [`jobs`]: scheduled baseline metric jobs, their history (`metrics.*`, `job_runs`) and alerts;
 //! * [`server`]: the Arrow Flight SQL server for BI tools and notebooks;
 //! * [`generator`]: the synthetic conversation generator (lives under `datasets/`).
 //!
@@ -30,6 +32,7 @@ pub mod error;
 #[path = "../datasets/generator/mod.rs"]
 pub mod generator;
 pub mod ingest;
+pub mod jobs;
 pub mod lake;
 pub mod model;
 pub mod reports;

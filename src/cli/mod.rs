@@ -1,11 +1,12 @@
-//! The analyst's command line: `socialcx demo | generate | ingest | sql | shell | serve | report`.
+//! The analyst's command line: `socialcx demo | generate | ingest | sql | shell | serve | report
+//! | jobs`.
 
 pub mod demo;
+pub mod jobs;
 pub mod output;
 pub mod shell;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -16,7 +17,7 @@ use crate::generator::{GeneratorConfig, OutputLayout};
 use crate::ingest::{IngestOptions, ingest_files, is_input_file};
 use crate::lake::location::DEFAULT_LAKE;
 use crate::{Error, Result};
-use output::{OutputFormat, write_stream};
+use output::{Destination, OutputFormat, write_stream};
 
 /// socialcx: SQL analytics over social customer-experience conversations.
 #[derive(Debug, Parser)]
@@ -39,6 +40,9 @@ pub struct Cli {
     /// with `replace = true`).
     #[arg(long, global = true, env = "SOCIALCX_TAXONOMY")]
     pub taxonomy: Option<PathBuf>,
+    /// The triage routing table (TOML `[teams] stage = "team"`) replacing the shipped one.
+    #[arg(long, global = true, env = "SOCIALCX_ROUTING")]
+    pub routing: Option<PathBuf>,
     /// More log output (-v: info, -vv: debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -63,6 +67,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run a shipped report by name (`--list` shows them).
     Report(ReportArgs),
+    /// Baseline metric jobs: list, run, backfill, schedule.
+    Jobs(jobs::JobsArgs),
 }
 
 /// Where and how a result is written (shared by `sql` and `report`).
@@ -82,15 +88,18 @@ pub struct OutputArgs {
 /// `socialcx report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The report to run.
-    #[arg(required_unless_present = "list")]
-    pub name: Option<String>,
+    /// The report to run (several: one HTML page with each, `--format html`).
+    #[arg(required_unless_present = "list", value_name = "NAME")]
+    pub names: Vec<String>,
     /// List the reports, their parameters and defaults.
-    #[arg(long, conflicts_with = "name")]
+    #[arg(long, conflicts_with = "names")]
     pub list: bool,
     /// A parameter, `name=value` (repeatable; `name=null` for no filter).
     #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
     pub params: Vec<String>,
+    /// Print the report's SQL with the parameters bound, instead of running it.
+    #[arg(long)]
+    pub sql: bool,
     /// Output options.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -247,6 +256,9 @@ impl Cli {
         if let Some(path) = &self.taxonomy {
             config = config.with_taxonomy(path);
         }
+        if let Some(path) = &self.routing {
+            config = config.with_routing(path);
+        }
         Ok(config)
     }
 }
@@ -290,16 +302,17 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 (Some(q), None) => q.clone(),
                 (None, None) => unreachable!("clap requires one"),
             };
-            let mut out = open_output(args.out.output.as_ref(), args.out.format)?;
+            let mut out = Destination::open(args.out.output.as_deref(), args.out.format)?;
             run_sql(
                 &engine,
                 &sql,
                 args.out.format,
-                &mut *out,
+                &mut out,
                 args.out.max_rows,
                 args.quiet,
             )
             .await?;
+            out.commit()?;
             Ok(0)
         }
         Command::Shell(args) => {
@@ -319,34 +332,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
             server.run(crate::server::shutdown_signal()).await?;
             Ok(0)
         }
-        Command::Report(args) => {
-            if args.list {
-                print!("{}", report_list());
-                return Ok(0);
-            }
-            let name = args
-                .name
-                .as_deref()
-                .expect("clap requires a name without --list");
-            let report = crate::reports::find(name)?;
-            let mut values = Vec::new();
-            for p in &args.params {
-                let (k, v) = p
-                    .split_once('=')
-                    .ok_or_else(|| Error::Usage(format!("--param {p:?}: write NAME=VALUE")))?;
-                values.push((k.trim().to_string(), v.to_string()));
-            }
+        Command::Report(args) => run_report(&cli, args).await,
+        Command::Jobs(args) => {
             let engine = Engine::with_config(cli.engine_config()?).await?;
-            let mut out = open_output(args.out.output.as_ref(), args.out.format)?;
-            let started = Instant::now();
-            let stream = report
-                .plan(&engine, &values)
-                .await?
-                .execute_stream()
-                .await?;
-            let rows = write_stream(stream, args.out.format, &mut *out, args.out.max_rows).await?;
-            eprintln!("{rows} rows in {:.3}s", started.elapsed().as_secs_f64());
-            Ok(0)
+            jobs::run_jobs(&engine, args).await
         }
         Command::Demo => {
             let engine = Engine::with_config(cli.engine_config()?).await?;
@@ -356,19 +345,88 @@ pub async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Where results go: the file given, else stdout (Parquet needs a file).
-fn open_output(path: Option<&PathBuf>, format: OutputFormat) -> Result<Box<dyn Write + Send>> {
-    Ok(match path {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).map_err(|e| Error::io(path.display().to_string(), e))?,
-        )),
-        None if format == OutputFormat::Parquet => {
-            return Err(Error::Usage(
-                "--format parquet needs an output file: add -o FILE.parquet".into(),
-            ));
+/// `socialcx report NAME... [-p k=v ...]`: one report in any format, or several on one HTML
+/// page (each takes the parameters it declares).
+async fn run_report(cli: &Cli, args: &ReportArgs) -> Result<i32> {
+    if args.list {
+        print!("{}", report_list());
+        return Ok(0);
+    }
+    let reports = args
+        .names
+        .iter()
+        .map(|n| crate::reports::find(n))
+        .collect::<Result<Vec<_>>>()?;
+    let mut values = Vec::new();
+    for p in &args.params {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| Error::Usage(format!("--param {p:?}: write NAME=VALUE")))?;
+        let k = k.trim().to_string();
+        if !reports.iter().any(|r| r.params.iter().any(|q| q.name == k)) {
+            // Let the first report say which parameters it takes.
+            reports[0].bind(&[(k.clone(), v.to_string())])?;
         }
-        None => Box::new(BufWriter::new(std::io::stdout())),
-    })
+        values.push((k, v.to_string()));
+    }
+    // Each report gets the values of the parameters it declares.
+    let own = |r: &crate::reports::Report| -> Vec<(String, String)> {
+        values
+            .iter()
+            .filter(|(k, _)| r.params.iter().any(|p| &p.name == k))
+            .cloned()
+            .collect()
+    };
+    if args.sql {
+        for r in &reports {
+            println!("{};", r.bind(&own(r))?);
+        }
+        return Ok(0);
+    }
+    let format = args.out.format;
+    if reports.len() > 1 && format != OutputFormat::Html {
+        return Err(Error::Usage(format!(
+            "{} reports given: several reports go on one page with --format html; \
+             run them one at a time for {format:?}",
+            reports.len()
+        )));
+    }
+    let engine = Engine::with_config(cli.engine_config()?).await?;
+    let mut out = Destination::open(args.out.output.as_deref(), format)?;
+    if format == OutputFormat::Html {
+        let mut sections = Vec::new();
+        for r in reports {
+            let started = Instant::now();
+            let values = own(&r);
+            let batches = r.plan(&engine, &values).await?.collect().await?;
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            eprintln!(
+                "{}: {rows} rows in {:.3}s",
+                r.name,
+                started.elapsed().as_secs_f64()
+            );
+            sections.push(crate::reports::page::Section::new(r, values, batches));
+        }
+        let title = match sections.as_slice() {
+            [one] => one.title().to_string(),
+            _ => "Customer-experience report".to_string(),
+        };
+        let page = crate::reports::page::render(&title, &cli.lake, &sections)?;
+        out.write_all(page.as_bytes())
+            .map_err(|e| Error::io("the page", e))?;
+    } else {
+        let report = &reports[0];
+        let started = Instant::now();
+        let stream = report
+            .plan(&engine, &own(report))
+            .await?
+            .execute_stream()
+            .await?;
+        let rows = write_stream(stream, format, &mut out, args.out.max_rows).await?;
+        eprintln!("{rows} rows in {:.3}s", started.elapsed().as_secs_f64());
+    }
+    out.commit()?;
+    Ok(0)
 }
 
 /// `socialcx report --list`: each report's name, title, question and parameters.

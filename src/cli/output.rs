@@ -1,7 +1,10 @@
-//! Writing query results: an aligned table for people, CSV, JSON, NDJSON or Parquet
-//! for programs. Every format but `table` streams batch by batch.
+//! Writing query results: an aligned table or an HTML page for people, CSV, JSON, NDJSON or
+//! Parquet for programs. Every format but `table` and `html` streams batch by batch. A result
+//! written to a file appears whole or not at all ([`Destination`]).
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use datafusion::arrow::array::{RecordBatch, RecordBatchWriter};
@@ -13,8 +16,8 @@ use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 
-use crate::Result;
 use crate::lake::writer::writer_properties;
+use crate::{Error, Result};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -29,6 +32,97 @@ pub enum OutputFormat {
     Ndjson,
     /// A Parquet file (zstd).
     Parquet,
+    /// A self-contained HTML page (reports get their charts; see `socialcx report`).
+    Html,
+}
+
+/// Where a result goes: stdout, or a file that appears whole or not at all. A file is
+/// written under a hidden temporary name beside it and renamed into place by
+/// [`Destination::commit`]; dropped without a commit (an error, Ctrl-C), the temporary file
+/// is removed and any earlier file of that name stays as it was.
+///
+/// ```
+/// use std::io::Write;
+/// use socialcx::cli::output::{Destination, OutputFormat};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("out.csv");
+/// let mut out = Destination::open(Some(&path), OutputFormat::Csv).unwrap();
+/// out.write_all(b"a\n1\n").unwrap();
+/// assert!(!path.exists());
+/// out.commit().unwrap();
+/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\n1\n");
+/// ```
+pub struct Destination {
+    writer: Option<Box<dyn Write + Send>>,
+    /// (temporary, final) paths of a file destination.
+    file: Option<(PathBuf, PathBuf)>,
+}
+
+impl Destination {
+    /// The file at `path`, else stdout (Parquet needs a file).
+    pub fn open(path: Option<&Path>, format: OutputFormat) -> Result<Destination> {
+        let Some(path) = path else {
+            if format == OutputFormat::Parquet {
+                return Err(Error::Usage(
+                    "--format parquet needs an output file: add -o FILE.parquet".into(),
+                ));
+            }
+            return Ok(Destination {
+                writer: Some(Box::new(BufWriter::new(std::io::stdout()))),
+                file: None,
+            });
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::Usage(format!("-o {}: not a file name", path.display())))?;
+        let temporary = path.with_file_name(format!(
+            ".{}.partial-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file =
+            File::create(&temporary).map_err(|e| Error::io(path.display().to_string(), e))?;
+        Ok(Destination {
+            writer: Some(Box::new(BufWriter::new(file))),
+            file: Some((temporary, path.to_path_buf())),
+        })
+    }
+
+    /// Finish: flush, and move a file into place.
+    pub fn commit(mut self) -> Result<()> {
+        let mut writer = self.writer.take().expect("not yet committed");
+        let target = self.file.as_ref().map(|(_, p)| p.display().to_string());
+        writer
+            .flush()
+            .map_err(|e| Error::io(target.clone().unwrap_or_else(|| "stdout".into()), e))?;
+        drop(writer);
+        if let Some((temporary, path)) = self.file.take() {
+            std::fs::rename(&temporary, &path).map_err(|e| {
+                let _ = std::fs::remove_file(&temporary);
+                Error::io(path.display().to_string(), e)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Write for Destination {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer.as_mut().expect("not committed").write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.as_mut().expect("not committed").flush()
+    }
+}
+
+impl Drop for Destination {
+    fn drop(&mut self) {
+        if let Some((temporary, _)) = self.file.take() {
+            self.writer = None;
+            let _ = std::fs::remove_file(temporary);
+        }
+    }
 }
 
 /// Write `stream` to `out` in `format`; returns the number of rows. The `table`
@@ -101,6 +195,18 @@ pub async fn write_stream(
             let w = ArrowWriter::try_new(&mut *out, schema, Some(writer_properties()))?;
             rows = pump(&mut stream, w).await?.0;
         }
+        OutputFormat::Html => {
+            let mut batches = Vec::new();
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                rows += batch.num_rows();
+                batches.push(batch);
+            }
+            if !schema.fields().is_empty() {
+                let page = crate::reports::page::render_rows("socialcx query", &batches)?;
+                out.write_all(page.as_bytes())?;
+            }
+        }
     }
     out.flush()?;
     Ok(rows)
@@ -120,4 +226,29 @@ async fn pump(
     }
     writer.close()?;
     Ok((rows, batches))
+}
+
+/// Every cell of `batches` as display text (null: empty), row by row.
+///
+/// ```
+/// use std::sync::Arc;
+/// use datafusion::arrow::array::{Int64Array, RecordBatch};
+/// let batch = RecordBatch::try_from_iter([("n", Arc::new(Int64Array::from(vec![Some(1), None])) as _)]).unwrap();
+/// assert_eq!(socialcx::cli::output::text_rows(&[batch]).unwrap(), vec![vec!["1".to_string()], vec![String::new()]]);
+/// ```
+pub fn text_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let options = FormatOptions::default();
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for i in 0..batch.num_rows() {
+            rows.push(formatters.iter().map(|f| f.value(i).to_string()).collect());
+        }
+    }
+    Ok(rows)
 }

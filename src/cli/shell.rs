@@ -189,7 +189,7 @@ async fn command(engine: &Engine, line: &str, settings: &mut Settings) -> Result
         (".format", Some(f)) => {
             let format = OutputFormat::from_str(f, true)
                 .ok()
-                .filter(|f| *f != OutputFormat::Parquet)
+                .filter(|f| !matches!(f, OutputFormat::Parquet | OutputFormat::Html))
                 .ok_or_else(|| Error::Usage("formats: table, csv, json, ndjson".into()))?;
             settings.format = format;
         }

@@ -18,6 +18,7 @@ use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::dialect::dialect_from_str;
 use url::Url;
 
+use crate::lake::metrics::{METRICS, MetricsSchema};
 use crate::lake::table::LakeTable;
 use crate::lake::{self, Lake};
 use crate::{Error, Result};
@@ -45,6 +46,9 @@ pub struct EngineConfig {
     /// A moments-of-truth taxonomy (TOML) extending or replacing the shipped one
     /// (see [`moments`]).
     pub taxonomy: Option<PathBuf>,
+    /// The triage routing table (TOML, stage -> team) replacing the shipped one
+    /// (see [`crate::reports::routing`]).
+    pub routing: Option<PathBuf>,
     /// Object-store options for cloud lakes (`aws_endpoint`, ...), over the environment.
     pub storage_options: Vec<(String, String)>,
 }
@@ -64,6 +68,7 @@ impl EngineConfig {
             target_partitions: None,
             lexicon: None,
             taxonomy: None,
+            routing: None,
             storage_options: Vec::new(),
         }
     }
@@ -90,6 +95,18 @@ impl EngineConfig {
     /// replacing it when the file says `replace = true`).
     pub fn with_taxonomy(mut self, path: impl Into<PathBuf>) -> Self {
         self.taxonomy = Some(path.into());
+        self
+    }
+
+    /// Route triaged conversations with the table at `path` (TOML `[teams] stage = "team"`)
+    /// instead of the shipped one.
+    ///
+    /// ```
+    /// let cfg = socialcx::EngineConfig::new("./lake").with_routing("routing.toml");
+    /// assert!(cfg.routing.is_some());
+    /// ```
+    pub fn with_routing(mut self, path: impl Into<PathBuf>) -> Self {
+        self.routing = Some(path.into());
         self
     }
 
@@ -147,8 +164,10 @@ impl Engine {
     pub async fn with_config(config: EngineConfig) -> Result<Engine> {
         let lake = Lake::open_with(&config.lake, &config.storage_options).await?;
         let engine = Self::over_lake(lake, &config)?;
-        // A shipped report that no longer plans against the schema fails here, loudly.
-        crate::reports::check_all(&engine).await?;
+        engine.refresh().await?;
+        // Every shipped report is planned here (one that no longer plans against the schema
+        // fails loudly), then exposed as a view and a table function.
+        crate::reports::register_all(&engine, config.routing.as_deref()).await?;
         Ok(engine)
     }
 
@@ -180,9 +199,13 @@ impl Engine {
         let url = Url::parse(lake::OBJECT_STORE_URL).expect("static URL");
         ctx.register_object_store(&url, Arc::clone(lake.store()));
         for def in lake::tables() {
-            let name = def.name;
+            let name = def.name.clone();
             ctx.register_table(name, Arc::new(LakeTable::new(Arc::clone(&lake), def)))?;
         }
+        let metrics = Arc::new(MetricsSchema::new(Arc::clone(&lake)));
+        ctx.catalog(CATALOG)
+            .expect("the default catalog")
+            .register_schema(METRICS, Arc::clone(&metrics) as _)?;
         functions::register_all(&ctx, config)?;
         Ok(Engine {
             ctx,
@@ -230,6 +253,21 @@ impl Engine {
     pub async fn execute_statement(&self, statement: Statement) -> Result<DataFrame> {
         let plan = self.ctx.state().statement_to_plan(statement).await?;
         Ok(self.ctx.execute_logical_plan(plan).await?)
+    }
+
+    /// Read the lake's commit log again: tables written since (a job's new metrics table)
+    /// appear in the catalog. Queries read the newest data by themselves; listings
+    /// (`SHOW TABLES`, Flight SQL's GetTables) see new tables after a refresh.
+    pub async fn refresh(&self) -> Result<()> {
+        let schema = self
+            .ctx
+            .catalog(CATALOG)
+            .and_then(|c| c.schema(METRICS))
+            .ok_or_else(|| Error::Usage("the engine has no metrics schema".into()))?;
+        match schema.downcast_ref::<MetricsSchema>() {
+            Some(metrics) => metrics.refresh().await,
+            None => Ok(()),
+        }
     }
 
     /// The DataFusion session, for interfaces that plan or stream themselves.

@@ -87,6 +87,18 @@ impl Snapshot {
         self.files.get(table).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The names of the tables that have visible files.
+    pub fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .files
+            .iter()
+            .filter(|(_, files)| !files.is_empty())
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Whether an input with this SHA-256 was already committed.
     pub fn has_source(&self, sha256: &str) -> bool {
         self.sources.contains(sha256)

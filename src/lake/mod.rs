@@ -5,12 +5,16 @@
 //! ```text
 //! conversations/date=2026-01-15/part-<commit id>-0000.parquet
 //! quarantine/date=2026-01-20/part-<commit id>-0000.parquet
-//! _log/00000000000000000001.json        (one commit per ingest; see [`log`])
+//! job_runs/part-<run id>-1.parquet       (what jobs write; see crate::jobs::history)
+//! alerts/part-<run id>-1.parquet
+//! metrics/<table>/as_of=2026-01-15/part-<run id>-1.parquet   (the `metrics` schema; see [`metrics`])
+//! _log/00000000000000000001.json        (one commit per ingest or job run; see [`log`])
 //! ```
 
 pub mod cloud;
 pub mod location;
 pub mod log;
+pub mod metrics;
 pub mod table;
 pub mod writer;
 
@@ -21,6 +25,7 @@ use datafusion::arrow::array::RecordBatch;
 use object_store::ObjectStore;
 use object_store::path::Path;
 
+use crate::jobs::history::{ALERTS, JOB_RUNS, alerts_schema, job_runs_schema};
 use crate::model::{CONVERSATIONS, QUARANTINE, conversation_schema, quarantine_schema};
 use crate::{Error, Result};
 use log::{Commit, CommitLog, DataFile, Snapshot};
@@ -38,16 +43,28 @@ pub const OBJECT_STORE_URL: &str = "socialcx://lake/";
 pub fn tables() -> Vec<TableDef> {
     vec![
         TableDef {
-            name: CONVERSATIONS,
+            name: CONVERSATIONS.into(),
             schema: conversation_schema(),
             partition_column: Some("date"),
             time_column: Some("created_at"),
         },
         TableDef {
-            name: QUARANTINE,
+            name: QUARANTINE.into(),
             schema: quarantine_schema(),
             partition_column: Some("date"),
             time_column: Some("quarantined_at"),
+        },
+        TableDef {
+            name: JOB_RUNS.into(),
+            schema: job_runs_schema(),
+            partition_column: None,
+            time_column: None,
+        },
+        TableDef {
+            name: ALERTS.into(),
+            schema: alerts_schema(),
+            partition_column: None,
+            time_column: None,
         },
     ]
 }

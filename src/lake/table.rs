@@ -32,7 +32,7 @@ use crate::model::UTC;
 /// What a lake table is: its name, schema and how its files are laid out.
 #[derive(Debug, Clone)]
 pub struct TableDef {
-    pub name: &'static str,
+    pub name: String,
     pub schema: SchemaRef,
     /// Hive partition column (its value is in the path and in the file).
     pub partition_column: Option<&'static str>,
@@ -60,7 +60,7 @@ impl LakeTable {
             .snapshot()
             .await
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
-        let files = snapshot.files(self.def.name);
+        let files = snapshot.files(&self.def.name);
         let Some(predicate) = conjunction(filters.iter().cloned()) else {
             return Ok(files.to_vec());
         };

@@ -19,10 +19,20 @@
 //! lake's schema when an [`Engine`] opens and in the tests: a broken query fails there,
 //! not in a user's dashboard.
 
+pub mod page;
+pub mod routing;
+pub mod svg;
+pub mod table;
+
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::dataframe::DataFrame;
+use datafusion::datasource::TableType;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
@@ -35,8 +45,20 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../queries/baseline.sql"),
     ),
     (
+        "queries/channel_audit.sql",
+        include_str!("../../queries/channel_audit.sql"),
+    ),
+    (
         "queries/influencers.sql",
         include_str!("../../queries/influencers.sql"),
+    ),
+    (
+        "queries/triage.sql",
+        include_str!("../../queries/triage.sql"),
+    ),
+    (
+        "queries/vs_baseline.sql",
+        include_str!("../../queries/vs_baseline.sql"),
     ),
 ];
 
@@ -82,6 +104,23 @@ impl ParamType {
         }
     }
 
+    /// The Arrow type a value of this type has in SQL (what a client binds).
+    ///
+    /// ```
+    /// use socialcx::reports::ParamType;
+    /// assert_eq!(ParamType::Int.data_type(), datafusion::arrow::datatypes::DataType::Int64);
+    /// ```
+    pub fn data_type(self) -> DataType {
+        match self {
+            ParamType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            ParamType::Date => DataType::Date32,
+            ParamType::String => DataType::Utf8,
+            ParamType::Int => DataType::Int64,
+            ParamType::Float => DataType::Float64,
+            ParamType::Bool => DataType::Boolean,
+        }
+    }
+
     /// `value` as a SQL literal of this type (`None`: a typed NULL), or why it is not one.
     ///
     /// ```
@@ -93,7 +132,7 @@ impl ParamType {
     pub fn literal(self, value: Option<&str>) -> std::result::Result<String, String> {
         let Some(value) = value else {
             return Ok(match self {
-                ParamType::Timestamp => "CAST(NULL AS TIMESTAMP)".into(),
+                ParamType::Timestamp => "arrow_cast(NULL, 'Timestamp(µs, \"UTC\")')".into(),
                 ParamType::Date => "CAST(NULL AS DATE)".into(),
                 ParamType::String => "CAST(NULL AS VARCHAR)".into(),
                 ParamType::Int => "CAST(NULL AS BIGINT)".into(),
@@ -357,11 +396,33 @@ pub fn find(name: &str) -> Result<Report> {
         })
 }
 
-/// Plan every shipped report with its defaults against `engine`'s schema (the Engine does
-/// this when it opens).
-pub async fn check_all(engine: &Engine) -> Result<()> {
+/// Plan every shipped report with its defaults against `engine`'s schema and expose each as
+/// the view `reports.NAME` and the table function `NAME(...)` (see [`table`]); register the
+/// triage routing table (`routing`, from `routing_file` or the shipped one). The Engine does
+/// this when it opens, so a report that no longer plans fails there.
+pub async fn register_all(engine: &Engine, routing_file: Option<&Path>) -> Result<()> {
+    let ctx = engine.context();
+    ctx.register_table(
+        routing::ROUTING,
+        Arc::new(routing::Routing::load(routing_file)?.table()?),
+    )?;
+    let views = Arc::new(MemorySchemaProvider::new());
     for report in shipped() {
-        report.plan(engine, &[]).await?;
+        let planned = report.plan(engine, &[]).await?;
+        let schema = table::nullable(planned.schema().as_arrow());
+        let report = Arc::new(report);
+        ctx.register_udtf(
+            &report.name,
+            Arc::new(table::ReportFunction::new(
+                Arc::clone(&report),
+                Arc::clone(&schema),
+            )),
+        );
+        let view = table::ReportTable::new(Arc::clone(&report), &[], schema, TableType::View)?;
+        views.register_table(report.name.clone(), Arc::new(view))?;
     }
+    ctx.catalog(crate::engine::CATALOG)
+        .ok_or_else(|| Error::Usage("the engine has no socialcx catalog".into()))?
+        .register_schema(table::REPORTS_SCHEMA, views)?;
     Ok(())
 }

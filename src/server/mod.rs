@@ -14,11 +14,13 @@
 //! * [`service`]: the `FlightSqlService` (statements, prepared statements, metadata);
 //! * [`auth`]: basic credentials and bearer tokens, checked on every call;
 //! * [`query`]: one streaming query (deadline, concurrency permit, log line);
+//! * [`placeholders`]: prepared statements' parameters (also in report calls, `triage($1)`);
 //! * [`metadata`], [`handle`], [`wire`], [`status`]: what they are named after.
 
 pub mod auth;
 pub mod handle;
 pub mod metadata;
+pub mod placeholders;
 pub mod query;
 pub mod service;
 pub mod status;

@@ -31,14 +31,12 @@ use arrow_flight::{
     flight_service_server::FlightService,
 };
 use datafusion::arrow::array::{Array, RecordBatch, UInt64Array};
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::ipc::writer::IpcWriteOptions;
-use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::common::ParamValues;
 use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
-use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, Value, visit_expressions_mut};
 use futures::{Stream, TryStreamExt, stream};
 use prost::Message;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -48,6 +46,10 @@ use tonic::{Request, Response, Status, Streaming};
 use super::auth::{Authenticator, Principal};
 use super::handle::StatementHandle;
 use super::metadata;
+use super::placeholders::{
+    bind_table_arguments, number_question_marks, param_values, parameter_schema,
+    table_argument_placeholders,
+};
 use super::query::{QueryLog, QueryStream};
 use super::status::{from_datafusion, from_error};
 use super::wire::wire_schema;
@@ -104,8 +106,25 @@ impl SqlService {
             .unwrap_or_else(|| "anonymous".into())
     }
 
-    /// Parse, number `?` placeholders, plan, check permissions and bind parameters.
+    /// Parse, number `?` placeholders, plan, check permissions and bind parameters. A
+    /// statement executed without values for its placeholders is refused.
     async fn plan(&self, handle: &StatementHandle) -> Result<LogicalPlan, Status> {
+        let (plan, unbound) = self.plan_with_parameters(handle).await?;
+        if handle.params.is_none() && !unbound.fields().is_empty() {
+            let names: Vec<&str> = unbound.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(Status::invalid_argument(format!(
+                "the statement has parameters ({}): prepare it and bind their values",
+                names.join(", ")
+            )));
+        }
+        Ok(plan)
+    }
+
+    /// [`Self::plan`], also returning the parameters still to bind (none once bound).
+    async fn plan_with_parameters(
+        &self,
+        handle: &StatementHandle,
+    ) -> Result<(LogicalPlan, Schema), Status> {
         let mut statements = self.engine.parse(&handle.sql).map_err(from_error)?;
         if statements.len() != 1 {
             return Err(Status::invalid_argument(format!(
@@ -115,6 +134,11 @@ impl SqlService {
         }
         let mut statement = statements.pop().expect("one statement");
         number_question_marks(&mut statement);
+        let values = handle.params.as_ref().map(param_values).transpose()?;
+        if let Some(values) = &values {
+            bind_table_arguments(&mut statement, values)?;
+        }
+        let table_arguments = table_argument_placeholders(&mut statement);
         let state = self.engine.context().state();
         let plan = state
             .statement_to_plan(statement)
@@ -127,11 +151,17 @@ impl SqlService {
                 e.strip_backtrace()
             ))
         })?;
-        match &handle.params {
-            None => Ok(plan),
-            Some(params) => plan
-                .with_param_values(param_values(params)?)
-                .map_err(from_datafusion),
+        match values {
+            None => {
+                let parameters = parameter_schema(&plan, &table_arguments)?;
+                Ok((plan, parameters))
+            }
+            Some(values) => {
+                let plan = plan
+                    .with_param_values(ParamValues::from(values))
+                    .map_err(from_datafusion)?;
+                Ok((plan, Schema::empty()))
+            }
         }
     }
 
@@ -340,64 +370,6 @@ fn changed_rows(batches: &[RecordBatch]) -> i64 {
         .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>().cloned())
         .map(|counts| counts.iter().flatten().sum::<u64>() as i64)
         .sum()
-}
-
-/// JDBC and ODBC send `?` placeholders; DataFusion numbers them (`$1`, `$2`, ...).
-fn number_question_marks(statement: &mut DfStatement) {
-    if let DfStatement::Statement(statement) = statement {
-        let mut n = 0;
-        let _ = visit_expressions_mut(statement.as_mut(), |expr| {
-            if let SqlExpr::Value(v) = expr
-                && let Value::Placeholder(p) = &mut v.value
-                && p == "?"
-            {
-                n += 1;
-                *p = format!("${n}");
-            }
-            std::ops::ControlFlow::<()>::Continue(())
-        });
-    }
-}
-
-/// The bound row of parameters, in column order (`$1` is the first column).
-fn param_values(params: &RecordBatch) -> Result<ParamValues, Status> {
-    if params.num_rows() != 1 {
-        return Err(Status::invalid_argument(format!(
-            "bind exactly one row of parameters per execution ({} rows bound)",
-            params.num_rows()
-        )));
-    }
-    let values = params
-        .columns()
-        .iter()
-        .map(|column| ScalarValue::try_from_array(column, 0))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(from_datafusion)?;
-    Ok(ParamValues::from(values))
-}
-
-/// The parameters a plan expects, as a schema (`$1`, `$2`, ... in order; a type the planner
-/// could not infer is `Null`, which accepts any value).
-fn parameter_schema(plan: &LogicalPlan) -> Result<Schema, Status> {
-    let mut params: Vec<(usize, String, Field)> = plan
-        .get_parameter_fields()
-        .map_err(from_datafusion)?
-        .into_iter()
-        .map(|(id, field)| {
-            let index = id
-                .trim_start_matches('$')
-                .parse::<usize>()
-                .unwrap_or(usize::MAX);
-            let field = match field {
-                Some(f) => f.as_ref().clone().with_name(&id).with_nullable(true),
-                None => Field::new(&id, datafusion::arrow::datatypes::DataType::Null, true),
-            };
-            (index, id, field)
-        })
-        .collect();
-    params.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let schema = Schema::new(params.into_iter().map(|(_, _, f)| f).collect::<Vec<_>>());
-    Ok(wire_schema(&schema).as_ref().clone())
 }
 
 fn schema_bytes(schema: &Schema) -> Result<bytes::Bytes, Status> {
@@ -634,6 +606,8 @@ impl FlightSqlService for SqlService {
         query: CommandGetTables,
         _request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
+        // Tables a job created since the server started are listed too.
+        self.engine.refresh().await.map_err(from_error)?;
         let batch = metadata::tables(self.engine.context(), query.into_builder())
             .await
             .map_err(|e| Status::internal(e.to_string()))?;
@@ -769,8 +743,7 @@ impl FlightSqlService for SqlService {
             started: Instant::now(),
         };
         let result = async {
-            let plan = self.plan(&handle).await?;
-            let parameters = parameter_schema(&plan)?;
+            let (plan, parameters) = self.plan_with_parameters(&handle).await?;
             let dataset = if is_command(&plan) {
                 Schema::empty()
             } else if parameters.fields().is_empty() {
@@ -826,21 +799,4 @@ impl FlightSqlService for SqlService {
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn question_marks_are_numbered_in_order() {
-        let engine_dialect = datafusion::sql::parser::DFParser::parse_sql(
-            "SELECT a FROM t WHERE b = ? AND c IN (?, ?) LIMIT 3",
-        )
-        .unwrap();
-        let mut statement = engine_dialect.into_iter().next().unwrap();
-        number_question_marks(&mut statement);
-        let text = statement.to_string();
-        assert!(text.contains("b = $1 AND c IN ($2, $3)"), "{text}");
-    }
 }

@@ -8,23 +8,12 @@ import re
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
+from socialcx_testing import binary, generated_lake
 
-REPO = Path(__file__).resolve().parents[2]
 USER, PASSWORD = "analyst", "s3cret pass"
 ROWS = 20_000
-
-
-def binary() -> str:
-    if os.environ.get("SOCIALCX_BIN"):
-        return os.environ["SOCIALCX_BIN"]
-    target = os.environ.get("CARGO_TARGET_DIR", str(Path.home() / ".cache/socialcx-target"))
-    path = Path(target) / "release" / "socialcx"
-    if not path.exists():
-        pytest.exit(f"no socialcx binary at {path}: run `cargo build --release` first", 2)
-    return str(path)
 
 
 class Server:
@@ -37,13 +26,12 @@ class Server:
 
 @pytest.fixture(scope="session")
 def lake(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lake")
-    data = root / "convs.ndjson"
-    subprocess.run([binary(), "generate", "--rows", str(ROWS), "--seed", "5", "--out", str(data),
-                    "--no-progress"], check=True, capture_output=True)
-    subprocess.run([binary(), "--lake", str(root / "lake"), "ingest", str(data), "--no-progress"],
+    lake = generated_lake(tmp_path_factory.mktemp("lake"), ROWS, seed=5)
+    # Two days of the shipped baseline job: metrics.baseline_daily and job_runs for the server.
+    subprocess.run([binary(), "--lake", str(lake), "jobs", "backfill", "baseline_daily",
+                    "--from", "2026-01-15", "--to", "2026-01-16", "--no-progress"],
                    check=True, capture_output=True)
-    return root / "lake"
+    return lake
 
 
 @pytest.fixture(scope="session")

@@ -190,3 +190,63 @@ def test_each_query_is_logged_without_secrets(server):
     assert "user=analyst" in line and "outcome=ok" in line, line
     assert "rows=3" in line and "duration_ms=" in line, line
     assert PASSWORD not in log
+
+
+def test_reports_are_views_a_bi_tool_can_browse(server):
+    with connect(server) as conn:
+        objects = conn.adbc_get_objects(depth="tables", db_schema_filter="reports").read_all()
+        found = {(t["table_name"], t["table_type"]) for c in objects.to_pylist()
+                 for s in c["catalog_db_schemas"] for t in s["db_schema_tables"]}
+        assert {(name, "VIEW") for name in
+                ("baseline", "channel_audit", "influencers", "triage", "vs_baseline")} <= found
+        schema = conn.adbc_get_table_schema("channel_audit", db_schema_filter="reports")
+        rows = query(conn, "SELECT * FROM reports.channel_audit")
+        assert schema.names == rows.schema.names and rows.num_rows > 0
+        no_view_types(rows.schema)
+
+
+def test_a_report_runs_as_a_prepared_statement_with_bound_parameters(server):
+    """`triage(?, ?, ?)` prepared once, run with two sets of values: each result is the report
+    run with those values (the same as literal arguments), and unbound values are refused."""
+    import datetime as dt
+    sql = "SELECT thread_id, priority, team FROM triage(?, ?, ?) ORDER BY priority DESC, thread_id"
+    with connect(server) as conn:
+        brands = query(conn, "SELECT DISTINCT brand FROM conversations ORDER BY brand")["brand"].to_pylist()
+        with conn.cursor() as cur:
+            params = cur.adbc_prepare(sql)
+            assert params is not None and params.names == ["$1", "$2", "$3"], params
+            assert pa.types.is_timestamp(params.field(0).type)
+            assert pa.types.is_string(params.field(2).type)
+            results = []
+            for brand, day in ((brands[0], 20), (brands[1], 25)):
+                start = dt.datetime(2026, 1, day, tzinfo=dt.timezone.utc)
+                end = start + dt.timedelta(days=10)
+                cur.execute(sql, (start, end, brand))
+                got = cur.fetch_arrow_table()
+                literal = (f"SELECT thread_id, priority, team FROM triage("
+                           f"'{start.isoformat()}', '{end.isoformat()}', '{brand}') "
+                           f"ORDER BY priority DESC, thread_id")
+                want = query(conn, literal)
+                assert got.num_rows > 0
+                assert got.to_pylist() == want.to_pylist()
+                results.append(got)
+            assert results[0].to_pylist() != results[1].to_pylist()
+        with pytest.raises(adbc_driver_manager.Error) as err:
+            query(conn, "SELECT * FROM triage($1)")
+        assert "bind" in str(err.value)
+
+
+def test_job_history_is_browsable_and_queryable(server):
+    with connect(server) as conn:
+        objects = conn.adbc_get_objects(depth="tables", db_schema_filter="metrics").read_all()
+        found = {t["table_name"] for c in objects.to_pylist()
+                 for s in c["catalog_db_schemas"] for t in s["db_schema_tables"]}
+        assert "baseline_daily" in found
+        days = query(conn, "SELECT as_of, count(*) AS n, sum(customer_posts) AS posts "
+                           "FROM metrics.baseline_daily GROUP BY as_of ORDER BY as_of")
+        assert [d.isoformat() for d in days["as_of"].to_pylist()] == ["2026-01-15", "2026-01-16"]
+        direct = query(conn, "SELECT date, count(*) AS posts FROM conversations WHERE NOT is_brand "
+                             "AND date IN (DATE '2026-01-15', DATE '2026-01-16') GROUP BY date ORDER BY date")
+        assert days["posts"].to_pylist() == direct["posts"].to_pylist()
+        runs = query(conn, "SELECT job, status FROM job_runs ORDER BY as_of")
+        assert runs.to_pylist() == [{"job": "baseline_daily", "status": "succeeded"}] * 2

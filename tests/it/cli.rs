@@ -298,3 +298,93 @@ fn reports_are_listed_and_run_by_name_with_parameters() {
     let out = socialcx(&lake, &["report", "no_such_report"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("baseline"));
 }
+
+#[test]
+fn a_failed_query_leaves_no_half_written_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let file = generate(dir.path(), "in.ndjson", 2000, 3, OutputLayout::Ndjson);
+    ok(&socialcx(
+        &lake,
+        &["ingest", "--no-progress", file.to_str().unwrap()],
+    ));
+    let out_file = dir.path().join("out.csv");
+    std::fs::write(&out_file, "the previous result\n").unwrap();
+    // Fails while streaming, after the first batches may have been written.
+    let out = socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT conversation_id, CAST(text AS BIGINT) FROM conversations",
+            "--format",
+            "csv",
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap(),
+        "the previous result\n"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // A good query replaces it whole.
+    ok(&socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT count(*) AS n FROM conversations",
+            "--format",
+            "csv",
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "n\n2000\n");
+}
+
+#[test]
+fn several_reports_go_on_one_html_page_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let file = generate(dir.path(), "in.ndjson", 3000, 4, OutputLayout::Ndjson);
+    ok(&socialcx(
+        &lake,
+        &["ingest", "--no-progress", file.to_str().unwrap()],
+    ));
+    let page = dir.path().join("cx.html");
+    ok(&socialcx(
+        &lake,
+        &[
+            "report",
+            "channel_audit",
+            "triage",
+            "-p",
+            "min_posts=5",
+            "-p",
+            "half_life_hours=12",
+            "--format",
+            "html",
+            "-o",
+            page.to_str().unwrap(),
+        ],
+    ));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("id=\"channel_audit\"") && html.contains("id=\"triage\""));
+    assert!(html.contains("<b>min_posts</b> = 5") && html.contains("<b>half_life_hours</b> = 12"));
+    // Self-contained: nothing to fetch.
+    assert!(
+        !html.contains("src=") && !html.contains("href=\"http") && !html.contains("@import"),
+        "the page fetches something"
+    );
+    let out = socialcx(&lake, &["report", "channel_audit", "triage"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--format html"));
+    let out = socialcx(&lake, &["report", "triage", "-p", "min_post=3"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("min_post"));
+}

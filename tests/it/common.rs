@@ -74,6 +74,21 @@ pub async fn rows(engine: &Engine, sql: &str) -> Vec<Vec<String>> {
     out
 }
 
+/// `rows` with every decimal number rounded to 10 significant digits: floating-point sums
+/// differ in the last bits with the order parallel aggregation adds them in.
+pub fn rounded(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.into_iter()
+        .map(|r| {
+            r.into_iter()
+                .map(|c| match c.parse::<f64>() {
+                    Ok(f) if c.contains('.') || c.contains('e') => format!("{f:.9e}"),
+                    _ => c,
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// A query returning one integer.
 pub async fn scalar(engine: &Engine, sql: &str) -> i64 {
     let batches = query(engine, sql).await;

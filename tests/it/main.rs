@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod influence;
 mod ingest;
+mod jobs;
 mod memory;
 mod moments;
 mod pruning;

@@ -1,8 +1,12 @@
-//! Shipped reports: headers, binding, planning, and answers consistent with plain SQL.
-//! (Checking each report against DuckDB on the same Parquet is the next step of issue 8.)
+//! Shipped reports: headers, binding, planning, answers consistent with plain SQL and with
+//! hand-built conversations, and reports as views and table functions. (Each report is also
+//! checked against DuckDB on the same Parquet: tests/reports/test_duckdb.py.)
+
+use std::path::Path;
 
 use socialcx::generator::OutputLayout;
 use socialcx::reports::{self, ParamType, Report};
+use socialcx::{Engine, EngineConfig};
 
 use crate::common;
 
@@ -160,4 +164,407 @@ fn parameters_are_typed_and_checked() {
             .to_string()
             .contains("baseline")
     );
+}
+
+/// One NDJSON message line.
+#[allow(clippy::too_many_arguments)]
+fn message(
+    id: &str,
+    thread: &str,
+    parent: Option<&str>,
+    author: &str,
+    is_brand: bool,
+    channel: &str,
+    at: &str,
+    text: &str,
+) -> String {
+    serde_json::json!({
+        "conversation_id": id, "thread_id": thread, "parent_id": parent, "channel": channel,
+        "brand": "Acme", "author_id": author, "author_followers": 10, "is_brand": is_brand,
+        "created_at": at, "text": text,
+    })
+    .to_string()
+}
+
+const ANGRY: &str = "My order never arrived and nobody answers. Terrible service, I want a refund.";
+
+/// Hand-built threads whose place in the triage queue is known.
+fn triage_lake(dir: &Path) -> std::path::PathBuf {
+    let day = |t: &str| format!("2026-03-01T{t}:00Z");
+    let mut lines = vec![
+        // t1: answered -> not waiting.
+        message(
+            "t1",
+            "t1",
+            None,
+            "c1",
+            false,
+            "twitter",
+            &day("08:00"),
+            ANGRY,
+        ),
+        message(
+            "t1r",
+            "t1",
+            Some("t1"),
+            "acme",
+            true,
+            "twitter",
+            &day("08:30"),
+            "Sorry! DM us.",
+        ),
+        // t2: c2 (influential) waiting since 09:00; the brand's answer at 12:30 is after `to`.
+        message(
+            "t2",
+            "t2",
+            None,
+            "c2",
+            false,
+            "twitter",
+            &day("09:00"),
+            ANGRY,
+        ),
+        message(
+            "t2r",
+            "t2",
+            Some("t2"),
+            "acme",
+            true,
+            "twitter",
+            &day("12:30"),
+            "On it.",
+        ),
+        // t3 and t4: c3 (no influence), the same words at 09:00 and 11:00.
+        message(
+            "t3",
+            "t3",
+            None,
+            "c3",
+            false,
+            "twitter",
+            &day("09:00"),
+            ANGRY,
+        ),
+        message("t4", "t4", None, "c3", false, "forum", &day("11:00"), ANGRY),
+        // t5: purchase; answered, then the customer came back unhappy -> follow_up.
+        message(
+            "t5",
+            "t5",
+            None,
+            "c4",
+            false,
+            "email",
+            &day("07:00"),
+            "Checkout keeps failing when I try to buy the premium plan, awful.",
+        ),
+        message(
+            "t5r",
+            "t5",
+            Some("t5"),
+            "acme",
+            true,
+            "email",
+            &day("07:30"),
+            "Try again?",
+        ),
+        message(
+            "t5f",
+            "t5",
+            Some("t5r"),
+            "c4",
+            false,
+            "email",
+            &day("10:00"),
+            "Still broken. This is awful.",
+        ),
+        // t6: a happy customer nobody answered: waiting, but last in line.
+        message(
+            "t6",
+            "t6",
+            None,
+            "c5",
+            false,
+            "forum",
+            &day("11:30"),
+            "Love the new app, thank you so much!",
+        ),
+    ];
+    // c2's influence: a February thread where eight customers reply to c2 (then the brand closes it).
+    lines.push(message(
+        "t7",
+        "t7",
+        None,
+        "c2",
+        false,
+        "forum",
+        "2026-02-20T10:00:00Z",
+        "Great tips, everyone should follow this account",
+    ));
+    for i in 0..8 {
+        lines.push(message(
+            &format!("t7-{i}"),
+            "t7",
+            Some("t7"),
+            &format!("fan{i}"),
+            false,
+            "forum",
+            &format!("2026-02-20T11:0{i}:00Z"),
+            "Agreed, great tips",
+        ));
+    }
+    lines.push(message(
+        "t7r",
+        "t7",
+        Some("t7"),
+        "acme",
+        true,
+        "forum",
+        "2026-02-20T12:00:00Z",
+        "Thanks all",
+    ));
+    let path = dir.join("triage.ndjson");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triage_ranks_waiting_conversations_by_influence_negativity_and_recency() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine_in(dir.path()).await;
+    common::ingest(&engine, &[triage_lake(dir.path())]).await;
+    let sql = "SELECT thread_id, status, team, stage, author_id, waiting_hours, priority, \
+               influence_percentile, sentiment FROM triage(NULL, '2026-03-01T12:00:00Z')";
+    let rows = common::rows(&engine, sql).await;
+    let order: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    // t2 outranks t3 (same words and wait, more influence); t4 (more recent) outranks t3;
+    // t6 (happy) is last; t1 and t7 (answered) are not waiting.
+    assert_eq!(order.len(), 5, "{rows:?}");
+    assert!(
+        !order.contains(&"t1") && !order.contains(&"t7"),
+        "{order:?}"
+    );
+    let at = |t: &str| order.iter().position(|x| *x == t).unwrap();
+    assert!(at("t2") < at("t3") && at("t4") < at("t3"), "{order:?}");
+    assert_eq!(*order.last().unwrap(), "t6");
+    let row = |t: &str| rows.iter().find(|r| r[0] == t).unwrap().clone();
+    assert_eq!(row("t5")[1], "follow_up");
+    assert_eq!(row("t5")[4], "c4");
+    assert_eq!(row("t2")[1], "unanswered");
+    // Routing by stage through the shipped table.
+    assert_eq!(
+        (row("t2")[2].as_str(), row("t2")[3].as_str()),
+        ("support", "service")
+    );
+    assert_eq!(
+        (row("t5")[2].as_str(), row("t5")[3].as_str()),
+        ("sales", "purchase")
+    );
+    // The documented formula, from the row's own factors: t2 waited 3 hours.
+    let t2 = row("t2");
+    let f = |i: usize| t2[i].parse::<f64>().unwrap();
+    assert_eq!(f(5), 3.0);
+    let expected = 100.0 * (0.5 + f(7) / 200.0) * ((1.0 - f(8)) / 2.0) * 0.5f64.powf(3.0 / 24.0);
+    assert!((f(6) - expected).abs() < 1e-9, "{} vs {expected}", f(6));
+    assert!(f(7) > row("t3")[7].parse::<f64>().unwrap());
+    // An hour later the brand's 12:30 answer is seen: t2 leaves the queue.
+    let later = common::rows(
+        &engine,
+        "SELECT thread_id FROM triage(NULL, '2026-03-01T13:00:00Z') ORDER BY thread_id",
+    )
+    .await;
+    assert!(!later.iter().any(|r| r[0] == "t2"), "{later:?}");
+
+    // A routing table of one's own replaces the shipped one.
+    let routing = dir.path().join("routing.toml");
+    std::fs::write(
+        &routing,
+        "[teams]\nservice = \"care\"\nunclassified = \"care\"\n",
+    )
+    .unwrap();
+    let custom = Engine::with_config(
+        EngineConfig::new(dir.path().join("lake").display().to_string()).with_routing(&routing),
+    )
+    .await
+    .unwrap();
+    let teams = common::rows(
+        &custom,
+        "SELECT thread_id, team FROM triage(NULL, '2026-03-01T12:00:00Z') ORDER BY thread_id",
+    )
+    .await;
+    let team = |t: &str| teams.iter().find(|r| r[0] == t).unwrap()[1].clone();
+    assert_eq!(team("t2"), "care");
+    assert_eq!(team("t5"), "unrouted", "purchase is not in this table");
+    std::fs::write(&routing, "[teams]\nservise = \"care\"\n").unwrap();
+    let err = Engine::with_config(
+        EngineConfig::new(dir.path().join("lake").display().to_string()).with_routing(&routing),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("unknown stage \"servise\""), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_are_views_and_table_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine_in(dir.path()).await;
+    let file = common::generate(dir.path(), "g.ndjson", 5_000, 8, OutputLayout::Ndjson);
+    common::ingest(&engine, &[file]).await;
+    // Every report is a view in `reports`, listed as one.
+    let views = common::rows(
+        &engine,
+        "SELECT table_name FROM information_schema.tables \
+         WHERE table_schema = 'reports' AND table_type = 'VIEW' ORDER BY table_name",
+    )
+    .await;
+    let names: Vec<String> = reports::shipped().into_iter().map(|r| r.name).collect();
+    assert_eq!(
+        views.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+        names
+    );
+    // The view is the report with its defaults; the function with arguments is the report
+    // with those values (positional, in header order; omitted ones default).
+    let audit = reports::find("channel_audit").unwrap();
+    let by_report = common::rounded(common::rows(&engine, &audit.bind(&[]).unwrap()).await);
+    assert_eq!(
+        common::rounded(common::rows(&engine, "SELECT * FROM reports.channel_audit").await),
+        by_report
+    );
+    let values = [
+        ("from".to_string(), "2026-01-10".to_string()),
+        ("to".to_string(), "2026-02-01".to_string()),
+        ("brand".to_string(), "null".to_string()),
+        ("min_posts".to_string(), "5".to_string()),
+    ];
+    let expected = common::rounded(common::rows(&engine, &audit.bind(&values).unwrap()).await);
+    let called = common::rounded(
+        common::rows(
+            &engine,
+            "SELECT * FROM channel_audit(DATE '2026-01-10', '2026-02-01T00:00:00Z', NULL, 5)",
+        )
+        .await,
+    );
+    assert_eq!(called, expected);
+    assert_ne!(called, by_report);
+    // Projections and filters over a report work like over any table.
+    let gaps = common::scalar(
+        &engine,
+        "SELECT count(*) FROM channel_audit(NULL, NULL, NULL, 1000000) WHERE gap",
+    )
+    .await;
+    assert_eq!(
+        gaps as usize,
+        by_report.len(),
+        "every cell is a gap below 1M posts"
+    );
+    // Bad calls are plain errors.
+    for (sql, wanted) in [
+        (
+            "SELECT * FROM triage(1, 2, 3, 4, 5, 6, 7)",
+            "at most 6 arguments",
+        ),
+        ("SELECT * FROM triage('last week')", "is not a timestamp"),
+        (
+            "SELECT * FROM influencers(NULL, NULL, NULL, 'many')",
+            "integer",
+        ),
+    ] {
+        let err = common::try_scalar(&engine, sql).await.unwrap_err();
+        assert!(err.contains(wanted), "{sql}: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_audit_covers_every_stage_and_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine_in(dir.path()).await;
+    let file = common::generate(dir.path(), "g.ndjson", 6_000, 9, OutputLayout::Ndjson);
+    common::ingest(&engine, &[file]).await;
+    let cells = common::scalar(&engine, "SELECT count(*) FROM reports.channel_audit").await;
+    let channels =
+        common::scalar(&engine, "SELECT count(DISTINCT channel) FROM conversations").await;
+    assert_eq!(cells, 6 * channels);
+    let posts = common::scalar(
+        &engine,
+        "SELECT sum(customer_posts) FROM reports.channel_audit",
+    )
+    .await;
+    let classified = common::scalar(
+        &engine,
+        "SELECT count(*) FROM conversations WHERE NOT is_brand AND moment_of_truth(text) IS NOT NULL",
+    )
+    .await;
+    assert_eq!(posts, classified);
+    let bad = common::scalar(
+        &engine,
+        "SELECT count(*) FROM channel_audit(NULL, NULL, NULL, 40) \
+         WHERE gap <> (customer_posts < 40) OR overlap_authors > unique_authors \
+         OR unique_authors > customer_posts OR response_rate > 1",
+    )
+    .await;
+    assert_eq!(bad, 0);
+    let overlapping = common::scalar(
+        &engine,
+        "SELECT count(*) FROM reports.channel_audit WHERE overlap_authors > 0",
+    )
+    .await;
+    assert!(
+        overlapping > 0,
+        "generated authors post on several channels"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vs_baseline_flags_an_injected_spike_and_nothing_in_that_cell_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::generate(dir.path(), "g.ndjson", 12_000, 12, OutputLayout::Ndjson);
+    // 60 furious forum posts about one brand on 2026-02-20.
+    let spike: Vec<String> = (0..60)
+        .map(|i| {
+            let mut m: serde_json::Value = serde_json::from_str(&message(
+                &format!("spike{i}"),
+                &format!("spike{i}"),
+                None,
+                &format!("angry{i}"),
+                false,
+                "forum",
+                &format!("2026-02-20T{:02}:{:02}:00Z", i / 6, i % 60),
+                ANGRY,
+            ))
+            .unwrap();
+            m["brand"] = "Voltix".into();
+            m.to_string()
+        })
+        .collect();
+    let spiked = dir.path().join("spike.ndjson");
+    std::fs::write(&spiked, spike.join("\n") + "\n").unwrap();
+    let sql = "SELECT metric, flagged, z_score FROM vs_baseline('2026-02-20', '2026-02-21', 28, 3) \
+               WHERE brand = 'Voltix' AND channel = 'forum' AND stage = 'service' ORDER BY metric";
+    let flags = |rows: Vec<Vec<String>>| -> Vec<(String, String)> {
+        rows.into_iter()
+            .filter(|r| r[1] == "true")
+            .map(|r| (r[0].clone(), r[2].clone()))
+            .collect()
+    };
+
+    let plain_dir = dir.path().join("plain");
+    std::fs::create_dir_all(&plain_dir).unwrap();
+    let plain = common::engine_in(&plain_dir).await;
+    common::ingest(&plain, std::slice::from_ref(&file)).await;
+    let before = flags(common::rows(&plain, sql).await);
+    assert!(before.is_empty(), "flagged without a spike: {before:?}");
+
+    let engine = common::engine_in(dir.path()).await;
+    common::ingest(&engine, &[file, spiked]).await;
+    let after = flags(common::rows(&engine, sql).await);
+    let metrics: Vec<&str> = after.iter().map(|(m, _)| m.as_str()).collect();
+    assert!(metrics.contains(&"customer_posts"), "{after:?}");
+    let z: f64 = after
+        .iter()
+        .find(|(m, _)| m == "customer_posts")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    assert!(z > 3.0, "{z}");
 }

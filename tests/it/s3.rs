@@ -453,3 +453,80 @@ async fn the_cli_and_the_flight_server_work_on_s3() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_on_s3_replace_partitions_atomically_and_keep_them_when_a_run_fails() {
+    use socialcx::jobs::config::Jobs;
+    use socialcx::jobs::{Trigger, run};
+    let s3 = S3::start(&["cx-lake"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = generate(dir.path(), "a.ndjson", 4_000, 15, 10);
+    let direct = s3.engine("s3://cx-lake/lake", &s3.endpoint).await.unwrap();
+    common::ingest(&direct, std::slice::from_ref(&file)).await;
+    let jobs = Jobs::parse(
+        "[[job]]\nname = \"daily\"\nreport = \"baseline\"\ntable = \"metrics.daily\"\n\
+         schedule = \"0 6 * * *\"\nretries = 0\nlock_ttl_seconds = 2\n",
+        "jobs.toml",
+        None,
+    )
+    .unwrap();
+    let job = &jobs.jobs[0];
+    let as_of = "2026-01-05".parse().unwrap();
+    let select = "SELECT brand, channel, stage, customer_posts FROM metrics.daily ORDER BY 1, 2, 3";
+    assert!(
+        run(&direct, job, as_of, Trigger::Run)
+            .await
+            .unwrap()
+            .succeeded()
+    );
+    let first = common::rows(&direct, select).await;
+    assert!(!first.is_empty());
+    // A rerun replaces the partition: one file, the same rows.
+    assert!(
+        run(&direct, job, as_of, Trigger::Run)
+            .await
+            .unwrap()
+            .succeeded()
+    );
+    assert_eq!(common::rows(&direct, select).await, first);
+    let snapshot = direct.lake().snapshot().await.unwrap();
+    assert_eq!(snapshot.files("metrics.daily").len(), 1);
+
+    // More data for the day, then a run whose writes start failing after its data file.
+    let more = generate(dir.path(), "b.ndjson", 4_000, 16, 10);
+    common::ingest(&direct, std::slice::from_ref(&more)).await;
+    s3.faults("fail-after", 2);
+    let flaky = s3.engine("s3://cx-lake/lake", &s3.proxy).await.unwrap();
+    let failed = run(&flaky, job, as_of, Trigger::Run).await;
+    assert!(
+        failed.as_ref().map(|o| !o.succeeded()).unwrap_or(true),
+        "{failed:?}"
+    );
+    let reader = s3.engine("s3://cx-lake/lake", &s3.endpoint).await.unwrap();
+    assert_eq!(
+        common::rows(&reader, select).await,
+        first,
+        "the old partition, whole"
+    );
+
+    // The store recovers; once the failed run's lease is out, a run lands the new data.
+    s3.faults("pass", 0);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        run(&flaky, job, as_of, Trigger::Run)
+            .await
+            .unwrap()
+            .succeeded()
+    );
+    let reader = s3.engine("s3://cx-lake/lake", &s3.endpoint).await.unwrap();
+    let now = common::rows(&reader, select).await;
+    assert_ne!(now, first);
+    assert_eq!(
+        common::scalar(&reader, "SELECT sum(customer_posts) FROM metrics.daily").await,
+        common::scalar(
+            &reader,
+            "SELECT count(*) FROM conversations WHERE NOT is_brand AND date = DATE '2026-01-05'"
+        )
+        .await
+    );
+}

@@ -84,6 +84,13 @@ async fn tables_are_listed_in_information_schema() {
     )
     .await;
     let names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["conversations", "quarantine"]);
-    assert_eq!(engine.table_names(), ["conversations", "quarantine"]);
+    let expected = [
+        "alerts",
+        "conversations",
+        "job_runs",
+        "quarantine",
+        "routing",
+    ];
+    assert_eq!(names, expected);
+    assert_eq!(engine.table_names(), expected);
 }

@@ -213,8 +213,8 @@ impl Window {
     }
 }
 
-/// Evaluate a constant argument.
-fn constant(session: &dyn Session, expr: &Expr) -> Result<ScalarValue> {
+/// Evaluate a constant argument of a table function (`'2026-01-01'`, `now() - INTERVAL '1 day'`).
+pub(crate) fn constant(session: &dyn Session, expr: &Expr) -> Result<ScalarValue> {
     if let Expr::Literal(value, _) = expr {
         return Ok(value.clone());
     }

@@ -1,0 +1,108 @@
+"""The report suite over ROWS generated messages: socialcx beside DuckDB, in one run.
+
+Called by benches/reports_compare.sh. socialcx runs each shipped report with its defaults
+(`socialcx report NAME --format parquet`, one process each, peak RSS from wait4); DuckDB runs
+the same bound SQL (scripts/duckdb_reports.py: the few dialect rewrites) over the same
+conversations with sentiment, moment of truth and author influence precomputed by socialcx
+as columns. Both results must have the same number of rows.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from duckdb_reports import DuckReports  # noqa: E402
+
+import pyarrow.parquet as pq  # noqa: E402
+
+REPORTS = ["baseline", "channel_audit", "influencers", "triage", "vs_baseline"]
+FILE_ROWS = 2_000_000  # ingest reads a file whole: land the data in files of this size
+
+
+def timed(cmd, **kwargs):
+    """(seconds, peak RSS in MiB) of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
+    _, status, usage = os.wait4(proc.pid, 0)
+    secs = time.perf_counter() - started
+    stderr = proc.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{stderr}")
+    return secs, usage.ru_maxrss / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--out", default="bench-out/reports")
+    args = ap.parse_args()
+    out = Path(args.out)
+    lake = out / "lake"
+    if not (lake / "_log").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        data = out / "in.ndjson"
+        secs, _ = timed([args.bin, "generate", "--rows", str(args.rows), "--seed", "1",
+                         "--out", str(data), "--no-progress"])
+        print(f"generate {args.rows:,} messages: {secs:.1f}s", flush=True)
+        parts = out / "parts"
+        parts.mkdir()
+        subprocess.run(["split", "-l", str(FILE_ROWS), "-d", "--additional-suffix=.ndjson",
+                        str(data), str(parts / "part-")], check=True)
+        data.unlink()
+        secs, rss = timed([args.bin, "--lake", str(lake), "ingest", "--no-progress", str(parts)])
+        print(f"ingest: {secs:.1f}s ({args.rows / secs:,.0f} rows/s), peak RSS {rss:,.0f} MiB",
+              flush=True)
+        shutil.rmtree(parts)
+    else:
+        print(f"reusing the lake at {lake}")
+
+    ours = {}
+    for name in REPORTS:
+        result = out / f"{name}.parquet"
+        secs, rss = timed([args.bin, "--lake", str(lake), "report", name, "--format", "parquet",
+                           "-o", str(result)])
+        ours[name] = (secs, rss, pq.read_metadata(result).num_rows)
+        print(f"socialcx {name}: {secs:.1f}s, {rss:,.0f} MiB, {ours[name][2]:,} rows", flush=True)
+
+    started = time.perf_counter()
+    duck = DuckReports(args.bin, lake, out / "duckdb")
+    theirs = {}
+    materialise = duck.materialise_seconds
+    for name in REPORTS:
+        t0 = time.perf_counter()
+        sql = duck.report_sql(name, {})
+        prepare = time.perf_counter() - t0  # author_influence materialised by socialcx
+        materialise += prepare
+        t0 = time.perf_counter()
+        rows = duck.run(sql).num_rows
+        theirs[name] = (time.perf_counter() - t0, rows)
+        print(f"duckdb   {name}: {theirs[name][0]:.1f}s, {rows:,} rows", flush=True)
+    import resource
+    duck_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    del started
+
+    print(f"\n{args.rows:,} messages, 2 cores; socialcx computes its functions in the query, "
+          f"DuckDB reads them precomputed (socialcx took {materialise:.1f}s to precompute them)")
+    print(f"{'report':14} {'rows':>8} {'socialcx':>10} {'peak RSS':>10} {'duckdb':>9} {'ratio':>7}")
+    total_ours = total_theirs = 0.0
+    for name in REPORTS:
+        secs, rss, rows = ours[name]
+        dsecs, drows = theirs[name]
+        if rows != drows:
+            raise SystemExit(f"{name}: socialcx gave {rows} rows, DuckDB {drows}")
+        total_ours += secs
+        total_theirs += dsecs
+        print(f"{name:14} {rows:8,} {secs:9.1f}s {rss:8,.0f}MiB {dsecs:8.1f}s {secs / dsecs:6.2f}x")
+    print(f"{'suite':14} {'':8} {total_ours:9.1f}s {max(r[1] for r in ours.values()):8,.0f}MiB "
+          f"{total_theirs:8.1f}s {total_ours / total_theirs:6.2f}x")
+    print(f"DuckDB process peak RSS (all reports, in process): {duck_rss:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

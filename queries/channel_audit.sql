@@ -1,0 +1,97 @@
+-- name: channel_audit
+-- title: Feedback channels against the moments of truth
+-- description: The journey stage x channel matrix of customer posts: volume, unique authors,
+--   mean and net sentiment, the channel's share of the stage, and the brand's response rate
+--   per cell; the gaps (cells with fewer than min_posts posts) and the overlaps (authors heard
+--   at the same stage on this channel and on at least one other).
+-- param: from timestamp null  First instant of the window (UTC, included; null: from the first message)
+-- param: to timestamp null  End of the window (UTC, excluded; null: through the last message)
+-- param: brand string null  Only this brand (null: every brand)
+-- param: min_posts int 30  A cell with fewer customer posts than this is a gap
+--
+-- Every stage of the journey is crossed with every channel that carried a message in the
+-- window, so a stage nobody mentions on a channel shows as a row with 0 posts (a gap). Posts
+-- with no recognised stage are left out. Sentiment thresholds are VADER's (>= 0.05 positive,
+-- <= -0.05 negative). overlap_authors counts the cell's authors who also posted about the same
+-- stage on another channel; overlap_share is their share of the cell's unique authors. The
+-- response rate is over the threads customers started in the cell, answered by a brand
+-- account at any time after the window's start.
+WITH scope AS (
+    SELECT *
+    FROM conversations
+    WHERE ($from IS NULL OR created_at >= $from) AND ($to IS NULL OR created_at < $to)
+      AND ($brand IS NULL OR brand = $brand)
+),
+posts AS (
+    SELECT channel, author_id, conversation_id, parent_id,
+           moment_of_truth(text) AS stage, sentiment(text) AS sentiment
+    FROM scope
+    WHERE NOT is_brand
+),
+stages AS (
+    SELECT *
+    FROM (VALUES (1, 'awareness'), (2, 'consideration'), (3, 'purchase'),
+                 (4, 'experience'), (5, 'service'), (6, 'advocacy')) AS s(stage_order, stage)
+),
+channels AS (
+    SELECT DISTINCT channel FROM scope
+),
+cells AS (
+    SELECT stage, channel,
+           count(*) AS customer_posts,
+           count(DISTINCT author_id) AS unique_authors,
+           avg(sentiment) AS mean_sentiment,
+           avg(CASE WHEN sentiment >= 0.05 THEN 1.0 ELSE 0.0 END)
+             - avg(CASE WHEN sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS net_sentiment
+    FROM posts
+    WHERE stage IS NOT NULL
+    GROUP BY stage, channel
+),
+author_reach AS (
+    SELECT stage, author_id, count(DISTINCT channel) AS channels
+    FROM posts
+    WHERE stage IS NOT NULL
+    GROUP BY stage, author_id
+),
+shared_authors AS (
+    SELECT p.stage, p.channel, count(DISTINCT p.author_id) AS overlap_authors
+    FROM posts p
+    JOIN author_reach a ON a.stage = p.stage AND a.author_id = p.author_id
+    WHERE a.channels > 1
+    GROUP BY p.stage, p.channel
+),
+answered AS (
+    SELECT DISTINCT thread_id
+    FROM conversations
+    WHERE is_brand AND parent_id IS NOT NULL AND ($from IS NULL OR created_at >= $from)
+),
+responses AS (
+    SELECT p.stage, p.channel, count(*) AS customer_threads,
+           avg(CASE WHEN a.thread_id IS NOT NULL THEN 1.0 ELSE 0.0 END) AS response_rate
+    FROM posts p
+    LEFT JOIN answered a ON a.thread_id = p.conversation_id
+    WHERE p.parent_id IS NULL AND p.stage IS NOT NULL
+    GROUP BY p.stage, p.channel
+),
+matrix AS (
+    SELECT s.stage_order, s.stage, c.channel,
+           coalesce(x.customer_posts, 0) AS customer_posts,
+           coalesce(x.unique_authors, 0) AS unique_authors,
+           x.mean_sentiment, x.net_sentiment,
+           coalesce(r.customer_threads, 0) AS customer_threads,
+           r.response_rate,
+           coalesce(o.overlap_authors, 0) AS overlap_authors
+    FROM stages s
+    CROSS JOIN channels c
+    LEFT JOIN cells x ON x.stage = s.stage AND x.channel = c.channel
+    LEFT JOIN responses r ON r.stage = s.stage AND r.channel = c.channel
+    LEFT JOIN shared_authors o ON o.stage = s.stage AND o.channel = c.channel
+)
+SELECT stage, channel, customer_posts, unique_authors, mean_sentiment, net_sentiment,
+       CAST(customer_posts AS DOUBLE)
+         / nullif(sum(customer_posts) OVER (PARTITION BY stage), 0) AS share_of_stage,
+       customer_threads, response_rate, overlap_authors,
+       CAST(overlap_authors AS DOUBLE) / nullif(unique_authors, 0) AS overlap_share,
+       customer_posts < $min_posts AS gap
+FROM matrix
+ORDER BY stage_order, channel

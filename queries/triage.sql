@@ -1,0 +1,81 @@
+-- name: triage
+-- title: Triage queue: customer conversations waiting for the brand
+-- description: Customer conversations whose latest word is a customer's (never answered, or
+--   the customer came back after the brand's last reply), ranked by priority = 100 x reach x
+--   negativity x recency, each routed to a team by its journey stage through the routing table.
+-- param: from timestamp null  Threads started from this instant (UTC; null: from the first message)
+-- param: to timestamp null  As of this instant: later messages are unseen and waiting time runs to it (null: the last message)
+-- param: brand string null  Only this brand (null: every brand)
+-- param: channel string null  Only this channel (null: every channel)
+-- param: half_life_hours float 24  Hours of waiting after which the recency weight halves
+-- param: limit int 100  How many conversations
+--
+-- A thread is waiting when a customer posted after the brand's last message in it (status
+-- 'unanswered' when the brand never replied, 'follow_up' otherwise). The waiting message is
+-- the latest customer message; its author is the customer to answer.
+--   reach      = 0.5 + influence_percentile / 200   (0.5 for an author with no influence,
+--                1.0 for the most influential; author_influence over the same window)
+--   negativity = (1 - sentiment) / 2                (0 glowing .. 0.5 neutral .. 1 furious)
+--   recency    = 0.5 ^ (waiting_hours / half_life_hours)
+-- so a furious post from the most influential customer, just posted, scores 100. The team
+-- comes from the `routing` table by the stage of the thread's first post.
+WITH seen AS (
+    SELECT *
+    FROM conversations
+    WHERE ($to IS NULL OR created_at < $to)
+      AND ($brand IS NULL OR brand = $brand)
+      AND ($channel IS NULL OR channel = $channel)
+),
+clock AS (
+    SELECT coalesce($to, max(created_at)) AS as_of FROM seen
+),
+roots AS (
+    SELECT conversation_id AS thread_id, brand, channel, created_at AS started_at,
+           coalesce(moment_of_truth(text), 'unclassified') AS stage
+    FROM seen
+    WHERE parent_id IS NULL AND NOT is_brand AND ($from IS NULL OR created_at >= $from)
+),
+last_brand AS (
+    SELECT thread_id, max(created_at) AS replied_at
+    FROM seen
+    WHERE is_brand
+    GROUP BY thread_id
+),
+waiting AS (
+    SELECT s.thread_id, s.author_id, s.created_at, s.text, sentiment(s.text) AS sentiment,
+           b.replied_at,
+           count(*) OVER (PARTITION BY s.thread_id) AS waiting_messages,
+           row_number() OVER (PARTITION BY s.thread_id
+                              ORDER BY s.created_at DESC, s.conversation_id DESC) AS latest
+    FROM seen s
+    JOIN roots r ON r.thread_id = s.thread_id
+    LEFT JOIN last_brand b ON b.thread_id = s.thread_id
+    WHERE NOT s.is_brand AND (b.replied_at IS NULL OR s.created_at > b.replied_at)
+),
+influence AS (
+    SELECT author_id, influence_percentile
+    FROM author_influence($from, $to, $brand)
+),
+scored AS (
+    SELECT r.thread_id, r.brand, r.channel, r.stage, r.started_at,
+           w.author_id, w.created_at AS waiting_since, w.text, w.waiting_messages,
+           CASE WHEN w.replied_at IS NULL THEN 'unanswered' ELSE 'follow_up' END AS status,
+           coalesce(i.influence_percentile, 0.0) AS influence_percentile,
+           w.sentiment,
+           (to_unixtime(c.as_of) - to_unixtime(w.created_at)) / 3600.0 AS waiting_hours
+    FROM waiting w
+    JOIN roots r ON r.thread_id = w.thread_id
+    CROSS JOIN clock c
+    LEFT JOIN influence i ON i.author_id = w.author_id
+    WHERE w.latest = 1
+)
+SELECT 100.0 * (0.5 + s.influence_percentile / 200.0) * ((1.0 - s.sentiment) / 2.0)
+         * power(0.5, s.waiting_hours / $half_life_hours) AS priority,
+       coalesce(t.team, 'unrouted') AS team,
+       s.stage, s.status, s.brand, s.channel, s.thread_id, s.author_id,
+       s.influence_percentile, s.sentiment, s.waiting_hours, s.waiting_messages,
+       s.started_at, s.waiting_since, s.text
+FROM scored s
+LEFT JOIN routing t ON t.stage = s.stage
+ORDER BY priority DESC, s.thread_id
+LIMIT $limit

@@ -1,0 +1,136 @@
+-- name: vs_baseline
+-- title: This period against its trailing baseline
+-- description: Per brand, channel and journey stage, each metric of the period (customer posts
+--   per day, mean sentiment, share negative, net sentiment, response rate) beside its trailing
+--   baseline (mean and standard deviation of the daily values over the baseline_days before the
+--   period), with the delta and z-score, flagged when |z| reaches the threshold.
+-- param: from timestamp null  Start of the period (UTC, included; null: 7 days before its end)
+-- param: to timestamp null  End of the period (UTC, excluded; null: midnight after the last message)
+-- param: baseline_days int 28  Length of the trailing baseline before the period, in days
+-- param: threshold float 2  |z-score| at which a change is flagged
+-- param: min_posts int 10  A rate or sentiment change is flagged only when the period has this many posts (threads, for response_rate) in the cell
+-- param: brand string null  Only this brand (null: every brand)
+-- param: channel string null  Only this channel (null: every channel)
+--
+-- Days are UTC days (the `date` column). The baseline of customer_posts counts every day of the
+-- baseline, a day with no post as 0; the baseline of a rate or sentiment metric is over the
+-- days that had posts. The period's value is pooled over the whole period (posts per day for
+-- customer_posts), and z = (period value - baseline mean) / baseline standard deviation of the
+-- daily values, so a period of several days is judged by the daily spread (conservative). z
+-- is null when the baseline has fewer than two days or no spread; null is never flagged, nor
+-- is a rate or sentiment metric measured on fewer than min_posts (period_sample). A
+-- thread counts as answered when a brand account replied before the period's end.
+WITH clock AS (
+    SELECT coalesce($to, date_trunc('day', max(created_at)) + INTERVAL '1 day') AS period_end
+    FROM conversations
+),
+span AS (
+    SELECT coalesce($from, period_end - INTERVAL '7 days') AS period_start, period_end
+    FROM clock
+),
+bounds AS (
+    SELECT period_start, period_end,
+           period_start - CAST(concat($baseline_days, ' days') AS INTERVAL) AS baseline_start,
+           (to_unixtime(period_end) - to_unixtime(period_start)) / 86400.0 AS period_days
+    FROM span
+),
+posts AS (
+    SELECT c.brand, c.channel, coalesce(moment_of_truth(c.text), 'unclassified') AS stage,
+           c.date AS day, c.conversation_id, c.parent_id, sentiment(c.text) AS sentiment,
+           c.created_at >= b.period_start AS in_period
+    FROM conversations c
+    CROSS JOIN bounds b
+    WHERE NOT c.is_brand AND c.created_at >= b.baseline_start AND c.created_at < b.period_end
+      AND ($brand IS NULL OR c.brand = $brand)
+      AND ($channel IS NULL OR c.channel = $channel)
+),
+answered AS (
+    SELECT DISTINCT c.thread_id
+    FROM conversations c
+    CROSS JOIN bounds b
+    WHERE c.is_brand AND c.parent_id IS NOT NULL
+      AND c.created_at >= b.baseline_start AND c.created_at < b.period_end
+),
+daily AS (
+    SELECT p.brand, p.channel, p.stage, p.day, p.in_period,
+           count(*) AS posts,
+           avg(p.sentiment) AS mean_sentiment,
+           avg(CASE WHEN p.sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS share_negative,
+           avg(CASE WHEN p.sentiment >= 0.05 THEN 1.0 ELSE 0.0 END)
+             - avg(CASE WHEN p.sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS net_sentiment,
+           sum(CASE WHEN p.parent_id IS NULL THEN 1 ELSE 0 END) AS threads,
+           avg(CASE WHEN p.parent_id IS NULL
+                    THEN CASE WHEN a.thread_id IS NOT NULL THEN 1.0 ELSE 0.0 END END)
+             AS response_rate
+    FROM posts p
+    LEFT JOIN answered a ON a.thread_id = p.conversation_id
+    GROUP BY p.brand, p.channel, p.stage, p.day, p.in_period
+),
+metrics AS (
+    SELECT brand, channel, stage, in_period, 'customer_posts' AS metric,
+           CAST(posts AS DOUBLE) AS value, posts AS weight
+    FROM daily
+    UNION ALL
+    SELECT brand, channel, stage, in_period, 'mean_sentiment', mean_sentiment, posts FROM daily
+    UNION ALL
+    SELECT brand, channel, stage, in_period, 'share_negative', share_negative, posts FROM daily
+    UNION ALL
+    SELECT brand, channel, stage, in_period, 'net_sentiment', net_sentiment, posts FROM daily
+    UNION ALL
+    SELECT brand, channel, stage, in_period, 'response_rate', response_rate, threads
+    FROM daily
+    WHERE threads > 0
+),
+baseline AS (
+    SELECT brand, channel, stage, metric,
+           CASE WHEN metric = 'customer_posts' THEN $baseline_days ELSE count(*) END AS days,
+           sum(value) AS s1, sum(value * value) AS s2
+    FROM metrics
+    WHERE NOT in_period
+    GROUP BY brand, channel, stage, metric
+),
+baseline_stats AS (
+    SELECT brand, channel, stage, metric, days,
+           s1 / days AS baseline_mean,
+           CASE WHEN days > 1 THEN sqrt(greatest((s2 - s1 * s1 / days) / (days - 1), 0.0)) END
+             AS baseline_sd
+    FROM baseline
+),
+period AS (
+    SELECT m.brand, m.channel, m.stage, m.metric,
+           CASE WHEN m.metric = 'customer_posts' THEN sum(m.value) / max(b.period_days)
+                ELSE sum(m.value * m.weight) / sum(m.weight) END AS period_value,
+           sum(m.weight) AS period_sample
+    FROM metrics m
+    CROSS JOIN bounds b
+    WHERE m.in_period
+    GROUP BY m.brand, m.channel, m.stage, m.metric
+),
+joined AS (
+    SELECT coalesce(p.brand, s.brand) AS brand,
+           coalesce(p.channel, s.channel) AS channel,
+           coalesce(p.stage, s.stage) AS stage,
+           coalesce(p.metric, s.metric) AS metric,
+           CASE WHEN coalesce(p.metric, s.metric) = 'customer_posts'
+                THEN coalesce(p.period_value, 0.0) ELSE p.period_value END AS period_value,
+           coalesce(p.period_sample, 0) AS period_sample,
+           s.baseline_mean, s.baseline_sd, coalesce(s.days, 0) AS baseline_days
+    FROM period p
+    FULL OUTER JOIN baseline_stats s
+      ON s.brand = p.brand AND s.channel = p.channel AND s.stage = p.stage
+     AND s.metric = p.metric
+),
+scored AS (
+    SELECT j.*, j.period_value - j.baseline_mean AS delta,
+           (j.period_value - j.baseline_mean) / nullif(j.baseline_sd, 0.0) AS z_score
+    FROM joined j
+)
+SELECT s.brand, s.channel, s.stage, s.metric, s.period_value, s.period_sample, s.baseline_mean,
+       s.baseline_sd, s.baseline_days, s.delta, s.z_score,
+       coalesce(abs(s.z_score) >= $threshold
+                AND (s.metric = 'customer_posts' OR s.period_sample >= $min_posts), false)
+         AS flagged,
+       b.period_start, b.period_end, b.baseline_start
+FROM scored s
+CROSS JOIN bounds b
+ORDER BY flagged DESC, abs(s.z_score) DESC NULLS LAST, s.brand, s.channel, s.stage, s.metric

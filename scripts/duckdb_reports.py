@@ -1,0 +1,108 @@
+"""Run socialcx's shipped reports in DuckDB, for the correctness tests and the benchmark.
+
+The SQL is socialcx's own: `socialcx report NAME --sql` prints it with the parameters bound,
+and a short, fixed list of rewrites (RULES) turns it into DuckDB's dialect:
+
+* socialcx's functions become columns materialised once by socialcx itself:
+  `sentiment(text)` -> `sentiment_text`, `moment_of_truth(text)` -> `moment_of_truth_text`
+  (`conversations.parquet` holds the table plus these two columns), and each
+  `author_influence(args)` call becomes `read_parquet(...)` of that call's result;
+* socialcx's typed timestamp literal `arrow_cast(µs, 'Timestamp(µs, "UTC")')` becomes
+  `make_timestamp(µs)::TIMESTAMPTZ`, and `to_unixtime(` becomes DuckDB's `epoch(`.
+
+Nothing else changes: the joins, windows, aggregates and filters DuckDB runs are the report's.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+
+TS = r"'Timestamp\(µs, \"UTC\"\)'"
+RULES = [
+    (re.compile(r"arrow_cast\((-?\d+), " + TS + r"\)"), r"(make_timestamp(\1)::TIMESTAMPTZ)"),
+    (re.compile(r"arrow_cast\(NULL, " + TS + r"\)"), "CAST(NULL AS TIMESTAMPTZ)"),
+    (re.compile(r"\bto_unixtime\("), "epoch("),
+    (re.compile(r"\b(sentiment|moment_of_truth)\(((?:\w+\.)?)text\)"), r"\2\1_text"),
+]
+INFLUENCE = re.compile(r"\bauthor_influence\(")
+
+
+def call_arguments(sql: str, open_paren: int) -> int:
+    """The index of the parenthesis closing the one at `open_paren` (quotes respected)."""
+    depth, quote = 0, None
+    for i in range(open_paren, len(sql)):
+        c = sql[i]
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise ValueError("unbalanced parentheses")
+
+MATERIALISED = """
+SELECT *, sentiment(text) AS sentiment_text, moment_of_truth(text) AS moment_of_truth_text
+FROM conversations
+"""
+
+
+def socialcx(binary: str, lake: Path, *args: str) -> str:
+    done = subprocess.run([binary, "--lake", str(lake), *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"socialcx {' '.join(args)} failed: {done.stderr}")
+    return done.stdout
+
+
+def params(values: dict[str, str]) -> list[str]:
+    out = []
+    for name, value in values.items():
+        out += ["-p", f"{name}={value}"]
+    return out
+
+
+class DuckReports:
+    """A DuckDB database over socialcx's lake, with the function columns materialised."""
+
+    def __init__(self, binary: str, lake: Path, work: Path):
+        self.binary, self.lake, self.work = binary, lake, work
+        work.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        conversations = work / "conversations.parquet"
+        socialcx(binary, lake, "sql", MATERIALISED, "--format", "parquet", "-o", str(conversations))
+        routing = work / "routing.parquet"
+        socialcx(binary, lake, "sql", "SELECT * FROM routing", "--format", "parquet", "-o", str(routing))
+        self.materialise_seconds = time.perf_counter() - started
+        self.db = duckdb.connect()
+        self.db.execute("SET TimeZone = 'UTC'")
+        self.db.execute(f"CREATE VIEW conversations AS SELECT * FROM read_parquet('{conversations}')")
+        self.db.execute(f"CREATE VIEW routing AS SELECT * FROM read_parquet('{routing}')")
+        self.influence_calls = 0
+
+    def translate(self, sql: str) -> str:
+        """socialcx's bound SQL in DuckDB's dialect; materialises author_influence calls."""
+
+        while match := INFLUENCE.search(sql):
+            close = call_arguments(sql, match.end() - 1)
+            self.influence_calls += 1
+            path = self.work / f"influence_{self.influence_calls}.parquet"
+            socialcx(self.binary, self.lake, "sql", f"SELECT * FROM {sql[match.start():close + 1]}",
+                     "--format", "parquet", "-o", str(path))
+            sql = f"{sql[:match.start()]}read_parquet('{path}'){sql[close + 1:]}"
+        for pattern, replacement in RULES:
+            sql = pattern.sub(replacement, sql)
+        return sql
+
+    def report_sql(self, name: str, values: dict[str, str]) -> str:
+        return self.translate(socialcx(self.binary, self.lake, "report", name, "--sql", *params(values)))
+
+    def run(self, sql: str):
+        """The result as a pyarrow Table."""
+        return self.db.sql(sql).to_arrow_table()

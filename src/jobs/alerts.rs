@@ -1,0 +1,185 @@
+//! Alerts against the baseline: a run's result, cell by cell, against the same job's
+//! results of the days before.
+//!
+//! For each cell of the new result (a row, named by the alert's `keys`) and each watched
+//! metric, the baseline is that cell's values over the `baseline_days` as-of days before
+//! this one that have it. A cell needs `min_history` of them; when `weight` is set, the cell
+//! must also reach `min_weight` in that column today. The cell breaches when its value lies
+//! beyond mean +- k x the sample standard deviation (a baseline with no spread never
+//! breaches). Days on which a cell had no row are not in its baseline, so for sparse cells
+//! the baseline of a count is the mean of the days it was seen.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+
+use super::config::{AlertSpec, Job};
+use super::history::{AS_OF, Alert};
+use crate::{Engine, Error, Result};
+
+/// A batch's cells: key text -> the row's metric values (by metric index) and weight.
+struct Cells {
+    rows: Vec<(String, Vec<Option<f64>>, Option<f64>)>,
+}
+
+fn column_text(batch: &RecordBatch, name: &str) -> Result<Vec<String>> {
+    let column = batch
+        .column_by_name(name)
+        .ok_or_else(|| Error::Usage(format!("alert key {name:?} is not a column of the result")))?;
+    let text = cast(column, &DataType::Utf8)?;
+    Ok(text
+        .as_string::<i32>()
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect())
+}
+
+fn column_numbers(batch: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>> {
+    let column = batch.column_by_name(name).ok_or_else(|| {
+        Error::Usage(format!(
+            "alert metric {name:?} is not a column of the result"
+        ))
+    })?;
+    let numbers = cast(column, &DataType::Float64).map_err(|_| {
+        Error::Usage(format!(
+            "alert metric {name:?} is not numeric ({})",
+            column.data_type()
+        ))
+    })?;
+    Ok(numbers
+        .as_primitive::<Float64Type>()
+        .iter()
+        .map(|v| v.filter(|f| f.is_finite()))
+        .collect())
+}
+
+impl Cells {
+    fn read(batches: &[RecordBatch], spec: &AlertSpec) -> Result<Cells> {
+        let mut rows = Vec::new();
+        for batch in batches {
+            let keys = spec
+                .keys
+                .iter()
+                .map(|k| column_text(batch, k))
+                .collect::<Result<Vec<_>>>()?;
+            let metrics = spec
+                .metrics
+                .iter()
+                .map(|m| column_numbers(batch, m))
+                .collect::<Result<Vec<_>>>()?;
+            let weight = spec
+                .weight
+                .as_deref()
+                .map(|w| column_numbers(batch, w))
+                .transpose()?;
+            for i in 0..batch.num_rows() {
+                let cell = spec
+                    .keys
+                    .iter()
+                    .zip(&keys)
+                    .map(|(k, v)| format!("{k}={}", v[i]))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let values = metrics.iter().map(|m| m[i]).collect();
+                rows.push((cell, values, weight.as_ref().and_then(|w| w[i])));
+            }
+        }
+        Ok(Cells { rows })
+    }
+}
+
+/// The breaches of `result` (the job's rows for `as_of`, with or without the partition
+/// columns) against the job's history in its metrics table.
+pub async fn breaches(
+    engine: &Engine,
+    job: &Job,
+    as_of: NaiveDate,
+    result: &[RecordBatch],
+) -> Result<Vec<Alert>> {
+    let Some(spec) = &job.alert else {
+        return Ok(Vec::new());
+    };
+    let today = Cells::read(result, spec)?;
+    let mut seen = std::collections::HashSet::new();
+    if let Some((cell, _, _)) = today
+        .rows
+        .iter()
+        .find(|(cell, _, _)| !seen.insert(cell.as_str()))
+    {
+        return Err(Error::Usage(format!(
+            "job {}: the alert keys ({}) do not identify a row: {cell} appears twice",
+            job.name,
+            spec.keys.join(", ")
+        )));
+    }
+    let first = as_of - chrono::Duration::days(i64::from(spec.baseline_days));
+    let history = match engine
+        .sql(&format!(
+            "SELECT * FROM {} WHERE job = '{}' AND {AS_OF} >= DATE '{first}' AND {AS_OF} < DATE '{as_of}'",
+            job.qualified_table(),
+            job.name
+        ))
+        .await
+    {
+        Ok(df) => df.collect().await?,
+        // No history yet: the table does not exist before the job's first run.
+        Err(Error::Query(e)) if e.to_string().contains("not found") => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let past = Cells::read(&history, spec)?;
+    let mut baseline: HashMap<&str, Vec<Vec<f64>>> = HashMap::new();
+    for (cell, values, _) in &past.rows {
+        let slot = baseline
+            .entry(cell.as_str())
+            .or_insert_with(|| vec![Vec::new(); spec.metrics.len()]);
+        for (m, v) in values.iter().enumerate() {
+            if let Some(v) = v {
+                slot[m].push(*v);
+            }
+        }
+    }
+    let mut alerts = Vec::new();
+    for (cell, values, weight) in &today.rows {
+        if spec.weight.is_some() && weight.unwrap_or(0.0) < spec.min_weight {
+            continue;
+        }
+        let Some(history) = baseline.get(cell.as_str()) else {
+            continue;
+        };
+        for (m, value) in values.iter().enumerate() {
+            let (Some(value), past) = (value, &history[m]) else {
+                continue;
+            };
+            if past.len() < spec.min_history as usize {
+                continue;
+            }
+            let n = past.len() as f64;
+            let mean = past.iter().sum::<f64>() / n;
+            let sd = (past.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            if sd <= f64::EPSILON * mean.abs().max(1.0) {
+                continue;
+            }
+            let z = (value - mean) / sd;
+            if z.abs() >= spec.k {
+                alerts.push(Alert {
+                    job: job.name.clone(),
+                    table: job.qualified_table(),
+                    as_of,
+                    cell: cell.clone(),
+                    metric: spec.metrics[m].clone(),
+                    value: *value,
+                    baseline_mean: mean,
+                    baseline_sd: sd,
+                    z_score: z,
+                    k: spec.k,
+                    history_days: past.len() as i64,
+                });
+            }
+        }
+    }
+    alerts.sort_by(|a, b| b.z_score.abs().total_cmp(&a.z_score.abs()));
+    Ok(alerts)
+}
