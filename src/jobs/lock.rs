@@ -244,7 +244,7 @@ impl JobLock {
 /// Who holds `job`'s lock now, if anyone.
 pub async fn holder(store: &Arc<dyn ObjectStore>, job: &str) -> Result<Option<Held>> {
     Ok(newest(store, job).await?.and_then(|(_, lease)| {
-        (!lease.released && lease.expires > Utc::now()).then(|| Held {
+        (!lease.released && lease.expires > Utc::now()).then_some(Held {
             owner: lease.owner,
             expires: lease.expires,
         })

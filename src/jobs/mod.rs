@@ -207,6 +207,9 @@ pub async fn run(
     result.map(|()| outcome)
 }
 
+/// Builds an attempt's record: (status, rows, alerts, error).
+type RecordFn<'a> = dyn Fn(&str, Option<i64>, Option<i64>, Option<String>) -> RunRecord + 'a;
+
 /// One attempt: query, alerts, write, commit. Returns (rows, alerts).
 async fn attempt_once(
     engine: &Engine,
@@ -215,7 +218,7 @@ async fn attempt_once(
     run_id: &str,
     attempt: u32,
     lock: &Mutex<JobLock>,
-    record: &dyn Fn(&str, Option<i64>, Option<i64>, Option<String>) -> RunRecord,
+    record: &RecordFn<'_>,
 ) -> Result<(usize, Vec<Alert>)> {
     let values = job.values(as_of);
     let df = job.report.plan(engine, &values).await?;

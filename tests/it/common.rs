@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
@@ -45,6 +46,44 @@ pub fn generate(dir: &Path, name: &str, rows: u64, seed: u64, layout: OutputLayo
     };
     assert_eq!(generate_file(&config, &path, false).unwrap(), rows);
     path
+}
+
+/// `rows` generated NDJSON messages over `days` days from 2026-01-01 into `dir/name`.
+pub fn generate_days(dir: &Path, name: &str, rows: u64, seed: u64, days: u32) -> PathBuf {
+    let path = dir.join(name);
+    let config = GeneratorConfig {
+        rows,
+        seed,
+        days,
+        layout: OutputLayout::Ndjson,
+        ..Default::default()
+    };
+    generate_file(&config, &path, false).unwrap();
+    path
+}
+
+/// Run the `socialcx` binary on `lake` (the environment's lake and jobs file ignored).
+pub fn socialcx(lake: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_socialcx"))
+        .arg("--lake")
+        .arg(lake)
+        .args(args)
+        .env_remove("SOCIALCX_LAKE")
+        .env_remove("SOCIALCX_JOBS")
+        .output()
+        .expect("the binary runs")
+}
+
+/// The stdout of a run that must have succeeded (else its output, in the panic).
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 /// Run a query and collect its batches.

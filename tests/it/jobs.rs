@@ -2,56 +2,19 @@
 //! whole, failures and kills leave the previous result, every attempt is recorded, backfills
 //! cover every period, and alerts fire on a spike and not without it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use socialcx::generator::{GeneratorConfig, OutputLayout, generate_file};
 use socialcx::jobs::config::Jobs;
 use socialcx::jobs::{Trigger, run};
 use socialcx::reports;
 
-use crate::common;
+use crate::common::{self, generate_days as generate, ok, socialcx};
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
-}
-
-/// `rows` generated messages over `days` days from 2026-01-01 into `dir/name`.
-fn generate(dir: &Path, name: &str, rows: u64, seed: u64, days: u32) -> PathBuf {
-    let path = dir.join(name);
-    let config = GeneratorConfig {
-        rows,
-        seed,
-        days,
-        layout: OutputLayout::Ndjson,
-        ..Default::default()
-    };
-    generate_file(&config, &path, false).unwrap();
-    path
-}
-
-fn socialcx(lake: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_socialcx"))
-        .arg("--lake")
-        .arg(lake)
-        .args(args)
-        .env_remove("SOCIALCX_LAKE")
-        .env_remove("SOCIALCX_JOBS")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 /// Rows of `metrics.baseline_daily` for one day, without the partition columns, sorted.
@@ -256,19 +219,22 @@ async fn a_killed_run_leaves_no_partial_partition_and_its_lock_expires() {
     )
     .unwrap();
     let jobs = jobs.to_str().unwrap();
+    let run_daily = || {
+        socialcx(
+            &lake,
+            &[
+                "jobs",
+                "--jobs",
+                jobs,
+                "run",
+                "daily",
+                "--as-of",
+                "2026-01-08",
+            ],
+        )
+    };
     let select = "SELECT brand, channel, stage, customer_posts FROM metrics.daily ORDER BY 1, 2, 3";
-    ok(&socialcx(
-        &lake,
-        &[
-            "jobs",
-            "--jobs",
-            jobs,
-            "run",
-            "daily",
-            "--as-of",
-            "2026-01-08",
-        ],
-    ));
+    ok(&run_daily());
     let before = ok(&socialcx(&lake, &["sql", select, "--format", "csv"]));
     // More data for that day, so that a finished rerun would change the partition.
     let more = generate(dir.path(), "b.ndjson", 5_000, 7, 20);
@@ -326,18 +292,7 @@ async fn a_killed_run_leaves_no_partial_partition_and_its_lock_expires() {
     ));
     assert_eq!(runs, "n\n1\n");
     // Its lock is still held: a run now is refused, saying by whom and until when.
-    let busy = socialcx(
-        &lake,
-        &[
-            "jobs",
-            "--jobs",
-            jobs,
-            "run",
-            "daily",
-            "--as-of",
-            "2026-01-08",
-        ],
-    );
+    let busy = run_daily();
     assert!(!busy.status.success());
     let stderr = String::from_utf8_lossy(&busy.stderr);
     assert!(
@@ -346,18 +301,7 @@ async fn a_killed_run_leaves_no_partial_partition_and_its_lock_expires() {
     );
     // Once the lease runs out, the next run takes over and succeeds.
     std::thread::sleep(Duration::from_secs(4));
-    ok(&socialcx(
-        &lake,
-        &[
-            "jobs",
-            "--jobs",
-            jobs,
-            "run",
-            "daily",
-            "--as-of",
-            "2026-01-08",
-        ],
-    ));
+    ok(&run_daily());
     let after = ok(&socialcx(&lake, &["sql", select, "--format", "csv"]));
     assert_ne!(after, before);
     let total = ok(&socialcx(
@@ -503,4 +447,73 @@ async fn an_alert_fires_on_an_injected_spike_and_not_on_the_data_without_it() {
     .map(|r| r.iter().map(|s| s.to_string()).collect())
     .collect();
     assert_eq!(found[1], expected);
+}
+
+#[test]
+fn the_scheduler_fires_jobs_on_time_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let file = generate(dir.path(), "a.ndjson", 2_000, 10, 10);
+    ok(&socialcx(
+        &lake,
+        &["ingest", "--no-progress", file.to_str().unwrap()],
+    ));
+    let jobs = dir.path().join("jobs.toml");
+    // Every two seconds (six-field cron), for the day the firing falls on.
+    std::fs::write(
+        &jobs,
+        "[[job]]\nname = \"often\"\nreport = \"channel_audit\"\ntable = \"metrics.often\"\n\
+         schedule = \"*/2 * * * * *\"\nas_of = \"same_day\"\n",
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_socialcx"))
+        .args([
+            "--lake",
+            lake.to_str().unwrap(),
+            "jobs",
+            "--jobs",
+            jobs.to_str().unwrap(),
+            "schedule",
+        ])
+        .env_remove("SOCIALCX_LAKE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(7));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("scheduler stopped"), "{stderr}");
+    let runs = ok(&socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT count(*) AS n, count(DISTINCT run_id) AS runs, min(status) AS status, \
+             min(trigger) AS trigger, count(DISTINCT as_of) AS days FROM job_runs",
+            "--format",
+            "csv",
+        ],
+    ));
+    let row: Vec<&str> = runs.lines().nth(1).unwrap().split(',').collect();
+    let n: i64 = row[0].parse().unwrap();
+    assert!((2..=4).contains(&n), "{runs}\n{stderr}");
+    assert_eq!(row[1], row[0], "one attempt per firing");
+    assert_eq!(&row[2..], ["succeeded", "schedule", "1"]);
+    // Each firing covered the day it fell on (same_day), in UTC.
+    let today = ok(&socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT count(*) AS n FROM job_runs WHERE as_of = current_date()",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(today, format!("n\n{n}\n"));
 }

@@ -3,11 +3,10 @@
 //! or denies on demand.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use socialcx::generator::{GeneratorConfig, OutputLayout, generate_file};
 use socialcx::{Engine, EngineConfig};
 
 use crate::common;
@@ -128,18 +127,7 @@ fn http_get(url: &str) -> String {
         .to_string()
 }
 
-fn generate(dir: &Path, name: &str, rows: u64, seed: u64, days: u32) -> PathBuf {
-    let path = dir.join(name);
-    let config = GeneratorConfig {
-        rows,
-        seed,
-        days,
-        layout: OutputLayout::Ndjson,
-        ..Default::default()
-    };
-    generate_file(&config, &path, false).unwrap();
-    path
-}
+use crate::common::generate_days as generate;
 
 /// Answers that must be the same on any lake holding the same messages.
 const QUERIES: &[&str] = &[
