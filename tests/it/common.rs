@@ -37,28 +37,35 @@ pub async fn ingest(engine: &Engine, files: &[PathBuf]) -> IngestSummary {
 
 /// Generate `rows` messages with `seed` into `dir/name`.
 pub fn generate(dir: &Path, name: &str, rows: u64, seed: u64, layout: OutputLayout) -> PathBuf {
-    let path = dir.join(name);
-    let config = GeneratorConfig {
-        rows,
-        seed,
-        layout,
-        ..Default::default()
-    };
-    assert_eq!(generate_file(&config, &path, false).unwrap(), rows);
-    path
+    generate_with(
+        dir,
+        name,
+        GeneratorConfig {
+            rows,
+            seed,
+            layout,
+            ..Default::default()
+        },
+    )
 }
 
 /// `rows` generated NDJSON messages over `days` days from 2026-01-01 into `dir/name`.
 pub fn generate_days(dir: &Path, name: &str, rows: u64, seed: u64, days: u32) -> PathBuf {
+    generate_with(
+        dir,
+        name,
+        GeneratorConfig {
+            rows,
+            seed,
+            days,
+            ..Default::default()
+        },
+    )
+}
+
+fn generate_with(dir: &Path, name: &str, config: GeneratorConfig) -> PathBuf {
     let path = dir.join(name);
-    let config = GeneratorConfig {
-        rows,
-        seed,
-        days,
-        layout: OutputLayout::Ndjson,
-        ..Default::default()
-    };
-    generate_file(&config, &path, false).unwrap();
+    assert_eq!(generate_file(&config, &path, false).unwrap(), config.rows);
     path
 }
 

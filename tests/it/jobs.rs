@@ -202,22 +202,35 @@ async fn a_failed_run_is_retried_recorded_and_keeps_the_previous_result() {
     assert_eq!(attempts, expected);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_run_leaves_no_partial_partition_and_its_lock_expires() {
-    let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
-    let file = generate(dir.path(), "a.ndjson", 5_000, 6, 20);
+/// A lake landed through the CLI with `rows` generated messages over 20 days, and a jobs
+/// file holding `jobs`: (lake, jobs file).
+fn cli_lake(
+    dir: &Path,
+    rows: u64,
+    seed: u64,
+    jobs: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let lake = dir.join("lake");
+    let file = generate(dir, "a.ndjson", rows, seed, 20);
     ok(&socialcx(
         &lake,
         &["ingest", "--no-progress", file.to_str().unwrap()],
     ));
-    let jobs = dir.path().join("jobs.toml");
-    std::fs::write(
-        &jobs,
+    let path = dir.join("jobs.toml");
+    std::fs::write(&path, jobs).unwrap();
+    (lake, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_leaves_no_partial_partition_and_its_lock_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lake, jobs) = cli_lake(
+        dir.path(),
+        5_000,
+        6,
         "[[job]]\nname = \"daily\"\nreport = \"baseline\"\ntable = \"metrics.daily\"\n\
          schedule = \"0 6 * * *\"\nlock_ttl_seconds = 3\nretries = 0\n",
-    )
-    .unwrap();
+    );
     let jobs = jobs.to_str().unwrap();
     let run_daily = || {
         socialcx(
@@ -452,20 +465,14 @@ async fn an_alert_fires_on_an_injected_spike_and_not_on_the_data_without_it() {
 #[test]
 fn the_scheduler_fires_jobs_on_time_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
-    let file = generate(dir.path(), "a.ndjson", 2_000, 10, 10);
-    ok(&socialcx(
-        &lake,
-        &["ingest", "--no-progress", file.to_str().unwrap()],
-    ));
-    let jobs = dir.path().join("jobs.toml");
     // Every two seconds (six-field cron), for the day the firing falls on.
-    std::fs::write(
-        &jobs,
+    let (lake, jobs) = cli_lake(
+        dir.path(),
+        2_000,
+        10,
         "[[job]]\nname = \"often\"\nreport = \"channel_audit\"\ntable = \"metrics.often\"\n\
          schedule = \"*/2 * * * * *\"\nas_of = \"same_day\"\n",
-    )
-    .unwrap();
+    );
     let child = Command::new(env!("CARGO_BIN_EXE_socialcx"))
         .args([
             "--lake",
