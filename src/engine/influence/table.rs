@@ -527,15 +527,20 @@ fn author_influence(edges: &[RecordBatch], facts: &[RecordBatch]) -> Result<Reco
             engagers[d as usize] += 1;
         }
     }
-    let mut sorted = rank.clone();
+    // Ranks are compared at 1e-12 (far below PageRank's own accuracy, far above the
+    // rounding noise of the summation order), so structurally tied authors stay tied
+    // whatever order the graph was built in: the percentile is the same from run to run.
+    let level = |r: f64| (r * 1e12).round();
+    let mut sorted: Vec<f64> = rank.iter().map(|&r| level(r)).collect();
     sorted.sort_unstable_by(f64::total_cmp);
     let percentile: Vec<f64> = rank
         .iter()
-        .map(|r| {
+        .map(|&r| {
             if n <= 1 {
                 100.0
             } else {
-                let below = sorted.partition_point(|x| x < r);
+                let r = level(r);
+                let below = sorted.partition_point(|&x| x < r);
                 100.0 * below as f64 / (n - 1) as f64
             }
         })
