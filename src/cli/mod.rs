@@ -176,7 +176,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub addr: Option<String>,
     /// A server configuration file (TOML: addr, user, password, token, tls_cert, tls_key,
-    /// query_timeout, max_concurrent_queries, allow_writes, token_ttl).
+    /// query_timeout, max_concurrent_queries, allow_writes, allow_file_access, token_ttl, shutdown_grace).
     #[arg(long, env = "SOCIALCX_SERVER_CONFIG")]
     pub config: Option<PathBuf>,
     /// TLS certificate chain (PEM); with --tls-key, the server speaks TLS only.
@@ -194,6 +194,14 @@ pub struct ServeArgs {
     /// Permit DDL (CREATE VIEW ...), DML and SET statements; refused by default.
     #[arg(long)]
     pub allow_writes: bool,
+    /// Permit CREATE EXTERNAL TABLE and COPY ... TO, which read and write files of the
+    /// server's host (or any URL it reaches); refused by default, even with --allow-writes.
+    #[arg(long)]
+    pub allow_file_access: bool,
+    /// After Ctrl-C or SIGTERM, how long running queries may go on before they are
+    /// dropped [default: 30s].
+    #[arg(long)]
+    pub shutdown_grace: Option<String>,
 }
 
 impl ServeArgs {
@@ -229,6 +237,13 @@ impl ServeArgs {
         if let Some(t) = self.query_timeout.as_ref().or(file.query_timeout.as_ref()) {
             config.query_timeout = parse_duration(t)?;
         }
+        if let Some(grace) = self
+            .shutdown_grace
+            .as_ref()
+            .or(file.shutdown_grace.as_ref())
+        {
+            config.shutdown_grace = parse_duration(grace)?;
+        }
         if let Some(ttl) = &file.token_ttl {
             config.token_ttl = parse_duration(ttl)?;
         }
@@ -236,6 +251,8 @@ impl ServeArgs {
             config.max_concurrent_queries = n;
         }
         config.allow_writes = self.allow_writes || file.allow_writes.unwrap_or(false);
+        config.allow_file_access =
+            self.allow_file_access || file.allow_file_access.unwrap_or(false);
         Ok(config)
     }
 }
@@ -292,6 +309,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
             };
             let summary = ingest_files(&engine, &files, &options).await?;
             println!("{summary}");
+            if cli.lake.starts_with("memory://") && summary.landed() > 0 {
+                eprintln!(
+                    "note: the lake is memory:// — what landed is gone when this command \
+                     exits; give --lake a directory or an object-store URL to keep it"
+                );
+            }
             Ok(if summary.failed() > 0 { 1 } else { 0 })
         }
         Command::Sql(args) => {
@@ -417,10 +440,8 @@ async fn run_report(cli: &Cli, args: &ReportArgs) -> Result<i32> {
     } else {
         let report = &reports[0];
         let started = Instant::now();
-        let stream = report
-            .plan(&engine, &own(report))
-            .await?
-            .execute_stream()
+        let stream = engine
+            .stream(report.plan(&engine, &own(report)).await?)
             .await?;
         let rows = write_stream(stream, format, &mut out, args.out.max_rows).await?;
         eprintln!("{rows} rows in {:.3}s", started.elapsed().as_secs_f64());
@@ -465,7 +486,7 @@ pub async fn run_sql(
     for statement in statements {
         let started = Instant::now();
         let df = engine.execute_statement(statement).await?;
-        let stream = df.execute_stream().await?;
+        let stream = engine.stream(df).await?;
         let rows = write_stream(stream, format, out, max_rows).await?;
         if !quiet {
             eprintln!(

@@ -72,10 +72,38 @@ impl Destination {
                 file: None,
             });
         };
-        let name = path
+        // A device, a FIFO or a socket (`-o /dev/null`, a named pipe) is written through:
+        // replacing it with a regular file would break it.
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(Error::Usage(format!(
+                    "-o {}: is a directory, not a file",
+                    path.display()
+                )));
+            }
+            Ok(meta) if !meta.is_file() => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| Error::io(path.display().to_string(), e))?;
+                return Ok(Destination {
+                    writer: Some(Box::new(BufWriter::new(file))),
+                    file: None,
+                });
+            }
+            _ => {}
+        }
+        // A symlink stays a symlink: the file it points to is replaced.
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let target = if is_link {
+            resolve_link(path)?
+        } else {
+            path.to_path_buf()
+        };
+        let name = target
             .file_name()
             .ok_or_else(|| Error::Usage(format!("-o {}: not a file name", path.display())))?;
-        let temporary = path.with_file_name(format!(
+        let temporary = target.with_file_name(format!(
             ".{}.partial-{}",
             name.to_string_lossy(),
             std::process::id()
@@ -84,7 +112,7 @@ impl Destination {
             File::create(&temporary).map_err(|e| Error::io(path.display().to_string(), e))?;
         Ok(Destination {
             writer: Some(Box::new(BufWriter::new(file))),
-            file: Some((temporary, path.to_path_buf())),
+            file: Some((temporary, target)),
         })
     }
 
@@ -104,6 +132,26 @@ impl Destination {
         }
         Ok(())
     }
+}
+
+/// The file a symlink finally points to (which may not exist yet).
+fn resolve_link(link: &Path) -> Result<PathBuf> {
+    let mut current = link.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&current) {
+            Ok(next) => {
+                current = match current.parent() {
+                    Some(dir) if next.is_relative() => dir.join(next),
+                    _ => next,
+                };
+            }
+            Err(_) => return Ok(current),
+        }
+    }
+    Err(Error::Usage(format!(
+        "-o {}: too many levels of symbolic links",
+        link.display()
+    )))
 }
 
 impl Write for Destination {

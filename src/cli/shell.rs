@@ -144,7 +144,7 @@ async fn execute(engine: &Engine, sql: &str, settings: &Settings) -> Result<()> 
     for statement in engine.parse(sql)? {
         let started = Instant::now();
         let df = engine.execute_statement(statement).await?;
-        let stream = df.execute_stream().await?;
+        let stream = engine.stream(df).await?;
         let mut out = std::io::stdout();
         let rows = write_stream(stream, settings.format, &mut out, settings.max_rows).await?;
         out.flush()?;

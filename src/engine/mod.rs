@@ -2,6 +2,7 @@
 //! (CLI, shell, Flight SQL server, jobs). No interface builds a `SessionContext` of
 //! its own: what the engine registers, every interface sees.
 
+pub mod exec;
 pub mod functions;
 pub mod influence;
 pub mod moments;
@@ -136,6 +137,7 @@ pub struct Engine {
     ctx: SessionContext,
     lake: Arc<Lake>,
     memory_limit: usize,
+    pool: Arc<exec::ExecPool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -211,6 +213,7 @@ impl Engine {
             ctx,
             lake,
             memory_limit,
+            pool: Arc::new(exec::ExecPool::new()),
         })
     }
 
@@ -273,6 +276,70 @@ impl Engine {
     /// The DataFusion session, for interfaces that plan or stream themselves.
     pub fn context(&self) -> &SessionContext {
         &self.ctx
+    }
+
+    /// The runtime queries execute on (see [`exec`]): apart from the caller's, so that a
+    /// server's network tasks stay responsive under heavy queries.
+    pub fn pool(&self) -> &exec::ExecPool {
+        &self.pool
+    }
+
+    /// Execute a physical plan on the engine's pool; see [`exec::run`].
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
+    /// use std::time::{Duration, Instant};
+    /// let plan = engine.sql("SELECT count(*) FROM conversations").await?.create_physical_plan().await?;
+    /// let limit = Duration::from_secs(30);
+    /// let query = engine.execute(plan, Some((Instant::now() + limit, limit)), ());
+    /// # Ok(()) }
+    /// ```
+    pub fn execute<G: Send + 'static>(
+        &self,
+        plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+        deadline: Option<(std::time::Instant, std::time::Duration)>,
+        guard: G,
+    ) -> exec::RunningQuery {
+        exec::run(&self.pool, plan, self.ctx.task_ctx(), deadline, guard)
+    }
+
+    /// Stream a planned DataFrame's batches, executing on the engine's pool: dropping the
+    /// stream (Ctrl-C in the shell, say) stops the query's work promptly.
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
+    /// use futures::StreamExt;
+    /// let mut batches = engine.stream(engine.sql("SELECT 1 AS n").await?).await?;
+    /// while let Some(batch) = batches.next().await { println!("{:?}", batch?); }
+    /// # Ok(()) }
+    /// ```
+    pub async fn stream(
+        &self,
+        df: DataFrame,
+    ) -> Result<datafusion::execution::SendableRecordBatchStream> {
+        let plan = df.create_physical_plan().await?;
+        Ok(self.execute(plan, None, ()).into_stream())
+    }
+
+    /// Run `work` (a DDL statement, say) on the engine's pool and wait for it; dropping
+    /// the returned future aborts it.
+    pub async fn run_in_pool<T, F>(&self, work: F) -> Result<T>
+    where
+        F: std::future::Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        struct AbortOnDrop(tokio::task::AbortHandle);
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
+        }
+        let task = self.pool.runtime().spawn(work);
+        let _abort = AbortOnDrop(task.abort_handle());
+        match task.await {
+            Ok(result) => result,
+            Err(e) => Err(Error::Usage(format!("the statement failed: {e}"))),
+        }
     }
 
     /// The lake this engine reads and writes.

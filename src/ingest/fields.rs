@@ -22,6 +22,11 @@ pub enum Value<'a> {
     List(Vec<String>),
     /// A nested object: never valid for a column of ours.
     Object,
+    /// An instant whose unit the input stated (a Parquet timestamp), in µs since the
+    /// epoch; `None` when converting it to µs overflowed.
+    Instant(Option<i64>),
+    /// Bytes that are not UTF-8 text (a binary column).
+    Bytes,
 }
 
 /// Named access to the values of one input row.
@@ -61,7 +66,17 @@ fn describe(v: &Value<'_>) -> String {
         Value::Bool(b) => b.to_string(),
         Value::List(_) => "a list".into(),
         Value::Object => "an object".into(),
+        Value::Instant(Some(us)) => format!("the instant {us} µs"),
+        Value::Instant(None) => "an instant out of range".into(),
+        Value::Bytes => "bytes that are not UTF-8 text".into(),
     }
+}
+
+/// `x` as a whole number of Int64's range, or `None`.
+fn whole(x: f64) -> Option<i64> {
+    // 2^63 is exactly representable; everything below it fits.
+    (x.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x))
+        .then_some(x as i64)
 }
 
 fn truncate(s: &str, n: usize) -> Cow<'_, str> {
@@ -75,19 +90,18 @@ fn optional_count(f: &dyn Fields, name: &str) -> Check<Option<i64>> {
     let v = match f.get(name) {
         Value::Null => return Ok(None),
         Value::Int(i) => i,
-        Value::Float(x) if x.fract() == 0.0 => x as i64,
+        Value::Float(x) => {
+            whole(x).ok_or_else(|| format!("{name}: not a whole number in range: {x}"))?
+        }
         Value::Str(s) if s.trim().is_empty() => return Ok(None),
         Value::Str(s) => {
             let t = s.trim();
             t.parse::<i64>()
                 .ok()
-                .or_else(|| {
-                    t.parse::<f64>()
-                        .ok()
-                        .filter(|x| x.fract() == 0.0)
-                        .map(|x| x as i64)
-                })
-                .ok_or_else(|| format!("{name}: not a whole number: '{}'", truncate(t, 40)))?
+                .or_else(|| t.parse::<f64>().ok().and_then(whole))
+                .ok_or_else(|| {
+                    format!("{name}: not a whole number in range: '{}'", truncate(t, 40))
+                })?
         }
         other => {
             return Err(format!(
@@ -216,7 +230,14 @@ fn required_instant(f: &dyn Fields, name: &str) -> Check<i64> {
     let micros = match f.get(name) {
         Value::Null => return Err(format!("missing {name}")),
         Value::Int(n) => epoch_to_micros(n),
-        Value::Float(x) => epoch_to_micros(x as i64),
+        Value::Float(x) => {
+            epoch_to_micros(whole(x.trunc()).ok_or_else(|| format!("{name}: out of range ({x})"))?)
+        }
+        // The input said its unit: no guessing by magnitude.
+        Value::Instant(Some(us)) => us,
+        Value::Instant(None) => {
+            return Err(format!("{name}: out of range (overflows µs since 1970)"));
+        }
         Value::Str(s) => parse_instant(&s)
             .ok_or_else(|| format!("{name}: cannot parse '{}' as a time", truncate(&s, 40)))?,
         other => {
@@ -313,6 +334,8 @@ impl<'a> Value<'a> {
             Value::Bool(b) => Value::Bool(*b),
             Value::List(items) => Value::List(items.clone()),
             Value::Object => Value::Object,
+            Value::Instant(us) => Value::Instant(*us),
+            Value::Bytes => Value::Bytes,
         }
     }
 }
@@ -371,7 +394,9 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for ValueVisitor<'a> {
                 Value::Int(i) => items.push(i.to_string()),
                 Value::Float(x) => items.push(x.to_string()),
                 Value::Bool(b) => items.push(b.to_string()),
-                Value::List(_) | Value::Object => items.push("…".into()),
+                Value::List(_) | Value::Object | Value::Instant(_) | Value::Bytes => {
+                    items.push("…".into())
+                }
             }
         }
         Ok(Value::List(items))

@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{AsArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::HashSet as FastSet;
-use datafusion::datasource::MemTable;
+use datafusion::common::JoinType;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
@@ -161,12 +161,12 @@ pub async fn ingest_files(
     for path in paths {
         let name = path.display().to_string();
         let file_started = Instant::now();
-        let bytes = match std::fs::read(path) {
-            Ok(b) => Bytes::from(b),
+        let bytes = match read_input(path) {
+            Ok(b) => b,
             Err(e) => {
                 summary
                     .files
-                    .push(FileReport::failed(&name, e.to_string(), file_started));
+                    .push(FileReport::failed(&name, e, file_started));
                 continue;
             }
         };
@@ -175,6 +175,48 @@ pub async fn ingest_files(
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// The longest line a stream (a pipe, a device) may send: past it, the input is not
+/// line-oriented text and reading stops.
+pub const MAX_STREAM_LINE: usize = 64 << 20;
+
+/// Read an input whole. A regular file is read as it is; a pipe or a device is read in
+/// chunks and refused once a line runs past [`MAX_STREAM_LINE`] (so `/dev/zero` is an
+/// error, not unbounded memory), unless it is Parquet.
+fn read_input(path: &Path) -> std::result::Result<Bytes, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.is_dir() {
+        return Err("is a directory".into());
+    }
+    if meta.is_file() {
+        return std::fs::read(path)
+            .map(Bytes::from)
+            .map_err(|e| e.to_string());
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut data = Vec::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut run = 0usize; // bytes since the last line break
+    loop {
+        let n = file.read(&mut chunk).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Ok(Bytes::from(data));
+        }
+        let part = &chunk[..n];
+        run = match part.iter().rposition(|&b| b == b'\n') {
+            Some(i) => n - i - 1,
+            None => run + n,
+        };
+        data.extend_from_slice(part);
+        if run > MAX_STREAM_LINE && !data.starts_with(b"PAR1") {
+            return Err(format!(
+                "a line longer than {} MiB: not line-oriented text (stopped reading)",
+                MAX_STREAM_LINE >> 20
+            ));
+        }
+    }
 }
 
 impl FileReport {
@@ -227,7 +269,17 @@ fn new_operation_id() -> String {
     )
 }
 
+/// Attempts at landing one input while concurrent ingests keep landing the same ids.
+const MAX_ATTEMPTS: usize = 20;
+
 /// Land the content of one input (named `name` in reports and the quarantine).
+///
+/// Safe beside other writers: the duplicate check is made against the lake version the
+/// commit is then written on top of. When other commits land first, the ones in between
+/// are checked: the same input already landed means nothing is done; new rows with this
+/// input's ids (or its replies' parents) mean the input is landed again from the start
+/// against the new state; anything else, and the commit is simply retried. Every row lands
+/// once, whatever runs beside it.
 pub async fn ingest_bytes(
     engine: &Engine,
     name: &str,
@@ -235,15 +287,54 @@ pub async fn ingest_bytes(
     options: &IngestOptions,
 ) -> Result<FileReport> {
     let started = Instant::now();
-    let lake = engine.lake();
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    if lake.snapshot().await?.has_source(&sha256) {
-        return Ok(FileReport {
+    for attempt in 1..=MAX_ATTEMPTS {
+        match ingest_attempt(engine, name, &bytes, &sha256, options, started).await? {
+            Attempt::Landed(report) => return Ok(report),
+            Attempt::Overlapped => {
+                tracing::info!(
+                    input = name,
+                    attempt,
+                    "a concurrent ingest landed some of these ids; landing again"
+                );
+            }
+        }
+    }
+    Err(Error::Lake {
+        url: engine.lake().url().to_string(),
+        message: format!(
+            "gave up landing {name}: concurrent ingests kept landing the same ids \
+             ({MAX_ATTEMPTS} attempts)"
+        ),
+    })
+}
+
+/// How one attempt at landing an input ended.
+enum Attempt {
+    /// Done (landed, skipped as already landed, or failed with a reason).
+    Landed(FileReport),
+    /// A concurrent commit landed ids this attempt had not seen; its files were discarded.
+    Overlapped,
+}
+
+async fn ingest_attempt(
+    engine: &Engine,
+    name: &str,
+    bytes: &Bytes,
+    sha256: &str,
+    options: &IngestOptions,
+    started: Instant,
+) -> Result<Attempt> {
+    let lake = engine.lake();
+    let base = lake.snapshot().await?;
+    if base.has_source(sha256) {
+        return Ok(Attempt::Landed(FileReport {
             already_ingested: true,
             ..FileReport::empty(name, started)
-        });
+        }));
     }
-
+    let mut base_version = base.version;
+    drop(base);
     let bar = progress_bar(options, bytes.len() as u64, name);
     let parse_bytes = bytes.clone();
     let parse_name = name.to_string();
@@ -262,7 +353,7 @@ pub async fn ingest_bytes(
         Ok(p) => p,
         Err(message) => {
             bar.finish_and_clear();
-            return Ok(FileReport::failed(name, message, started));
+            return Ok(Attempt::Landed(FileReport::failed(name, message, started)));
         }
     };
     let layout = parsed.layout;
@@ -282,7 +373,8 @@ pub async fn ingest_bytes(
     rows.retain(|_| keep.next().unwrap_or(false));
 
     bar.set_message("checking the lake");
-    let existing = lookup_existing(engine, &rows).await?;
+    let probe = probe_ids(&rows);
+    let existing = lookup_existing(engine, &probe).await?;
     let known_threads: HashMap<String, String> = existing
         .iter()
         .map(|(id, (thread, _))| (id.clone(), thread.clone()))
@@ -387,7 +479,7 @@ pub async fn ingest_bytes(
         committed_at: Utc::now().to_rfc3339(),
         source: Some(SourceInfo {
             path: name.to_string(),
-            sha256,
+            sha256: sha256.to_string(),
             bytes: bytes.len() as u64,
             format: layout.to_string(),
         }),
@@ -398,9 +490,43 @@ pub async fn ingest_bytes(
             "quarantined": quarantined, "duplicates": duplicates,
         }),
     };
-    let version = lake.commit(commit).await?;
+    let mut commit = commit;
+    test_commit_barrier().await;
+    let version = loop {
+        if lake.try_commit_at(&mut commit, base_version + 1).await? {
+            break base_version + 1;
+        }
+        // Another writer committed first: is what it landed a reason to do more?
+        let newer = lake.commits_after(base_version).await?;
+        let Some(last) = newer.last() else {
+            continue; // the log moved on and back? read it again
+        };
+        if newer
+            .iter()
+            .any(|c| c.source.as_ref().is_some_and(|s| s.sha256 == sha256))
+        {
+            lake.discard(&commit.add).await;
+            bar.finish_and_clear();
+            return Ok(Attempt::Landed(FileReport {
+                already_ingested: true,
+                ..FileReport::empty(name, started)
+            }));
+        }
+        let new_conversations = newer
+            .iter()
+            .any(|c| c.add.iter().any(|f| f.table == CONVERSATIONS));
+        base_version = last.version;
+        if new_conversations {
+            let now = lookup_existing(engine, &probe).await?;
+            if now.len() != existing.len() || now.keys().any(|k| !existing.contains_key(k)) {
+                lake.discard(&commit.add).await;
+                bar.finish_and_clear();
+                return Ok(Attempt::Overlapped);
+            }
+        }
+    };
     bar.finish_and_clear();
-    Ok(FileReport {
+    Ok(Attempt::Landed(FileReport {
         path: name.to_string(),
         layout: Some(layout.to_string()),
         rows_read,
@@ -411,7 +537,22 @@ pub async fn ingest_bytes(
         version: Some(version),
         error: None,
         elapsed: started.elapsed(),
-    })
+    }))
+}
+
+/// For the concurrency tests only: with `SOCIALCX_TEST_COMMIT_BARRIER=DIR`, say so in
+/// `DIR` and wait for `DIR/go` before the first commit attempt, so that concurrent ingests
+/// all check the lake before any of them commits. Unset in normal use.
+async fn test_commit_barrier() {
+    let Some(dir) = std::env::var_os("SOCIALCX_TEST_COMMIT_BARRIER") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let _ = std::fs::write(dir.join(format!("ready-{}", std::process::id())), b"");
+    let limit = Instant::now() + Duration::from_secs(120);
+    while !dir.join("go").exists() && Instant::now() < limit {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// The next finished file write; a failed write fails the ingest (its commit is
@@ -424,14 +565,21 @@ async fn join_write(writes: &mut tokio::task::JoinSet<Result<DataFile>>) -> Resu
     }
 }
 
-/// For incoming ids and the parents they reply to, what the lake already holds:
-/// id → (thread_id, brand). One hash join of the incoming ids against the lake's
-/// `conversation_id` column.
+/// The ids an input asks the lake about: its conversations' and their parents'.
+fn probe_ids(rows: &[Conversation]) -> StringArray {
+    let mut ids: HashSet<&str> = rows.iter().map(|c| c.conversation_id.as_str()).collect();
+    ids.extend(rows.iter().filter_map(|c| c.parent_id.as_deref()));
+    StringArray::from_iter_values(ids)
+}
+
+/// For the `probe` ids (see [`probe_ids`]), what the lake already holds: id → (thread_id,
+/// brand). One hash join of the ids against the lake's `conversation_id` column, planned
+/// from an in-memory batch: nothing is registered in the shared session.
 async fn lookup_existing(
     engine: &Engine,
-    rows: &[Conversation],
+    probe: &StringArray,
 ) -> Result<HashMap<String, (String, String)>> {
-    if rows.is_empty()
+    if probe.is_empty()
         || engine
             .lake()
             .snapshot()
@@ -441,30 +589,26 @@ async fn lookup_existing(
     {
         return Ok(HashMap::new());
     }
-    let mut ids: HashSet<&str> = rows.iter().map(|c| c.conversation_id.as_str()).collect();
-    ids.extend(rows.iter().filter_map(|c| c.parent_id.as_deref()));
     let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
-    let array = StringArray::from_iter_values(ids);
-    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(array)])?;
-    let table = format!("__incoming_{:08x}", rand::random::<u32>());
+    let batch = RecordBatch::try_new(schema, vec![Arc::new(probe.clone())])?;
     let ctx = engine.context();
-    ctx.register_table(
-        &table,
-        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
-    )?;
-    let result = async {
-        ctx.sql(&format!(
-            "SELECT c.conversation_id, c.thread_id, c.brand FROM {CONVERSATIONS} c \
-             JOIN {table} i ON c.conversation_id = i.id"
-        ))
+    let incoming = ctx.read_batch(batch)?;
+    let result = ctx
+        .table(CONVERSATIONS)
         .await?
+        .select_columns(&["conversation_id", "thread_id", "brand"])?
+        .join(
+            incoming,
+            JoinType::Inner,
+            &["conversation_id"],
+            &["id"],
+            None,
+        )?
+        .select_columns(&["conversation_id", "thread_id", "brand"])?
         .collect()
-        .await
-    }
-    .await;
-    ctx.deregister_table(&table)?;
+        .await?;
     let mut found = HashMap::new();
-    for b in result? {
+    for b in result {
         let (id, thread, brand) = (
             b.column(0).as_string::<i32>(),
             b.column(1).as_string::<i32>(),

@@ -225,11 +225,36 @@ fn read_csv(bytes: &Bytes, progress: &Progress<'_>) -> Result<Parsed, String> {
         if n.is_multiple_of(8192) {
             progress(end as u64);
         }
+        // After a CRLF record the reader stops before the LF: the next record starts
+        // past any line breaks left over (for its raw text and its line number).
+        let start = start.min(end);
+        let breaks = bytes[start..end]
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        let line_no = line_no
+            + bytes[start..start + breaks]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as i64;
+        let raw = &bytes[start + breaks..end];
         let reject = |reason: String| Rejected {
             line: Some(line_no),
             reason,
-            raw: lossy(&bytes[start.min(end)..end]),
+            raw: lossy(raw),
         };
+        if let Ok(true) = result
+            && let Err(at) = check_quoting(raw)
+        {
+            // The reader takes text after a closing quote as part of the field, so a stray
+            // quote swallows the records after it: quarantine them, never merge them.
+            parsed.rejected.push(reject(format!(
+                "malformed CSV: text after a closing quote at byte {at} of the record; \
+                 the record boundaries are unknown, so its {} line(s) are kept here whole",
+                raw.iter().filter(|&&b| b == b'\n').count().max(1)
+            )));
+            continue;
+        }
         match result {
             Ok(false) => break,
             Err(e) => {
@@ -269,6 +294,41 @@ fn read_csv(bytes: &Bytes, progress: &Progress<'_>) -> Result<Parsed, String> {
     }
     progress(bytes.len() as u64);
     Ok(parsed)
+}
+
+/// Check a CSV record's quoting: a quoted field's closing quote must be followed by a comma,
+/// a line break or the end. `Err` gives the offset of the first offending byte.
+fn check_quoting(raw: &[u8]) -> Result<(), usize> {
+    if !raw.contains(&b'"') {
+        return Ok(());
+    }
+    let mut i = 0;
+    let mut field_start = true;
+    while i < raw.len() {
+        let b = raw[i];
+        if field_start && b == b'"' {
+            // A quoted field: find its closing quote ("" is an escaped quote).
+            i += 1;
+            loop {
+                match raw.get(i) {
+                    None => return Ok(()),
+                    Some(b'"') if raw.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => {
+                        i += 1;
+                        match raw.get(i) {
+                            None | Some(b',' | b'\r' | b'\n') => break,
+                            Some(_) => return Err(i),
+                        }
+                    }
+                    Some(_) => i += 1,
+                }
+            }
+            continue;
+        }
+        field_start = matches!(b, b',' | b'\n' | b'\r');
+        i += 1;
+    }
+    Ok(())
 }
 
 struct ParquetRow<'a> {
@@ -316,15 +376,25 @@ fn value_of(array: &ArrayRef, row: usize) -> Value<'_> {
                     .value(0),
                 Err(_) => return Value::Null,
             };
-            // Seconds and milliseconds are scaled to µs; parse_instant's magnitude rule
-            // then reads µs correctly for any date after 1973.
+            // Parquet states the unit: scale by it (checked), never guess by magnitude.
             let micros = match unit {
-                TimeUnit::Second => v * 1_000_000,
-                TimeUnit::Millisecond => v * 1_000,
-                TimeUnit::Microsecond => v,
-                TimeUnit::Nanosecond => v / 1_000,
+                TimeUnit::Second => v.checked_mul(1_000_000),
+                TimeUnit::Millisecond => v.checked_mul(1_000),
+                TimeUnit::Microsecond => Some(v),
+                TimeUnit::Nanosecond => Some(v / 1_000),
             };
-            Value::Int(micros)
+            Value::Instant(micros)
+        }
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
+            let bytes: &[u8] = match array.data_type() {
+                DataType::Binary => array.as_binary::<i32>().value(row),
+                DataType::LargeBinary => array.as_binary::<i64>().value(row),
+                _ => array.as_binary_view().value(row),
+            };
+            match std::str::from_utf8(bytes) {
+                Ok(text) => Value::Str(Cow::Borrowed(text)),
+                Err(_) => Value::Bytes,
+            }
         }
         DataType::List(_) | DataType::LargeList(_) => {
             let list = match datafusion::arrow::compute::cast(
@@ -413,7 +483,19 @@ fn read_parquet(bytes: &Bytes, progress: &Progress<'_>) -> Result<Parsed, String
 
 #[cfg(test)]
 mod tests {
-    use super::split_lines;
+    use super::{check_quoting, split_lines};
+
+    #[test]
+    fn quoting_is_checked_after_every_closing_quote() {
+        assert!(check_quoting(b"1,\"a \"\"b\"\"\",c\n").is_ok());
+        assert!(check_quoting(b"1,\"two\nlines\",c\r\n").is_ok());
+        assert!(
+            check_quoting(b"1,5\" screen,c\n").is_ok(),
+            "a bare quote mid-field"
+        );
+        assert_eq!(check_quoting(b"1,\"a\" b,c\n"), Err(5));
+        assert_eq!(check_quoting(b"\"x\"y"), Err(3));
+    }
 
     #[test]
     fn chunks_end_at_line_boundaries_and_know_their_first_line() {

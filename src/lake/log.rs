@@ -156,6 +156,23 @@ impl CommitLog {
         }
     }
 
+    /// The commit stored at `path`.
+    async fn read_commit(&self, path: &Path) -> Result<Commit> {
+        let bytes = self
+            .store
+            .get(path)
+            .await
+            .map_err(|e| self.store_err("get", path, e))?
+            .bytes()
+            .await
+            .map_err(|e| self.store_err("get", path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::CorruptLog {
+            url: self.url.clone(),
+            path: path.to_string(),
+            message: e.to_string(),
+        })
+    }
+
     /// The latest snapshot, reading any commits made since the last call.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>> {
         let mut state = self.state.lock().await;
@@ -184,23 +201,47 @@ impl CommitLog {
             if version <= next.version {
                 continue;
             }
-            let bytes = self
-                .store
-                .get(&meta.location)
-                .await
-                .map_err(|e| self.store_err("get", &meta.location, e))?
-                .bytes()
-                .await
-                .map_err(|e| self.store_err("get", &meta.location, e))?;
-            let commit: Commit = serde_json::from_slice(&bytes).map_err(|e| Error::CorruptLog {
-                url: self.url.clone(),
-                path: meta.location.to_string(),
-                message: e.to_string(),
-            })?;
+            let commit = self.read_commit(&meta.location).await?;
             next.apply(&commit);
         }
         *state = Arc::new(next);
         Ok(Arc::clone(&state))
+    }
+
+    /// Write `commit` as exactly `version` (put-if-absent): `Ok(true)` when it is now
+    /// visible, `Ok(false)` when another writer took that version first. Writers that
+    /// must check what landed in between (ingest's duplicate check) use this; the others
+    /// use [`CommitLog::commit`].
+    pub async fn try_commit_at(&self, commit: &mut Commit, version: u64) -> Result<bool> {
+        commit.version = version;
+        let path = commit_path(version);
+        let body = serde_json::to_vec_pretty(&commit).expect("commit serializes");
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        match self
+            .store
+            .put_opts(&path, PutPayload::from(body), opts)
+            .await
+        {
+            Ok(_) => {
+                self.snapshot().await?;
+                Ok(true)
+            }
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(self.store_err("put", &path, e)),
+        }
+    }
+
+    /// The commits made after version `after`, oldest first, up to the latest.
+    pub async fn commits_after(&self, after: u64) -> Result<Vec<Commit>> {
+        let latest = self.snapshot().await?.version;
+        let mut commits = Vec::new();
+        for version in after + 1..=latest {
+            commits.push(self.read_commit(&commit_path(version)).await?);
+        }
+        Ok(commits)
     }
 
     /// Append a commit atomically and return its version. The version field of
@@ -208,25 +249,9 @@ impl CommitLog {
     /// log is re-read and the next one is tried.
     pub async fn commit(&self, mut commit: Commit) -> Result<u64> {
         for _ in 0..100 {
-            let snapshot = self.snapshot().await?;
-            commit.version = snapshot.version + 1;
-            let path = commit_path(commit.version);
-            let body = serde_json::to_vec_pretty(&commit).expect("commit serializes");
-            let opts = PutOptions {
-                mode: PutMode::Create,
-                ..Default::default()
-            };
-            match self
-                .store
-                .put_opts(&path, PutPayload::from(body), opts)
-                .await
-            {
-                Ok(_) => {
-                    self.snapshot().await?;
-                    return Ok(commit.version);
-                }
-                Err(object_store::Error::AlreadyExists { .. }) => continue,
-                Err(e) => return Err(self.store_err("put", &path, e)),
+            let version = self.snapshot().await?.version + 1;
+            if self.try_commit_at(&mut commit, version).await? {
+                return Ok(version);
             }
         }
         Err(Error::Lake {

@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
-use object_store::ObjectStore;
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::jobs::history::{ALERTS, JOB_RUNS, alerts_schema, job_runs_schema};
 use crate::model::{CONVERSATIONS, QUARANTINE, conversation_schema, quarantine_schema};
@@ -143,6 +143,27 @@ impl Lake {
     /// Atomically make the files of `commit` visible; returns the new version.
     pub async fn commit(&self, commit: Commit) -> Result<u64> {
         self.log.commit(commit).await
+    }
+
+    /// Make `commit` visible as exactly `version`, or `Ok(false)` when another writer
+    /// committed that version first (see [`CommitLog::try_commit_at`]).
+    pub async fn try_commit_at(&self, commit: &mut Commit, version: u64) -> Result<bool> {
+        self.log.try_commit_at(commit, version).await
+    }
+
+    /// The commits made after version `after`, oldest first.
+    pub async fn commits_after(&self, after: u64) -> Result<Vec<Commit>> {
+        self.log.commits_after(after).await
+    }
+
+    /// Delete files written for a commit that will not be made (best effort: files no
+    /// commit names are invisible anyway).
+    pub async fn discard(&self, files: &[DataFile]) {
+        for file in files {
+            if let Err(e) = self.store.delete(&Path::from(file.path.as_str())).await {
+                tracing::debug!(path = %file.path, error = %e, "could not delete an unused file");
+            }
+        }
     }
 
     /// Write `batches` as one new, not yet visible, file of `table` in `partition`

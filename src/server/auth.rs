@@ -104,6 +104,9 @@ fn same(a: &Digest32, b: &Digest32) -> bool {
     a.ct_eq(b).into()
 }
 
+/// Issued tokens kept at once.
+const MAX_SESSIONS: usize = 100_000;
+
 struct Session {
     user: String,
     expires: Instant,
@@ -229,6 +232,16 @@ impl Authenticator {
         let now = Instant::now();
         let mut sessions = self.inner.sessions.lock().expect("sessions lock");
         sessions.retain(|_, s| s.expires > now);
+        if sessions.len() >= MAX_SESSIONS {
+            // A handshake loop cannot grow memory: the token closest to expiry goes.
+            if let Some(oldest) = sessions
+                .iter()
+                .min_by_key(|(_, s)| s.expires)
+                .map(|(k, _)| *k)
+            {
+                sessions.remove(&oldest);
+            }
+        }
         sessions.insert(
             digest(token.as_bytes()),
             Session {

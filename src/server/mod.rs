@@ -20,9 +20,11 @@
 pub mod auth;
 pub mod handle;
 pub mod metadata;
+pub mod params;
 pub mod placeholders;
 pub mod query;
 pub mod service;
+pub mod sessions;
 pub mod status;
 pub mod wire;
 
@@ -59,8 +61,13 @@ pub struct ServerConfig {
     pub max_concurrent_queries: usize,
     /// Permit DDL, DML and `SET` statements.
     pub allow_writes: bool,
+    /// Permit statements that read or write files of the server's host or of any URL
+    /// (`CREATE EXTERNAL TABLE`, `COPY ... TO`); off even when writes are allowed.
+    pub allow_file_access: bool,
     /// How long an issued bearer token stays valid.
     pub token_ttl: Duration,
+    /// After a shutdown signal, how long running calls may go on before they are dropped.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServerConfig {
@@ -72,7 +79,9 @@ impl Default for ServerConfig {
             query_timeout: Duration::from_secs(600),
             max_concurrent_queries: 16,
             allow_writes: false,
+            allow_file_access: false,
             token_ttl: Duration::from_secs(12 * 3600),
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -89,6 +98,8 @@ impl Default for ServerConfig {
 /// query_timeout = "5m"
 /// max_concurrent_queries = 8
 /// allow_writes = false
+/// allow_file_access = false
+/// shutdown_grace = "30s"
 /// ```
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,8 +122,12 @@ pub struct ServerFile {
     pub max_concurrent_queries: Option<usize>,
     /// Permit DDL and DML.
     pub allow_writes: Option<bool>,
+    /// Permit `CREATE EXTERNAL TABLE` and `COPY ... TO` (files on the server's host).
+    pub allow_file_access: Option<bool>,
     /// Token lifetime (`12h`).
     pub token_ttl: Option<String>,
+    /// How long running calls may go on after a shutdown signal (`30s`).
+    pub shutdown_grace: Option<String>,
 }
 
 impl ServerFile {
@@ -177,6 +192,7 @@ pub struct Server {
     service: SqlService,
     auth: Authenticator,
     tls: Option<ServerTlsConfig>,
+    shutdown_grace: Duration,
 }
 
 impl Server {
@@ -230,19 +246,14 @@ impl Server {
         }
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let auth = Authenticator::new(&config.credentials, config.token_ttl);
-        let service = SqlService::new(
-            engine,
-            auth.clone(),
-            config.allow_writes,
-            config.query_timeout,
-            config.max_concurrent_queries,
-        );
+        let service = SqlService::new(engine, auth.clone(), &config);
         Ok(Server {
             incoming,
             local_addr,
             service,
             auth,
             tls,
+            shutdown_grace: config.shutdown_grace,
         })
     }
 
@@ -252,8 +263,21 @@ impl Server {
     }
 
     /// Serve until `shutdown` completes, then stop accepting calls and let running ones
-    /// finish.
+    /// finish, for at most the shutdown grace period (a client that stopped reading cannot
+    /// hold the server up).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+        let grace = self.shutdown_grace;
+        let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = signalled.send(());
+        };
+        let grace_over = async move {
+            if on_signal.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(grace).await;
+        };
         let auth = self.auth.clone();
         let flight = FlightServiceServer::new(self.service)
             .max_decoding_message_size(64 << 20)
@@ -271,11 +295,21 @@ impl Server {
                 .map_err(|e| Error::Usage(format!("TLS: {e}")))?;
         }
         tracing::info!(target: "socialcx::server", addr = %self.local_addr, "serving Flight SQL");
-        builder
+        let serve = builder
             .add_service(service)
-            .serve_with_incoming_shutdown(self.incoming, shutdown)
-            .await
-            .map_err(|e| Error::Usage(format!("Flight SQL server on {}: {e}", self.local_addr)))
+            .serve_with_incoming_shutdown(self.incoming, shutdown);
+        tokio::select! {
+            served = serve => served.map_err(|e| {
+                Error::Usage(format!("Flight SQL server on {}: {e}", self.local_addr))
+            }),
+            _ = grace_over => {
+                eprintln!(
+                    "shutdown grace period of {}s over: dropping the calls still running",
+                    grace.as_secs_f64()
+                );
+                Ok(())
+            }
+        }
     }
 }
 

@@ -1,24 +1,21 @@
-//! One running query as the server streams it: wire types, the deadline, the concurrency
-//! permit and the log line.
+//! One running query as the server streams it: wire types, status codes and the log line.
 //!
-//! Dropping a [`QueryStream`] (the client went away, or the deadline passed) drops
-//! DataFusion's stream, which cancels the query's tasks. The log line is written exactly once,
+//! Dropping a [`QueryStream`] (the client went away) stops the query's work (see
+//! [`crate::engine::exec`]). The log line is written exactly once,
 //! when the stream ends or is dropped: who, what, duration, rows, bytes and outcome.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use arrow_flight::error::FlightError;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::execution::SendableRecordBatchStream;
 use futures::{Stream, StreamExt};
-use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::Sleep;
 use tonic::Status;
+
+use crate::engine::exec::{QueryError, RunningQuery};
 
 use super::wire::to_wire;
 
@@ -58,13 +55,11 @@ impl QueryLog {
     }
 }
 
-/// A query's record batches, in wire types, ending at the deadline.
+/// A query's record batches, in wire types. The query runs on the engine's pool; its
+/// deadline and concurrency slot live there (see [`crate::engine::exec`]).
 pub struct QueryStream {
-    inner: SendableRecordBatchStream,
+    inner: RunningQuery,
     schema: SchemaRef,
-    deadline: Pin<Box<Sleep>>,
-    timeout: Duration,
-    _permit: Option<OwnedSemaphorePermit>,
     log: QueryLog,
     rows: u64,
     bytes: u64,
@@ -73,27 +68,11 @@ pub struct QueryStream {
 }
 
 impl QueryStream {
-    /// Stream `inner` as `schema` (its wire schema) until `timeout` after the request arrived;
-    /// `permit` is held until the stream ends.
-    pub fn new(
-        inner: SendableRecordBatchStream,
-        schema: SchemaRef,
-        timeout: Duration,
-        permit: Option<OwnedSemaphorePermit>,
-        log: QueryLog,
-    ) -> QueryStream {
-        // A timeout too large to add (e.g. "1000000h") means no deadline in practice.
-        let deadline = log
-            .started
-            .checked_add(timeout)
-            .unwrap_or_else(|| log.started + Duration::from_secs(100 * 365 * 86_400));
-        let deadline = tokio::time::Instant::from_std(deadline);
+    /// Stream `inner` as `schema` (its wire schema), logging the query once it ends.
+    pub fn new(inner: RunningQuery, schema: SchemaRef, log: QueryLog) -> QueryStream {
         QueryStream {
             inner,
             schema,
-            deadline: Box::pin(tokio::time::sleep_until(deadline)),
-            timeout,
-            _permit: permit,
             log,
             rows: 0,
             bytes: 0,
@@ -102,10 +81,10 @@ impl QueryStream {
         }
     }
 
-    fn finish(&mut self, outcome: Outcome, error: Option<String>) {
+    fn fail(&mut self, outcome: Outcome, status: Status) -> Poll<Option<<Self as Stream>::Item>> {
         self.outcome = outcome;
-        self.error = error;
-        self._permit = None;
+        self.error = Some(status.message().to_string());
+        Poll::Ready(Some(Err(FlightError::Tonic(Box::new(status)))))
     }
 }
 
@@ -116,20 +95,10 @@ impl Stream for QueryStream {
         if self.outcome != Outcome::Running {
             return Poll::Ready(None);
         }
-        if self.deadline.as_mut().poll(cx).is_ready() {
-            let message = format!(
-                "query timed out after {}s (the server's --query-timeout)",
-                self.timeout.as_secs_f64()
-            );
-            self.finish(Outcome::Timeout, Some(message.clone()));
-            return Poll::Ready(Some(Err(FlightError::Tonic(Box::new(
-                Status::deadline_exceeded(message),
-            )))));
-        }
         match self.inner.poll_next_unpin(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(None) => {
-                self.finish(Outcome::Ok, None);
+                self.outcome = Outcome::Ok;
                 Poll::Ready(None)
             }
             Poll::Ready(Some(Ok(batch))) => {
@@ -140,19 +109,26 @@ impl Stream for QueryStream {
                         self.bytes += batch.get_array_memory_size() as u64;
                         Poll::Ready(Some(Ok(batch)))
                     }
-                    Err(e) => {
-                        self.finish(Outcome::Error, Some(e.to_string()));
-                        Poll::Ready(Some(Err(FlightError::Tonic(Box::new(Status::internal(
-                            format!("cannot send the result: {e}"),
-                        ))))))
-                    }
+                    Err(e) => self.fail(
+                        Outcome::Error,
+                        Status::internal(format!("cannot send the result: {e}")),
+                    ),
                 }
             }
-            Poll::Ready(Some(Err(e))) => {
-                let status = super::status::from_datafusion(e);
-                self.finish(Outcome::Error, Some(status.message().to_string()));
-                Poll::Ready(Some(Err(FlightError::Tonic(Box::new(status)))))
+            Poll::Ready(Some(Err(QueryError::TimedOut(limit)))) => self.fail(
+                Outcome::Timeout,
+                Status::deadline_exceeded(format!(
+                    "query timed out after {}s (the server's --query-timeout)",
+                    limit.as_secs_f64()
+                )),
+            ),
+            Poll::Ready(Some(Err(QueryError::Failed(e)))) => {
+                self.fail(Outcome::Error, super::status::from_datafusion(e))
             }
+            Poll::Ready(Some(Err(QueryError::Crashed(message)))) => self.fail(
+                Outcome::Error,
+                Status::internal(format!("internal error: {message}")),
+            ),
         }
     }
 }

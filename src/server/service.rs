@@ -3,7 +3,11 @@
 //! * `GetFlightInfo` plans (logical and physical) without executing, and announces the wire
 //!   schema of the physical plan; `DoGet` plans again and streams batches as DataFusion
 //!   produces them, in exactly that schema.
-//! * Prepared statements are stateless: the handle carries the SQL and the bound parameters.
+//! * Prepared statements live on the server ([`super::handle::Statements`]): a handle is an
+//!   opaque id, and binding parameters updates the statement it names. Tickets carry SQL only.
+//! * Queries execute on the engine's own pool ([`crate::engine::exec`]), never on the
+//!   runtime that serves the network, and stop at the deadline whether or not the client
+//!   reads.
 //! * Metadata comes from the Engine's live catalog (see [`super::metadata`]).
 //! * Read-only by default: DDL, DML and `SET`-like statements are refused unless the server
 //!   was started with writes allowed.
@@ -27,16 +31,16 @@ use arrow_flight::sql::{
 };
 use arrow_flight::{
     Action, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse,
-    IpcMessage, SchemaAsIpc, Ticket, decode::FlightRecordBatchStream,
-    flight_service_server::FlightService,
+    IpcMessage, SchemaAsIpc, Ticket, flight_service_server::FlightService,
 };
 use datafusion::arrow::array::{Array, RecordBatch, UInt64Array};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::ipc::writer::IpcWriteOptions;
 use datafusion::common::ParamValues;
 use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use datafusion::physical_plan::ExecutionPlan;
 use futures::{Stream, TryStreamExt, stream};
 use prost::Message;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -44,16 +48,20 @@ use tonic::metadata::MetadataValue;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::{Authenticator, Principal};
-use super::handle::StatementHandle;
+use super::handle::{Statement, StatementLimits, Statements, sql_ticket, ticket_sql};
 use super::metadata;
+use super::params;
 use super::placeholders::{
     bind_table_arguments, number_question_marks, param_values, parameter_schema,
     table_argument_placeholders,
 };
 use super::query::{QueryLog, QueryStream};
+use super::sessions::ClientSessions;
 use super::status::{from_datafusion, from_error};
 use super::wire::wire_schema;
 use crate::Engine;
+use crate::engine::exec;
+use datafusion::prelude::SessionContext;
 
 type DoGetStream = <SqlService as FlightService>::DoGetStream;
 
@@ -63,38 +71,90 @@ pub struct SqlService {
     auth: Authenticator,
     options: SQLOptions,
     allow_writes: bool,
+    allow_file_access: bool,
     timeout: Duration,
     permits: Arc<Semaphore>,
     max_queries: usize,
     sql_info: SqlInfoData,
     xdbc: XdbcTypeInfoData,
+    statements: Statements,
+    /// Per-client sessions when writes are allowed (else every client reads the engine's).
+    sessions: Option<ClientSessions>,
 }
 
 impl SqlService {
     /// A service over `engine`.
-    pub fn new(
-        engine: Engine,
-        auth: Authenticator,
-        allow_writes: bool,
-        timeout: Duration,
-        max_queries: usize,
-    ) -> SqlService {
+    pub fn new(engine: Engine, auth: Authenticator, config: &super::ServerConfig) -> SqlService {
+        let (allow_writes, timeout, max_queries) = (
+            config.allow_writes,
+            config.query_timeout,
+            config.max_concurrent_queries,
+        );
         let options = SQLOptions::new()
             .with_allow_ddl(allow_writes)
             .with_allow_dml(allow_writes)
             .with_allow_statements(allow_writes);
         let timeout_secs = i32::try_from(timeout.as_secs()).unwrap_or(i32::MAX);
         let sql_info = metadata::sql_info(engine.context(), !allow_writes, timeout_secs);
+        let sessions = allow_writes.then(|| ClientSessions::new(engine.context().clone()));
         SqlService {
             engine,
             auth,
             options,
             allow_writes,
+            allow_file_access: config.allow_file_access,
             timeout,
             permits: Arc::new(Semaphore::new(max_queries.max(1))),
             max_queries: max_queries.max(1),
             sql_info,
             xdbc: metadata::xdbc_type_info(),
+            statements: Statements::new(StatementLimits::default()),
+            sessions,
+        }
+    }
+
+    /// The prepared statements this service holds.
+    pub fn statements(&self) -> &Statements {
+        &self.statements
+    }
+
+    /// The deadline of a request that arrived at `started` (none when too far to count).
+    fn deadline(&self, started: Instant) -> Option<(Instant, Duration)> {
+        started
+            .checked_add(self.timeout)
+            .map(|at| (at, self.timeout))
+    }
+
+    /// Run a DDL or DML plan on the engine's pool, within the request's deadline.
+    async fn run_command(
+        &self,
+        ctx: &SessionContext,
+        plan: LogicalPlan,
+        started: Instant,
+    ) -> Result<Vec<RecordBatch>, Status> {
+        let ctx = ctx.clone();
+        let work = self
+            .engine
+            .run_in_pool(async move { Ok(ctx.execute_logical_plan(plan).await?.collect().await?) });
+        let wait = self.timeout.saturating_sub(started.elapsed());
+        match tokio::time::timeout(wait, work).await {
+            Ok(result) => result.map_err(from_error),
+            Err(_) => Err(Status::deadline_exceeded(format!(
+                "query timed out after {}s (the server's --query-timeout)",
+                self.timeout.as_secs_f64()
+            ))),
+        }
+    }
+
+    /// The session `request` runs in: the client's own when writes are allowed (so its
+    /// `SET`, views and drops stay its own), else the engine's.
+    async fn session<T>(&self, request: &Request<T>) -> Result<SessionContext, Status> {
+        match &self.sessions {
+            Some(sessions) => sessions
+                .get(&(Self::user(request), request.remote_addr()))
+                .await
+                .map_err(from_datafusion),
+            None => Ok(self.engine.context().clone()),
         }
     }
 
@@ -108,8 +168,8 @@ impl SqlService {
 
     /// Parse, number `?` placeholders, plan, check permissions and bind parameters. A
     /// statement executed without values for its placeholders is refused.
-    async fn plan(&self, handle: &StatementHandle) -> Result<LogicalPlan, Status> {
-        let (plan, unbound) = self.plan_with_parameters(handle).await?;
+    async fn plan(&self, ctx: &SessionContext, handle: &Statement) -> Result<LogicalPlan, Status> {
+        let (plan, unbound) = self.plan_with_parameters(ctx, handle).await?;
         if handle.params.is_none() && !unbound.fields().is_empty() {
             let names: Vec<&str> = unbound.fields().iter().map(|f| f.name().as_str()).collect();
             return Err(Status::invalid_argument(format!(
@@ -123,7 +183,8 @@ impl SqlService {
     /// [`Self::plan`], also returning the parameters still to bind (none once bound).
     async fn plan_with_parameters(
         &self,
-        handle: &StatementHandle,
+        ctx: &SessionContext,
+        handle: &Statement,
     ) -> Result<(LogicalPlan, Schema), Status> {
         let mut statements = self.engine.parse(&handle.sql).map_err(from_error)?;
         if statements.len() != 1 {
@@ -139,7 +200,7 @@ impl SqlService {
             bind_table_arguments(&mut statement, values)?;
         }
         let table_arguments = table_argument_placeholders(&mut statement);
-        let state = self.engine.context().state();
+        let state = ctx.state();
         let plan = state
             .statement_to_plan(statement)
             .await
@@ -151,6 +212,9 @@ impl SqlService {
                 e.strip_backtrace()
             ))
         })?;
+        if !self.allow_file_access {
+            refuse_file_access(&plan)?;
+        }
         match values {
             None => {
                 let parameters = parameter_schema(&plan, &table_arguments)?;
@@ -165,49 +229,42 @@ impl SqlService {
         }
     }
 
-    async fn physical(&self, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>, Status> {
-        self.engine
-            .context()
-            .state()
+    async fn physical(
+        &self,
+        ctx: &SessionContext,
+        plan: &LogicalPlan,
+    ) -> Result<Arc<dyn ExecutionPlan>, Status> {
+        ctx.state()
             .create_physical_plan(plan)
             .await
             .map_err(from_datafusion)
     }
 
-    /// Plan `handle` and answer with a ticket for it (DDL, when allowed, runs here).
+    /// Plan `handle` and answer with `ticket` for it (DDL, when allowed, runs here).
     async fn flight_info(
         &self,
-        handle: StatementHandle,
+        ctx: &SessionContext,
+        handle: Statement,
+        ticket: Ticket,
         descriptor: FlightDescriptor,
         user: String,
     ) -> Result<Response<FlightInfo>, Status> {
         let log = QueryLog {
             user,
-            sql: handle.sql.clone(),
+            sql: handle.sql.to_string(),
             started: Instant::now(),
         };
         let result = async {
-            let plan = self.plan(&handle).await?;
+            let plan = self.plan(ctx, &handle).await?;
             if is_command(&plan) {
-                self.engine
-                    .context()
-                    .execute_logical_plan(plan)
-                    .await
-                    .map_err(from_datafusion)?
-                    .collect()
-                    .await
-                    .map_err(from_datafusion)?;
+                self.run_command(ctx, plan, log.started).await?;
                 return FlightInfo::new()
                     .try_with_schema(&Schema::empty())
                     .map(|info| info.with_descriptor(descriptor.clone()))
                     .map_err(|e| Status::internal(e.to_string()));
             }
-            let schema = wire_schema(&self.physical(&plan).await?.schema());
-            let ticket = TicketStatementQuery {
-                statement_handle: handle.encode().map_err(Status::invalid_argument)?,
-            };
-            let endpoint =
-                FlightEndpoint::new().with_ticket(Ticket::new(ticket.as_any().encode_to_vec()));
+            let schema = wire_schema(&self.physical(ctx, &plan).await?.schema());
+            let endpoint = FlightEndpoint::new().with_ticket(ticket);
             FlightInfo::new()
                 .try_with_schema(&schema)
                 .map(|info| {
@@ -241,71 +298,69 @@ impl SqlService {
         }
     }
 
-    /// Run `handle` and stream its batches.
+    /// Run `handle` and stream its batches. The query executes on the engine's pool and
+    /// holds its concurrency slot until its work ends (at the deadline at the latest).
     async fn stream(
         &self,
-        handle: StatementHandle,
+        ctx: &SessionContext,
+        handle: Statement,
         user: String,
     ) -> Result<Response<DoGetStream>, Status> {
         let log = QueryLog {
             user,
-            sql: handle.sql.clone(),
+            sql: handle.sql.to_string(),
             started: Instant::now(),
         };
         let started = log.started;
         let result = async {
             let permit = self.permit(started).await?;
-            let plan = self.plan(&handle).await?;
-            let physical = self.physical(&plan).await?;
+            let plan = self.plan(ctx, &handle).await?;
+            let physical = self.physical(ctx, &plan).await?;
             let schema = wire_schema(&physical.schema());
-            let task = self.engine.context().task_ctx();
-            let batches = execute_stream(physical, task).map_err(from_datafusion)?;
-            Ok::<_, Status>((batches, schema, permit))
+            let running = exec::run(
+                self.engine.pool(),
+                physical,
+                ctx.task_ctx(),
+                self.deadline(started),
+                permit,
+            );
+            Ok::<_, Status>((running, schema))
         }
         .await;
-        let (batches, schema, permit) = match result {
+        let (running, schema) = match result {
             Ok(ok) => ok,
             Err(status) => {
                 log.failed(&status);
                 return Err(status);
             }
         };
-        let query = QueryStream::new(
-            batches,
-            Arc::clone(&schema),
-            self.timeout,
-            Some(permit),
-            log,
-        );
+        let query = QueryStream::new(running, Arc::clone(&schema), log);
         Ok(encode(schema, query))
     }
 
     /// Run a DDL or DML statement and count the rows it changed.
-    async fn update(&self, handle: StatementHandle, user: String) -> Result<i64, Status> {
+    async fn update(
+        &self,
+        ctx: &SessionContext,
+        handle: Statement,
+        user: String,
+    ) -> Result<i64, Status> {
         let log = QueryLog {
             user,
-            sql: handle.sql.clone(),
+            sql: handle.sql.to_string(),
             started: Instant::now(),
         };
         let result = async {
             if !self.allow_writes {
                 // Plan anyway: a bad statement deserves its own error message.
-                self.plan(&handle).await?;
+                self.plan(ctx, &handle).await?;
                 return Err(Status::permission_denied(
                     "this server is read-only (start it with --allow-writes)",
                 ));
             }
             let _permit = self.permit(log.started).await?;
-            let plan = self.plan(&handle).await?;
-            let batches = self
-                .engine
-                .context()
-                .execute_logical_plan(plan)
-                .await
-                .map_err(from_datafusion)?
-                .collect()
-                .await
-                .map_err(from_datafusion)?;
+            let plan = self.plan(ctx, &handle).await?;
+            let batches = self.run_command(ctx, plan, log.started).await?;
             Ok(changed_rows(&batches))
         }
         .await;
@@ -357,6 +412,34 @@ where
     Response::new(Box::pin(stream))
 }
 
+/// Refuse statements that reach files outside the lake: `CREATE EXTERNAL TABLE` (reads any
+/// path or URL the server can) and `COPY ... TO` (writes one).
+fn refuse_file_access(plan: &LogicalPlan) -> Result<(), Status> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::DdlStatement;
+    let mut found = None;
+    plan.apply(|node| {
+        found = match node {
+            LogicalPlan::Ddl(DdlStatement::CreateExternalTable(_)) => Some("CREATE EXTERNAL TABLE"),
+            LogicalPlan::Copy(_) => Some("COPY ... TO"),
+            _ => None,
+        };
+        Ok(if found.is_some() {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    })
+    .map_err(from_datafusion)?;
+    match found {
+        Some(what) => Err(Status::permission_denied(format!(
+            "{what} reaches files on the server's host: refused (start the server with \
+             --allow-file-access to permit it)"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// DDL and session statements run when planned; queries and DML run when streamed.
 fn is_command(plan: &LogicalPlan) -> bool {
     matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Statement(_))
@@ -379,26 +462,28 @@ fn schema_bytes(schema: &Schema) -> Result<bytes::Bytes, Status> {
     Ok(message.0)
 }
 
-fn decode_handle(bytes: &[u8]) -> Result<StatementHandle, Status> {
-    StatementHandle::decode(bytes).map_err(Status::invalid_argument)
+/// The ticket of a prepared statement's query: the command itself, naming its handle.
+fn prepared_ticket(handle: &bytes::Bytes) -> Ticket {
+    let command = CommandPreparedStatementQuery {
+        prepared_statement_handle: handle.clone(),
+    };
+    Ticket::new(command.as_any().encode_to_vec())
 }
 
-/// The record batches a client sent with `DoPut` (parameters), concatenated.
-async fn read_batches(
-    request: Request<PeekableFlightDataStream>,
-) -> Result<Option<RecordBatch>, Status> {
-    let stream = FlightRecordBatchStream::new_from_flight_data(
-        request
-            .into_inner()
-            .map_err(|status| FlightError::Tonic(Box::new(status))),
-    );
-    let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(Status::from)?;
-    let Some(first) = batches.first() else {
-        return Ok(None);
-    };
-    let batch = datafusion::arrow::compute::concat_batches(&first.schema(), &batches)
-        .map_err(|e| Status::invalid_argument(format!("unreadable parameters: {e}")))?;
-    Ok(Some(batch))
+/// Parameters bound with `DoPut` must be one row of plain values.
+fn check_parameters(params: &RecordBatch) -> Result<(), Status> {
+    if let Some(field) = params
+        .schema()
+        .fields()
+        .iter()
+        .find(|f| matches!(f.data_type(), DataType::Dictionary(..)))
+    {
+        return Err(Status::invalid_argument(format!(
+            "parameter {} is dictionary-encoded: send plain values",
+            field.name()
+        )));
+    }
+    Ok(())
 }
 
 #[tonic::async_trait]
@@ -444,8 +529,15 @@ impl FlightSqlService for SqlService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let user = Self::user(&request);
+        let ctx = self.session(&request).await?;
+        let ticket = TicketStatementQuery {
+            statement_handle: sql_ticket(&query.query),
+        };
+        let ticket = Ticket::new(ticket.as_any().encode_to_vec());
         self.flight_info(
-            StatementHandle::new(query.query),
+            &ctx,
+            Statement::new(query.query),
+            ticket,
             request.into_inner(),
             user,
         )
@@ -458,8 +550,13 @@ impl FlightSqlService for SqlService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let user = Self::user(&request);
-        let handle = decode_handle(&query.prepared_statement_handle)?;
-        self.flight_info(handle, request.into_inner(), user).await
+        let statement = self
+            .statements
+            .get(&user, &query.prepared_statement_handle)?;
+        let ticket = prepared_ticket(&query.prepared_statement_handle);
+        let ctx = self.session(&request).await?;
+        self.flight_info(&ctx, statement, ticket, request.into_inner(), user)
+            .await
     }
 
     async fn get_flight_info_catalogs(
@@ -569,8 +666,10 @@ impl FlightSqlService for SqlService {
         ticket: TicketStatementQuery,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        let handle = decode_handle(&ticket.statement_handle)?;
-        self.stream(handle, Self::user(&request)).await
+        let sql = ticket_sql(&ticket.statement_handle)?;
+        let ctx = self.session(&request).await?;
+        self.stream(&ctx, Statement::new(sql), Self::user(&request))
+            .await
     }
 
     async fn do_get_prepared_statement(
@@ -578,25 +677,31 @@ impl FlightSqlService for SqlService {
         query: CommandPreparedStatementQuery,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        let handle = decode_handle(&query.prepared_statement_handle)?;
-        self.stream(handle, Self::user(&request)).await
+        let user = Self::user(&request);
+        let statement = self
+            .statements
+            .get(&user, &query.prepared_statement_handle)?;
+        let ctx = self.session(&request).await?;
+        self.stream(&ctx, statement, user).await
     }
 
     async fn do_get_catalogs(
         &self,
         query: CommandGetCatalogs,
-        _request: Request<Ticket>,
+        request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        let batch = metadata::catalogs(self.engine.context(), query.into_builder());
+        let ctx = self.session(&request).await?;
+        let batch = metadata::catalogs(&ctx, query.into_builder());
         Ok(Self::one_batch(batch))
     }
 
     async fn do_get_schemas(
         &self,
         query: CommandGetDbSchemas,
-        _request: Request<Ticket>,
+        request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        let batch = metadata::db_schemas(self.engine.context(), query.into_builder())
+        let ctx = self.session(&request).await?;
+        let batch = metadata::db_schemas(&ctx, query.into_builder())
             .map_err(|e| Status::internal(e.to_string()))?;
         Ok(Self::one_batch(batch))
     }
@@ -604,11 +709,12 @@ impl FlightSqlService for SqlService {
     async fn do_get_tables(
         &self,
         query: CommandGetTables,
-        _request: Request<Ticket>,
+        request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
         // Tables a job created since the server started are listed too.
         self.engine.refresh().await.map_err(from_error)?;
-        let batch = metadata::tables(self.engine.context(), query.into_builder())
+        let ctx = self.session(&request).await?;
+        let batch = metadata::tables(&ctx, query.into_builder())
             .await
             .map_err(|e| Status::internal(e.to_string()))?;
         Ok(Self::one_batch(batch))
@@ -699,7 +805,8 @@ impl FlightSqlService for SqlService {
         request: Request<PeekableFlightDataStream>,
     ) -> Result<i64, Status> {
         let user = Self::user(&request);
-        self.update(StatementHandle::new(ticket.query), user).await
+        let ctx = self.session(&request).await?;
+        self.update(&ctx, Statement::new(ticket.query), user).await
     }
 
     async fn do_put_prepared_statement_query(
@@ -707,13 +814,16 @@ impl FlightSqlService for SqlService {
         query: CommandPreparedStatementQuery,
         request: Request<PeekableFlightDataStream>,
     ) -> Result<DoPutPreparedStatementResult, Status> {
-        let handle = decode_handle(&query.prepared_statement_handle)?;
-        let handle = match read_batches(request).await? {
-            Some(params) => handle.with_params(params),
-            None => handle,
-        };
+        let user = Self::user(&request);
+        let handle = query.prepared_statement_handle;
+        self.statements.get(&user, &handle)?;
+        if let Some(params) = params::read(request.into_inner()).await? {
+            check_parameters(&params)?;
+            self.statements.bind(&user, &handle, params)?;
+        }
+        // The same handle: clients that keep the original one see the values too.
         Ok(DoPutPreparedStatementResult {
-            prepared_statement_handle: Some(handle.encode().map_err(Status::invalid_argument)?),
+            prepared_statement_handle: Some(handle),
         })
     }
 
@@ -723,12 +833,15 @@ impl FlightSqlService for SqlService {
         request: Request<PeekableFlightDataStream>,
     ) -> Result<i64, Status> {
         let user = Self::user(&request);
-        let handle = decode_handle(&query.prepared_statement_handle)?;
-        let handle = match read_batches(request).await? {
-            Some(params) => handle.with_params(params),
-            None => handle,
-        };
-        self.update(handle, user).await
+        let ctx = self.session(&request).await?;
+        let mut statement = self
+            .statements
+            .get(&user, &query.prepared_statement_handle)?;
+        if let Some(params) = params::read(request.into_inner()).await? {
+            check_parameters(&params)?;
+            statement.params = Some(params);
+        }
+        self.update(&ctx, statement, user).await
     }
 
     async fn do_action_create_prepared_statement(
@@ -736,18 +849,20 @@ impl FlightSqlService for SqlService {
         query: ActionCreatePreparedStatementRequest,
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
-        let handle = StatementHandle::new(query.query);
+        let handle = Statement::new(query.query);
+        let user = Self::user(&request);
+        let ctx = self.session(&request).await?;
         let log = QueryLog {
-            user: Self::user(&request),
-            sql: handle.sql.clone(),
+            user: user.clone(),
+            sql: handle.sql.to_string(),
             started: Instant::now(),
         };
         let result = async {
-            let (plan, parameters) = self.plan_with_parameters(&handle).await?;
+            let (plan, parameters) = self.plan_with_parameters(&ctx, &handle).await?;
             let dataset = if is_command(&plan) {
                 Schema::empty()
             } else if parameters.fields().is_empty() {
-                wire_schema(&self.physical(&plan).await?.schema())
+                wire_schema(&self.physical(&ctx, &plan).await?.schema())
                     .as_ref()
                     .clone()
             } else {
@@ -756,7 +871,7 @@ impl FlightSqlService for SqlService {
                 wire_schema(plan.schema().as_arrow()).as_ref().clone()
             };
             Ok(ActionCreatePreparedStatementResult {
-                prepared_statement_handle: handle.encode().map_err(Status::invalid_argument)?,
+                prepared_statement_handle: self.statements.create(&user, Arc::clone(&handle.sql)),
                 dataset_schema: schema_bytes(&dataset)?,
                 parameter_schema: schema_bytes(&parameters)?,
             })
@@ -770,10 +885,13 @@ impl FlightSqlService for SqlService {
 
     async fn do_action_close_prepared_statement(
         &self,
-        _query: ActionClosePreparedStatementRequest,
-        _request: Request<Action>,
+        query: ActionClosePreparedStatementRequest,
+        request: Request<Action>,
     ) -> Result<(), Status> {
-        Ok(()) // stateless handles: nothing to free
+        let user = Self::user(&request);
+        self.statements
+            .close(&user, &query.prepared_statement_handle);
+        Ok(())
     }
 
     async fn get_flight_info_fallback(

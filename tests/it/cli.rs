@@ -327,6 +327,60 @@ fn a_failed_query_leaves_no_half_written_output_file() {
 }
 
 #[test]
+fn output_onto_a_symlink_or_a_fifo_writes_through_and_keeps_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let file = generate(dir.path(), "in.ndjson", 100, 3, OutputLayout::Ndjson);
+    ok(&socialcx(
+        &lake,
+        &["ingest", "--no-progress", file.to_str().unwrap()],
+    ));
+    let sql = "SELECT count(*) AS n FROM conversations";
+
+    // A symlink stays a symlink; the file it points to gets the result.
+    let target = dir.path().join("target.csv");
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    ok(&socialcx(
+        &lake,
+        &["sql", sql, "--format", "csv", "-o", link.to_str().unwrap()],
+    ));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "n\n100\n");
+
+    // A named pipe (like /dev/null or /dev/stdout) is written to, not replaced.
+    let fifo = dir.path().join("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    ok(&socialcx(
+        &lake,
+        &["sql", sql, "--format", "csv", "-o", fifo.to_str().unwrap()],
+    ));
+    assert_eq!(reader.join().unwrap(), "n\n100\n");
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+
+    // A directory is refused with a message.
+    let out = socialcx(&lake, &["sql", sql, "-o", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a directory"));
+}
+
+#[test]
 fn several_reports_go_on_one_html_page_only() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");

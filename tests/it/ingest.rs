@@ -284,3 +284,160 @@ async fn replies_join_threads_that_began_in_an_earlier_ingest() {
     .await;
     assert_eq!(threads, [("r1".to_string(), 3)]);
 }
+
+/// Write `columns` as a Parquet file at `path`.
+fn write_parquet(path: &std::path::Path, columns: Vec<(&str, datafusion::arrow::array::ArrayRef)>) {
+    let batch = datafusion::arrow::array::RecordBatch::try_from_iter(columns).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+#[tokio::test]
+async fn odd_values_are_quarantined_with_their_reason_never_landed_wrong() {
+    use datafusion::arrow::array::{
+        BinaryArray, StringArray, TimestampMicrosecondArray, TimestampMillisecondArray,
+    };
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(&dir.path().join("lake")).await;
+    let strings = |v: &[&str]| Arc::new(StringArray::from(v.to_vec())) as _;
+
+    // Parquet states its unit: 2026-01-05 in ms lands exactly; 1970-01-20 (ms and µs) and
+    // year ~586,000 (overflows µs) are quarantined; binary text lands as its UTF-8 or is
+    // quarantined when it is not UTF-8.
+    let jan5_ms = 1_767_571_200_000i64; // 2026-01-05T00:00:00Z
+    let ms = dir.path().join("ms.parquet");
+    write_parquet(
+        &ms,
+        vec![
+            ("conversation_id", strings(&["p1", "p2", "p3", "p4"])),
+            ("channel", strings(&["twitter"; 4])),
+            ("brand", strings(&["Acme"; 4])),
+            ("author_id", strings(&["u1", "u2", "u3", "u4"])),
+            (
+                "created_at",
+                Arc::new(TimestampMillisecondArray::from(vec![
+                    jan5_ms,
+                    18_400_000_000_000_000,
+                    1_641_600_000,
+                    jan5_ms,
+                ])) as _,
+            ),
+            (
+                "text",
+                Arc::new(BinaryArray::from(vec![
+                    "my parcel is late".as_bytes(),
+                    b"far future",
+                    b"epoch",
+                    &[0xff, 0xfe, 0x00][..],
+                ])) as _,
+            ),
+        ],
+    );
+    let us = dir.path().join("us.parquet");
+    write_parquet(
+        &us,
+        vec![
+            ("conversation_id", strings(&["q1"])),
+            ("channel", strings(&["twitter"])),
+            ("brand", strings(&["Acme"])),
+            ("author_id", strings(&["u1"])),
+            (
+                "created_at",
+                Arc::new(TimestampMicrosecondArray::from(vec![1_641_600_000_000i64])) as _,
+            ),
+            ("text", strings(&["epoch in µs"])),
+        ],
+    );
+
+    // CSV: a quote closed mid-field swallows the records after it; CRLF line numbers.
+    let csv = dir.path().join("quotes.csv");
+    std::fs::write(
+        &csv,
+        "conversation_id,channel,brand,author_id,created_at,text\r\n\
+         c1,twitter,Acme,u1,2026-01-05T10:00:00Z,\"opens\r\n\
+         c2,twitter,Acme,u2,2026-01-05T10:01:00Z,middle\r\n\
+         c3,twitter,Acme,u3,2026-01-05T10:02:00Z,\"closes here\" and more\r\n\
+         c4,twitter,Acme,u4,2026-01-05T10:03:00Z,fine\r\n\
+         c5,twitter,Acme,u5,2026-01-05T10:04:00Z,\r\n",
+    )
+    .unwrap();
+
+    // Counts beyond Int64 are not clamped.
+    let ndjson = dir.path().join("counts.ndjson");
+    let row = |id: &str, field: &str| {
+        format!(
+            "{{\"conversation_id\":\"{id}\",\"channel\":\"twitter\",\"brand\":\"Acme\",\
+             \"author_id\":\"u\",\"created_at\":\"2026-01-05T10:00:00Z\",\"text\":\"hi\",{field}}}\n"
+        )
+    };
+    std::fs::write(
+        &ndjson,
+        [
+            row("n1", "\"likes\":1e19"),
+            row("n2", "\"shares\":1e300"),
+            row("n3", "\"replies\":18446744073709551615"),
+            row("n4", "\"likes\":12"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+
+    let summary = ingest(&engine, &[ms, us, csv, ndjson]).await;
+    let landed = rows(
+        &engine,
+        "SELECT conversation_id, to_char(created_at, '%Y-%m-%dT%H:%M:%S'), text FROM conversations \
+         ORDER BY conversation_id",
+    )
+    .await;
+    assert_eq!(
+        landed,
+        [
+            ["c4", "2026-01-05T10:03:00", "fine"],
+            ["n4", "2026-01-05T10:00:00", "hi"],
+            ["p1", "2026-01-05T00:00:00", "my parcel is late"],
+        ],
+        "{summary}"
+    );
+    let quarantined = rows(
+        &engine,
+        "SELECT coalesce(CAST(line AS VARCHAR), '-'), reason, raw FROM quarantine \
+         ORDER BY source, line, raw",
+    )
+    .await;
+    let reasons: Vec<&str> = quarantined.iter().map(|r| r[1].as_str()).collect();
+    let has = |needle: &str| reasons.iter().filter(|r| r.contains(needle)).count();
+    assert_eq!(has("created_at: out of range"), 3, "{reasons:?}");
+    assert_eq!(has("not UTF-8"), 1, "{reasons:?}");
+    assert_eq!(has("not a whole number in range"), 3, "{reasons:?}");
+    assert_eq!(has("text after a closing quote"), 1, "{reasons:?}");
+    // The merged records are kept whole in the quarantine, nothing lost.
+    let merged = quarantined
+        .iter()
+        .find(|r| r[1].contains("closing quote"))
+        .unwrap();
+    assert_eq!(merged[0], "2");
+    assert!(
+        merged[2].starts_with("c1,") && merged[2].contains("c2,") && merged[2].contains("and more")
+    );
+    // After a CRLF record, the next bad one reports its own line and raw text.
+    let missing_text = quarantined
+        .iter()
+        .find(|r| r[1].contains("missing text"))
+        .unwrap();
+    assert_eq!(missing_text[0], "6");
+    assert!(missing_text[2].starts_with("c5,"), "{:?}", missing_text[2]);
+    assert_eq!(summary.quarantined(), 9, "{summary}");
+}
+
+#[tokio::test]
+async fn an_endless_stream_is_refused_not_read_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let summary = ingest(&engine, &[PathBuf::from("/dev/zero")]).await;
+    assert_eq!(summary.failed(), 1, "{summary}");
+    let error = summary.files[0].error.as_deref().unwrap();
+    assert!(error.contains("not line-oriented text"), "{error}");
+}

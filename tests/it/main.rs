@@ -3,6 +3,7 @@
 mod atomicity;
 mod cli;
 mod common;
+mod hardening;
 mod influence;
 mod ingest;
 mod jobs;

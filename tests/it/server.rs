@@ -25,14 +25,14 @@ use tonic::transport::Channel;
 use crate::common;
 
 /// A running server over `engine`; dropping the sender stops it.
-struct Running {
-    addr: std::net::SocketAddr,
+pub(crate) struct Running {
+    pub(crate) addr: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<socialcx::Result<()>>>,
 }
 
 impl Running {
-    async fn start(engine: Engine, config: ServerConfig) -> Running {
+    pub(crate) async fn start(engine: Engine, config: ServerConfig) -> Running {
         let config = ServerConfig {
             addr: "127.0.0.1:0".parse().unwrap(),
             ..config
@@ -50,7 +50,7 @@ impl Running {
         }
     }
 
-    async fn client(&self) -> FlightSqlServiceClient<Channel> {
+    pub(crate) async fn client(&self) -> FlightSqlServiceClient<Channel> {
         let channel = Channel::from_shared(format!("http://{}", self.addr))
             .unwrap()
             .connect()
@@ -59,7 +59,7 @@ impl Running {
         FlightSqlServiceClient::new(channel)
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         self.stop.take().unwrap().send(()).unwrap();
         let task = self.task.take().unwrap();
         tokio::time::timeout(Duration::from_secs(20), task)
@@ -71,7 +71,7 @@ impl Running {
 }
 
 /// The announced schema and the streamed batches of `info`, checking that they agree.
-async fn fetch(
+pub(crate) async fn fetch(
     client: &mut FlightSqlServiceClient<Channel>,
     info: FlightInfo,
 ) -> Result<(Schema, Vec<RecordBatch>), tonic::Status> {
@@ -93,7 +93,7 @@ async fn fetch(
     Ok((announced, batches))
 }
 
-async fn run(
+pub(crate) async fn run(
     client: &mut FlightSqlServiceClient<Channel>,
     sql: &str,
 ) -> Result<(Schema, Vec<RecordBatch>), tonic::Status> {
@@ -105,14 +105,14 @@ async fn run(
 }
 
 /// The gRPC status inside an arrow-flight client error.
-fn status(e: FlightError) -> tonic::Status {
+pub(crate) fn status(e: FlightError) -> tonic::Status {
     match e {
         FlightError::Tonic(status) => *status,
         other => tonic::Status::unknown(other.to_string()),
     }
 }
 
-async fn lake(dir: &std::path::Path, rows: u64) -> Engine {
+pub(crate) async fn lake(dir: &std::path::Path, rows: u64) -> Engine {
     let engine = common::engine_in(dir).await;
     let file = common::generate(dir, "g.ndjson", rows, 7, OutputLayout::Ndjson);
     common::ingest(&engine, &[file]).await;
