@@ -854,3 +854,30 @@ async fn with_writes_allowed_each_client_changes_only_its_own_session() {
     assert!(!engine.table_names().contains(&"mine".to_string()));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_beyond_the_limit_is_resource_exhausted_and_a_panic_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = socialcx::EngineConfig::new(dir.path().join("lake").display().to_string())
+        .with_memory_limit(8 << 20)
+        .with_target_partitions(2);
+    let engine = socialcx::Engine::with_config(config).await.unwrap();
+    let server = Running::start(engine, ServerConfig::default()).await;
+    let mut client = server.client().await;
+    let sort = "SELECT value, s FROM (SELECT value, repeat('x', 500) || CAST(random() AS VARCHAR) s \
+                FROM range(300000)) ORDER BY s";
+    let err = run(&mut client, sort).await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+    // A kernel that panics (a string column past 2 GiB) fails the query, not the server.
+    let err = run(
+        &mut client,
+        "SELECT max(length(repeat('x', 300000 + value % 2))) FROM range(8192)",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::Internal, "{err:?}");
+    assert!(err.message().contains("overflow"), "{err}");
+    let (_, batches) = run(&mut client, "SELECT 5 AS n").await.unwrap();
+    assert_eq!(batches[0].column(0).as_primitive::<Int64Type>().value(0), 5);
+    server.stop().await;
+}
