@@ -311,6 +311,23 @@ impl Report {
     /// assert!(sql.ends_with("SELECT 'ana' AS w"));
     /// ```
     pub fn bind(&self, values: &[(String, String)]) -> Result<String> {
+        let values: Vec<(String, Option<String>)> = values
+            .iter()
+            .map(|(name, v)| (name.clone(), (v != "null").then(|| v.clone())))
+            .collect();
+        self.bind_values(&values)
+    }
+
+    /// [`Report::bind`] with values that are text or NULL (`None`): what SQL and Flight SQL
+    /// calls bind, where the string `'null'` is a string like any other.
+    ///
+    /// ```
+    /// let r = socialcx::reports::Report::parse("x.sql",
+    ///     "-- name: x\n-- title: X\n-- description: d\n-- param: who string ana  who\nSELECT $who AS w").unwrap();
+    /// assert!(r.bind_values(&[("who".into(), Some("null".into()))]).unwrap().ends_with("SELECT 'null' AS w"));
+    /// assert!(r.bind_values(&[("who".into(), None)]).unwrap().ends_with("SELECT CAST(NULL AS VARCHAR) AS w"));
+    /// ```
+    pub fn bind_values(&self, values: &[(String, Option<String>)]) -> Result<String> {
         let usage = |m: String| Error::Usage(format!("report {}: {m}", self.name));
         for (name, _) in values {
             if !self.params.iter().any(|p| &p.name == name) {
@@ -325,8 +342,7 @@ impl Report {
         for p in &self.params {
             let given = values.iter().rev().find(|(n, _)| n == &p.name);
             let value = match given {
-                Some((_, v)) if v == "null" => None,
-                Some((_, v)) => Some(v.as_str()),
+                Some((_, v)) => v.as_deref(),
                 None => p.default.as_deref(),
             };
             let literal = p

@@ -40,14 +40,14 @@ pub struct ReportTable {
 }
 
 impl ReportTable {
-    /// `report` bound to `values` (name, value; `"null"` for NULL), announcing `schema`.
+    /// `report` bound to `values` (name, value; `None` for NULL), announcing `schema`.
     pub fn new(
         report: Arc<Report>,
-        values: &[(String, String)],
+        values: &[(String, Option<String>)],
         schema: SchemaRef,
         kind: TableType,
     ) -> crate::Result<ReportTable> {
-        let sql = report.bind(values)?;
+        let sql = report.bind_values(values)?;
         Ok(ReportTable {
             report,
             sql,
@@ -164,23 +164,26 @@ impl TableFunctionImpl for ReportFunction {
     }
 }
 
-/// A call argument as the report parameter's text form (`"null"` for NULL).
-fn argument_text(kind: ParamType, value: &ScalarValue) -> std::result::Result<String, String> {
+/// A call argument as the report parameter's text form (`None` for NULL).
+fn argument_text(
+    kind: ParamType,
+    value: &ScalarValue,
+) -> std::result::Result<Option<String>, String> {
     if value.is_null() {
-        return Ok("null".into());
+        return Ok(None);
     }
     if let ScalarValue::Utf8(Some(s))
     | ScalarValue::LargeUtf8(Some(s))
     | ScalarValue::Utf8View(Some(s)) = value
     {
-        return Ok(s.clone());
+        return Ok(Some(s.clone()));
     }
     let cast = |to: &DataType| {
         value
             .cast_to(to)
             .map_err(|_| format!("{value} is not a {}", kind.name()))
     };
-    match kind {
+    let text = match kind {
         ParamType::Timestamp => {
             let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
             match cast(&utc)? {
@@ -197,7 +200,8 @@ fn argument_text(kind: ParamType, value: &ScalarValue) -> std::result::Result<St
         ParamType::Float => Ok(cast(&DataType::Float64)?.to_string()),
         ParamType::Bool => Ok(cast(&DataType::Boolean)?.to_string()),
         ParamType::String => Ok(value.to_string()),
-    }
+    };
+    text.map(Some)
 }
 
 /// `schema` with every field nullable: a report's columns may be null for some arguments.

@@ -568,3 +568,30 @@ async fn vs_baseline_flags_an_injected_spike_and_nothing_in_that_cell_without_it
         .unwrap();
     assert!(z > 3.0, "{z}");
 }
+
+#[tokio::test]
+async fn the_string_null_is_a_value_not_the_absence_of_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine_in(dir.path()).await;
+    let file = common::generate(
+        dir.path(),
+        "in.ndjson",
+        300,
+        4,
+        socialcx::generator::OutputLayout::Ndjson,
+    );
+    common::ingest(&engine, &[file]).await;
+    let all = common::scalar(
+        &engine,
+        "SELECT count(*) FROM baseline(NULL, NULL, NULL, NULL)",
+    )
+    .await;
+    assert!(all > 0);
+    // No brand is called 'null': filtering on it finds nothing, unlike NULL (no filter).
+    let named_null = common::scalar(
+        &engine,
+        "SELECT count(*) FROM baseline(NULL, NULL, 'null', NULL)",
+    )
+    .await;
+    assert_eq!(named_null, 0);
+}
