@@ -161,12 +161,18 @@ impl fmt::Display for QueryError {
 
 impl std::error::Error for QueryError {}
 
+impl From<QueryError> for DataFusionError {
+    fn from(error: QueryError) -> DataFusionError {
+        match error {
+            QueryError::Failed(e) => e,
+            other => DataFusionError::External(Box::new(other)),
+        }
+    }
+}
+
 impl From<QueryError> for crate::Error {
     fn from(error: QueryError) -> crate::Error {
-        match error {
-            QueryError::Failed(e) => crate::Error::Query(Box::new(e)),
-            other => crate::Error::Query(Box::new(DataFusionError::External(Box::new(other)))),
-        }
+        crate::Error::Query(Box::new(error.into()))
     }
 }
 
@@ -231,11 +237,7 @@ pub fn run<G: Send + 'static>(
         if let Err(panic) = outcome {
             let message = panic_message(panic.as_ref());
             tracing::error!(target: "socialcx::engine", error = %message, "query panicked");
-            let _ = sender
-                .send(Err(DataFusionError::External(Box::new(
-                    QueryError::Crashed(message),
-                ))))
-                .await;
+            let _ = sender.send(Err(QueryError::Crashed(message).into())).await;
         }
     };
     let task = pool.runtime().spawn(work).abort_handle();
@@ -335,12 +337,7 @@ impl RunningQuery {
         let schema = self.schema();
         Box::pin(RecordBatchStreamAdapter::new(
             schema,
-            self.map(|item| {
-                item.map_err(|e| match e {
-                    QueryError::Failed(e) => e,
-                    other => DataFusionError::External(Box::new(other)),
-                })
-            }),
+            self.map(|item| item.map_err(DataFusionError::from)),
         ))
     }
 }

@@ -90,6 +90,11 @@ pub async fn decode(messages: Vec<FlightData>) -> Result<Option<RecordBatch>, St
     for message in &messages {
         check_message(message)?;
     }
+    decode_checked(messages).await
+}
+
+/// Decode `messages` that [`check_message`] accepted.
+async fn decode_checked(messages: Vec<FlightData>) -> Result<Option<RecordBatch>, Status> {
     if messages.iter().all(|m| m.data_header.is_empty()) {
         return Ok(None);
     }
@@ -127,8 +132,9 @@ where
                 MAX_PARAMETER_BYTES >> 20
             )));
         }
+        // Checked as it arrives: a bad stream is refused before the rest is buffered.
         check_message(&message)?;
         messages.push(message);
     }
-    decode(messages).await
+    decode_checked(messages).await
 }

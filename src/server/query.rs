@@ -115,13 +115,9 @@ impl Stream for QueryStream {
                     ),
                 }
             }
-            Poll::Ready(Some(Err(QueryError::TimedOut(limit)))) => self.fail(
-                Outcome::Timeout,
-                Status::deadline_exceeded(format!(
-                    "query timed out after {}s (the server's --query-timeout)",
-                    limit.as_secs_f64()
-                )),
-            ),
+            Poll::Ready(Some(Err(QueryError::TimedOut(limit)))) => {
+                self.fail(Outcome::Timeout, timed_out(limit))
+            }
             Poll::Ready(Some(Err(QueryError::Failed(e)))) => {
                 self.fail(Outcome::Error, super::status::from_datafusion(e))
             }
@@ -153,6 +149,14 @@ impl Drop for QueryStream {
             "query"
         );
     }
+}
+
+/// The status of a query stopped by the server's `--query-timeout` of `limit`.
+pub fn timed_out(limit: std::time::Duration) -> Status {
+    Status::deadline_exceeded(format!(
+        "query timed out after {}s (the server's --query-timeout)",
+        limit.as_secs_f64()
+    ))
 }
 
 /// The SQL on one line, at most 500 characters, for the log.

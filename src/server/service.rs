@@ -139,10 +139,7 @@ impl SqlService {
         let wait = self.timeout.saturating_sub(started.elapsed());
         match tokio::time::timeout(wait, work).await {
             Ok(result) => result.map_err(from_error),
-            Err(_) => Err(Status::deadline_exceeded(format!(
-                "query timed out after {}s (the server's --query-timeout)",
-                self.timeout.as_secs_f64()
-            ))),
+            Err(_) => Err(super::query::timed_out(self.timeout)),
         }
     }
 
