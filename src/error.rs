@@ -10,12 +10,13 @@ pub enum Error {
     /// The lake URL cannot be used (bad syntax, unsupported scheme, unreachable store).
     #[error("lake {url}: {message}")]
     Lake { url: String, message: String },
-    /// Reading or writing an object in the lake failed.
-    #[error("lake {url}: {op} {path}: {}", crate::lake::cloud::describe(.source))]
+    /// Reading or writing an object in the lake failed (`reason` says it in plain words).
+    #[error("lake {url}: {op} {path}: {reason}")]
     Store {
         url: String,
         op: &'static str,
         path: String,
+        reason: String,
         #[source]
         source: Box<object_store::Error>,
     },

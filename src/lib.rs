@@ -1,24 +1,28 @@
 //! socialcx: an embedded analytics engine for social customer experience.
 //!
-//! Data flows one way through the crate, and the modules follow it:
+//! Data flows one way through the crate (ingest -> lake -> engine -> interfaces), and
+//! the modules are layered from the bottom up; a module uses only those of lower layers
+//! (the test `tests/it/layers.rs` fails otherwise):
 //!
-//! * [`model`]: the conversation model (the `conversations` schema and one row of it);
-//! * [`ingest`]: reading NDJSON, CSV, Parquet and the "Customer Support on Twitter"
-//!   layout, validating rows, quarantining bad ones, rebuilding threads;
-//! * [`lake`]: Parquet on an `object_store`, with a commit log that makes every
-//!   ingest atomic on stores without rename (S3), and a DataFusion `TableProvider`;
-//! * [`engine`]: the one [`Engine`] every interface uses (SQL, the function registry,
-//!   memory limits);
-//! * [`cli`]: the analyst's command line (one-shot SQL, the shell, ingest, demo);
-//! * [`reports`]: the shipped report queries (`queries/*.sql`), runnable by name, as views,
-//!   table functions and HTML pages;
-//! * [`jobs`]: scheduled baseline metric jobs, their history (`metrics.*`, `job_runs`) and alerts;
-//! * [`server`]: the Arrow Flight SQL server for BI tools and notebooks;
-//! * [`generator`]: the synthetic conversation generator (lives under `datasets/`).
+//! 1. [`error`], then [`model`]: the error type; the schema of every lake table and one row;
+//! 2. [`lake`]: Parquet on an `object_store`, a commit log that makes every write atomic on
+//!    stores without rename (S3), the one transaction API every writer uses, and the
+//!    DataFusion `TableProvider`;
+//! 3. [`engine`]: the one [`Engine`] every interface uses (SQL, the function registry,
+//!    memory limits, the query pool); higher layers add to it as [`engine::EngineExtension`]s;
+//! 4. [`ingest`]: reading NDJSON, CSV, Parquet and the "Customer Support on Twitter"
+//!    layout, validating rows, quarantining bad ones, rebuilding threads; and [`reports`]:
+//!    the shipped report queries (`queries/*.sql`), as views, table functions and HTML pages;
+//! 5. [`jobs`]: scheduled baseline metric jobs, their history and alerts; and [`generator`]:
+//!    the synthetic conversation generator (lives under `datasets/`);
+//! 6. [`server`]: the Arrow Flight SQL server for BI tools and notebooks;
+//! 7. [`cli`]: the analyst's command line (one-shot SQL, the shell, ingest, demo, jobs).
+//!
+//! [`open`] assembles it all: an engine with the reports.
 //!
 //! ```no_run
 //! # async fn demo() -> socialcx::Result<()> {
-//! let engine = socialcx::Engine::open("./lake").await?;
+//! let engine = socialcx::open("./lake").await?;
 //! let batches = engine.sql("SELECT channel, count(*) FROM conversations GROUP BY channel")
 //!     .await?
 //!     .collect()
@@ -40,3 +44,31 @@ pub mod server;
 
 pub use engine::{Engine, EngineConfig};
 pub use error::{Error, Result};
+
+/// Open the lake at `lake` with default settings and everything socialcx ships (the
+/// engine's functions and tables, the reports and the routing table).
+///
+/// ```no_run
+/// # async fn f() -> socialcx::Result<()> {
+/// let engine = socialcx::open("./lake").await?;
+/// engine.sql("SELECT count(*) FROM conversations").await?.show().await?;
+/// # Ok(()) }
+/// ```
+pub async fn open(lake: &str) -> Result<Engine> {
+    open_with(EngineConfig::new(lake)).await
+}
+
+/// Open a lake with `config` and everything socialcx ships (the reports are added to
+/// `config.extensions`, first).
+///
+/// ```no_run
+/// # async fn f() -> socialcx::Result<()> {
+/// let engine = socialcx::open_with(socialcx::EngineConfig::new("./lake").with_memory_limit(1 << 30)).await?;
+/// # Ok(()) }
+/// ```
+pub async fn open_with(mut config: EngineConfig) -> Result<Engine> {
+    config
+        .extensions
+        .insert(0, std::sync::Arc::new(reports::Reports));
+    Engine::with_config(config).await
+}

@@ -175,33 +175,43 @@ impl ConversationBatchBuilder {
     /// assert_eq!(b.finish().unwrap().num_rows(), 0);
     /// ```
     pub fn new(ingest_id: &str) -> Self {
-        let list = || {
-            ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new(
-                "item",
-                DataType::Utf8,
-                true,
-            )))
-        };
+        Self::with_capacity(ingest_id, 1024)
+    }
+
+    /// A builder sized for about `rows` rows (a small file's batch holds no more memory
+    /// than its rows need).
+    ///
+    /// ```
+    /// let b = socialcx::model::ConversationBatchBuilder::with_capacity("i1", 3);
+    /// assert_eq!(b.len(), 0);
+    /// ```
+    pub fn with_capacity(ingest_id: &str, rows: usize) -> Self {
+        let text = |bytes_per_row: usize| StringBuilder::with_capacity(rows, rows * bytes_per_row);
+        let list =
+            || {
+                ListBuilder::with_capacity(StringBuilder::new(), rows)
+                    .with_field(Arc::new(Field::new("item", DataType::Utf8, true)))
+            };
         Self {
             ingest_id: ingest_id.to_string(),
-            conversation_id: StringBuilder::new(),
-            thread_id: StringBuilder::new(),
-            parent_id: StringBuilder::new(),
-            channel: StringBuilder::new(),
-            brand: StringBuilder::new(),
-            author_id: StringBuilder::new(),
-            author_followers: Int64Builder::new(),
-            is_brand: BooleanBuilder::new(),
-            created_at: TimestampMicrosecondBuilder::new().with_timezone(UTC),
-            text: StringBuilder::new(),
-            lang: StringBuilder::new(),
-            likes: Int64Builder::new(),
-            shares: Int64Builder::new(),
-            replies: Int64Builder::new(),
+            conversation_id: text(20),
+            thread_id: text(20),
+            parent_id: text(20),
+            channel: text(8),
+            brand: text(12),
+            author_id: text(16),
+            author_followers: Int64Builder::with_capacity(rows),
+            is_brand: BooleanBuilder::with_capacity(rows),
+            created_at: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone(UTC),
+            text: text(120),
+            lang: text(2),
+            likes: Int64Builder::with_capacity(rows),
+            shares: Int64Builder::with_capacity(rows),
+            replies: Int64Builder::with_capacity(rows),
             mentions: list(),
             hashtags: list(),
-            rating: Int32Builder::new(),
-            date: Date32Builder::new(),
+            rating: Int32Builder::with_capacity(rows),
+            date: Date32Builder::with_capacity(rows),
             len: 0,
         }
     }
@@ -311,4 +321,71 @@ pub fn tagged_words(text: &str, sigil: char) -> Vec<String> {
         rest = &after[end..];
     }
     out
+}
+
+// The tables jobs write: described here, beside the others, so the lake knows every
+// table it stores without knowing about jobs.
+
+/// The table recording every run attempt.
+pub const JOB_RUNS: &str = "job_runs";
+
+/// The table of baseline breaches.
+pub const ALERTS: &str = "alerts";
+
+/// The partition key of a job's result: the job and the as-of day.
+pub const AS_OF: &str = "as_of";
+
+static JOB_RUNS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("job", DataType::Utf8, false),
+        Field::new("as_of", DataType::Date32, false),
+        Field::new("run_id", DataType::Utf8, false),
+        Field::new("attempt", DataType::Int32, false),
+        Field::new("trigger", DataType::Utf8, false),
+        Field::new("started", timestamp_type(), false),
+        Field::new("finished", timestamp_type(), false),
+        Field::new("status", DataType::Utf8, false),
+        Field::new("rows", DataType::Int64, true),
+        Field::new("alerts", DataType::Int64, true),
+        Field::new("error", DataType::Utf8, true),
+        Field::new("host", DataType::Utf8, false),
+    ]))
+});
+
+/// The schema of `job_runs`: one row per attempt of a run (`status` is `succeeded` or
+/// `failed`; a failed attempt that was retried has a later row with `attempt` + 1).
+///
+/// ```
+/// assert!(socialcx::model::job_runs_schema().field_with_name("error").is_ok());
+/// ```
+pub fn job_runs_schema() -> SchemaRef {
+    Arc::clone(&JOB_RUNS_SCHEMA)
+}
+
+static ALERTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("job", DataType::Utf8, false),
+        Field::new("metrics_table", DataType::Utf8, false),
+        Field::new("as_of", DataType::Date32, false),
+        Field::new("cell", DataType::Utf8, false),
+        Field::new("metric", DataType::Utf8, false),
+        Field::new("value", DataType::Float64, false),
+        Field::new("baseline_mean", DataType::Float64, false),
+        Field::new("baseline_sd", DataType::Float64, false),
+        Field::new("z_score", DataType::Float64, false),
+        Field::new("k", DataType::Float64, false),
+        Field::new("history_days", DataType::Int64, false),
+        Field::new("direction", DataType::Utf8, false),
+        Field::new("run_id", DataType::Utf8, false),
+        Field::new("detected", timestamp_type(), false),
+    ]))
+});
+
+/// The schema of `alerts`: one row per metric of a cell outside its baseline band.
+///
+/// ```
+/// assert!(socialcx::model::alerts_schema().field_with_name("z_score").is_ok());
+/// ```
+pub fn alerts_schema() -> SchemaRef {
+    Arc::clone(&ALERTS_SCHEMA)
 }

@@ -302,7 +302,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Ingest(args) => {
-            let engine = Engine::with_config(cli.engine_config()?).await?;
+            let engine = crate::open_with(cli.engine_config()?).await?;
             let files = expand_inputs(&args.files)?;
             let options = IngestOptions {
                 progress: !args.no_progress,
@@ -318,7 +318,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(if summary.failed() > 0 { 1 } else { 0 })
         }
         Command::Sql(args) => {
-            let engine = Engine::with_config(cli.engine_config()?).await?;
+            let engine = crate::open_with(cli.engine_config()?).await?;
             let sql = match (&args.query, &args.file) {
                 (_, Some(path)) => std::fs::read_to_string(path)
                     .map_err(|e| Error::io(path.display().to_string(), e))?,
@@ -339,13 +339,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Shell(args) => {
-            let engine = Engine::with_config(cli.engine_config()?).await?;
+            let engine = crate::open_with(cli.engine_config()?).await?;
             shell::run(&engine, args.history.clone()).await?;
             Ok(0)
         }
         Command::Serve(args) => {
             let config = args.server_config()?;
-            let engine = Engine::with_config(cli.engine_config()?).await?;
+            let engine = crate::open_with(cli.engine_config()?).await?;
             let server = crate::server::Server::bind(engine, config).await?;
             eprintln!(
                 "socialcx Flight SQL server on {} (lake {}); Ctrl-C or SIGTERM stops it",
@@ -357,11 +357,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Report(args) => run_report(&cli, args).await,
         Command::Jobs(args) => {
-            let engine = Engine::with_config(cli.engine_config()?).await?;
+            let engine = crate::open_with(cli.engine_config()?).await?;
             jobs::run_jobs(&engine, args).await
         }
         Command::Demo => {
-            let engine = Engine::with_config(cli.engine_config()?).await?;
+            let engine = crate::open_with(cli.engine_config()?).await?;
             demo::run(&engine).await?;
             Ok(0)
         }
@@ -414,7 +414,7 @@ async fn run_report(cli: &Cli, args: &ReportArgs) -> Result<i32> {
             reports.len()
         )));
     }
-    let engine = Engine::with_config(cli.engine_config()?).await?;
+    let engine = crate::open_with(cli.engine_config()?).await?;
     let mut out = Destination::open(args.out.output.as_deref(), format)?;
     if format == OutputFormat::Html {
         let mut sections = Vec::new();

@@ -52,6 +52,31 @@ pub struct EngineConfig {
     pub routing: Option<PathBuf>,
     /// Object-store options for cloud lakes (`aws_endpoint`, ...), over the environment.
     pub storage_options: Vec<(String, String)>,
+    /// What registers functions, tables and views beyond the engine's own, in order (the
+    /// shipped reports, through [`crate::open_with`]).
+    pub extensions: Vec<Arc<dyn EngineExtension>>,
+}
+
+/// Adds functions, tables or views to an engine as it opens. Higher layers (the shipped
+/// reports) plug in through this, so the engine never imports them.
+///
+/// ```
+/// # use std::sync::Arc;
+/// #[derive(Debug)]
+/// struct Nothing;
+/// #[async_trait::async_trait]
+/// impl socialcx::engine::EngineExtension for Nothing {
+///     async fn register(&self, _: &socialcx::Engine, _: &socialcx::EngineConfig) -> socialcx::Result<()> {
+///         Ok(())
+///     }
+/// }
+/// let cfg = socialcx::EngineConfig::new("memory://").with_extension(Arc::new(Nothing));
+/// assert_eq!(cfg.extensions.len(), 1);
+/// ```
+#[async_trait::async_trait]
+pub trait EngineExtension: Send + Sync + std::fmt::Debug {
+    /// Register into `engine` (opened with `config`).
+    async fn register(&self, engine: &Engine, config: &EngineConfig) -> Result<()>;
 }
 
 impl EngineConfig {
@@ -71,7 +96,14 @@ impl EngineConfig {
             taxonomy: None,
             routing: None,
             storage_options: Vec::new(),
+            extensions: Vec::new(),
         }
+    }
+
+    /// Register `extension` when the engine opens (after those added before).
+    pub fn with_extension(mut self, extension: Arc<dyn EngineExtension>) -> Self {
+        self.extensions.push(extension);
+        self
     }
 
     /// Set the memory limit in bytes.
@@ -150,31 +182,34 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Open the lake at `lake` with default settings.
+    /// Open a lake with `config`: the engine's own tables and functions, then each of
+    /// `config.extensions`. Applications open through [`crate::open_with`], which adds the
+    /// shipped reports.
     ///
     /// ```no_run
     /// # async fn f() -> socialcx::Result<()> {
-    /// let engine = socialcx::Engine::open("./lake").await?;
+    /// let engine = socialcx::Engine::with_config(socialcx::EngineConfig::new("./lake")).await?;
     /// engine.sql("SELECT count(*) FROM conversations").await?.show().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn open(lake: &str) -> Result<Engine> {
-        Self::with_config(EngineConfig::new(lake)).await
-    }
-
-    /// Open a lake with `config`.
     pub async fn with_config(config: EngineConfig) -> Result<Engine> {
         let lake = Lake::open_with(&config.lake, &config.storage_options).await?;
-        let engine = Self::over_lake(lake, &config)?;
+        Self::over_lake(lake, &config).await
+    }
+
+    /// An engine over an already opened lake (`config.lake` is not used), with
+    /// `config.extensions` registered.
+    pub async fn over_lake(lake: Arc<Lake>, config: &EngineConfig) -> Result<Engine> {
+        let engine = Self::bare(lake, config)?;
         engine.refresh().await?;
-        // Every shipped report is planned here (one that no longer plans against the schema
-        // fails loudly), then exposed as a view and a table function.
-        crate::reports::register_all(&engine, config.routing.as_deref()).await?;
+        for extension in &config.extensions {
+            extension.register(&engine, config).await?;
+        }
         Ok(engine)
     }
 
-    /// An engine over an already opened lake (`config.lake` is not used).
-    pub fn over_lake(lake: Arc<Lake>, config: &EngineConfig) -> Result<Engine> {
+    /// The engine's own tables and functions over `lake`.
+    fn bare(lake: Arc<Lake>, config: &EngineConfig) -> Result<Engine> {
         let memory_limit = config.memory_limit.unwrap_or_else(default_memory_limit);
         let disk = match &config.spill_dir {
             Some(dir) => DiskManagerBuilder::default()

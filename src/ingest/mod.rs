@@ -1,7 +1,8 @@
 //! Landing input files in the lake.
 //!
-//! One input file is one atomic commit: its conversations (hive-partitioned by day)
-//! and its quarantined rows become visible together, or not at all. Ingest is
+//! One input file is one atomic commit: its conversations (in the files the lake's
+//! [`layout`](crate::lake::layout) plans: by day, or a month's small days together) and its
+//! quarantined rows become visible together, or not at all. Ingest is
 //! idempotent twice over: a file whose bytes were landed before is skipped whole, and a
 //! conversation whose id is already in the lake is not landed again (first write wins).
 
@@ -27,15 +28,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::engine::Engine;
-use crate::lake::log::{Commit, DataFile, SourceInfo};
-use crate::lake::{self, writer::ROW_GROUP_ROWS};
+use crate::lake::log::{Commit, SourceInfo};
+use crate::lake::transaction::{Partition, StagedFile};
+use crate::lake::{self, layout, writer::ROW_GROUP_ROWS};
 use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder, QUARANTINE, date32};
 use crate::{Error, Result};
 use quarantine::quarantine_batch;
 use readers::Layout;
-
-/// Rows per Parquet file in one day's partition.
-pub const FILE_ROWS: usize = 8 * ROW_GROUP_ROWS;
 
 /// How to ingest.
 #[derive(Debug, Clone, Default)]
@@ -146,7 +145,7 @@ impl fmt::Display for IngestSummary {
 ///
 /// ```no_run
 /// # async fn f() -> socialcx::Result<()> {
-/// let engine = socialcx::Engine::open("./lake").await?;
+/// let engine = socialcx::open("./lake").await?;
 /// let summary = socialcx::ingest::ingest_files(&engine, &["in.ndjson".into()], &Default::default()).await?;
 /// println!("{summary}");
 /// # Ok(()) }
@@ -261,14 +260,6 @@ fn progress_bar(options: &IngestOptions, len: u64, name: &str) -> ProgressBar {
     bar
 }
 
-fn new_operation_id() -> String {
-    format!(
-        "{}-{:08x}",
-        Utc::now().format("%Y%m%dT%H%M%SZ"),
-        rand::random::<u32>()
-    )
-}
-
 /// Attempts at landing one input while concurrent ingests keep landing the same ids.
 const MAX_ATTEMPTS: usize = 20;
 
@@ -333,7 +324,7 @@ async fn ingest_attempt(
             ..FileReport::empty(name, started)
         }));
     }
-    let mut base_version = base.version;
+    let base_version = base.version;
     drop(base);
     let bar = progress_bar(options, bytes.len() as u64, name);
     let parse_bytes = bytes.clone();
@@ -391,10 +382,11 @@ async fn ingest_attempt(
     rows.retain(|c| !existing.contains_key(&c.conversation_id));
     duplicates += (before - rows.len()) as u64;
 
-    // Write: one or more files per day, sorted by time, then one commit. Rows are
+    // Write: rows sorted by day and time, in the files the lake's layout plans (a busy
+    // day's own, a month's or a year's small days together), then one commit. Rows are
     // ordered through an index (no row is moved), batches built, rows dropped, and the
     // files encoded and uploaded in parallel.
-    let op_id = new_operation_id();
+    let mut tx = lake.begin("ingest");
     let conv_def = lake::table(CONVERSATIONS).expect("a lake table");
     let quarantine_def = lake::table(QUARANTINE).expect("a lake table");
     let mut order: Vec<(i32, i64, u32)> = rows
@@ -409,22 +401,30 @@ async fn ingest_attempt(
                 .cmp(&rows[b.2 as usize].conversation_id)
         })
     });
-    let mut files: Vec<(NaiveDate, Vec<RecordBatch>)> = Vec::new();
-    for day_rows in order.chunk_by(|a, b| a.0 == b.0) {
-        let day = rows[day_rows[0].2 as usize].day();
-        for file_rows in day_rows.chunks(FILE_ROWS) {
-            let batches = file_rows
-                .chunks(ROW_GROUP_ROWS)
-                .map(|group| {
-                    let mut b = ConversationBatchBuilder::new(&op_id);
-                    group
-                        .iter()
-                        .for_each(|&(_, _, i)| b.append(&rows[i as usize]));
-                    b.finish()
-                })
-                .collect::<Result<Vec<RecordBatch>>>()?;
-            files.push((day, batches));
-        }
+    let days: Vec<(NaiveDate, usize)> = order
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|day_rows| (rows[day_rows[0].2 as usize].day(), day_rows.len()))
+        .collect();
+    let mut files = Vec::new();
+    for planned in layout::plan_days("date", &days) {
+        let picked: Vec<u32> = planned
+            .rows
+            .iter()
+            .flat_map(|r| order[r.clone()].iter().map(|&(_, _, i)| i))
+            .collect();
+        let batches = picked
+            .chunks(ROW_GROUP_ROWS)
+            .map(|group| {
+                let mut b = ConversationBatchBuilder::with_capacity(tx.id(), group.len());
+                group.iter().for_each(|&i| b.append(&rows[i as usize]));
+                b.finish()
+            })
+            .collect::<Result<Vec<RecordBatch>>>()?;
+        files.push(StagedFile {
+            def: conv_def.clone(),
+            partition: planned.partition,
+            batches,
+        });
     }
     drop(rows);
     bar.set_style(
@@ -435,95 +435,57 @@ async fn ingest_attempt(
     bar.set_message(format!("writing {name}"));
     bar.set_length(files.len() as u64);
     bar.set_position(0);
-    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut writes = tokio::task::JoinSet::new();
-    let mut added = Vec::with_capacity(files.len());
-    for (seq, (day, batches)) in files.into_iter().enumerate() {
-        if writes.len() >= parallel {
-            added.push(join_write(&mut writes).await?);
-            bar.inc(1);
-        }
-        let (lake, def, op_id) = (Arc::clone(lake), conv_def.clone(), op_id.clone());
-        writes.spawn(async move {
-            lake.write_file(&def, Some(("date", day.to_string())), &op_id, seq, &batches)
-                .await
-        });
-    }
-    while !writes.is_empty() {
-        added.push(join_write(&mut writes).await?);
-        bar.inc(1);
-    }
-    added.sort_by(|a, b| a.path.cmp(&b.path));
-    let landed: u64 = added.iter().map(|f| f.rows).sum();
+    tx.write_all(files, &|| bar.inc(1)).await?;
+    let landed: u64 = tx.added().iter().map(|f| f.rows).sum();
     let quarantined = rejected.len() as u64;
     if !rejected.is_empty() {
         rejected.sort_by_key(|r| r.line);
         let now = Utc::now();
-        let batch = quarantine_batch(&op_id, name, now.timestamp_micros(), &rejected)?;
-        let file = lake
-            .write_file(
-                &quarantine_def,
-                Some(("date", now.date_naive().to_string())),
-                &op_id,
-                0,
-                &[batch],
-            )
-            .await?;
-        added.push(file);
+        let batch = quarantine_batch(tx.id(), name, now.timestamp_micros(), &rejected)?;
+        let partition = Partition::value("date", now.date_naive().to_string());
+        tx.write(&quarantine_def, partition, vec![batch]).await?;
     }
     bar.set_message(format!("committing {name}"));
-    let commit = Commit {
-        version: 0,
-        id: op_id,
-        operation: "ingest".into(),
-        committed_at: Utc::now().to_rfc3339(),
-        source: Some(SourceInfo {
-            path: name.to_string(),
-            sha256: sha256.to_string(),
-            bytes: bytes.len() as u64,
-            format: layout.to_string(),
-        }),
-        add: added,
-        remove: Vec::new(),
-        summary: serde_json::json!({
-            "rows_read": rows_read, "landed": landed,
-            "quarantined": quarantined, "duplicates": duplicates,
-        }),
-    };
-    let mut commit = commit;
+    tx.set_source(SourceInfo {
+        path: name.to_string(),
+        sha256: sha256.to_string(),
+        bytes: bytes.len() as u64,
+        format: layout.to_string(),
+    });
+    tx.set_summary(serde_json::json!({
+        "rows_read": rows_read, "landed": landed,
+        "quarantined": quarantined, "duplicates": duplicates,
+    }));
     test_commit_barrier().await;
-    let version = loop {
-        if lake.try_commit_at(&mut commit, base_version + 1).await? {
-            break base_version + 1;
-        }
-        // Another writer committed first: is what it landed a reason to do more?
-        let newer = lake.commits_after(base_version).await?;
-        let Some(last) = newer.last() else {
-            continue; // the log moved on and back? read it again
-        };
-        if newer
-            .iter()
-            .any(|c| c.source.as_ref().is_some_and(|s| s.sha256 == sha256))
-        {
-            lake.discard(&commit.add).await;
-            bar.finish_and_clear();
-            return Ok(Attempt::Landed(FileReport {
-                already_ingested: true,
-                ..FileReport::empty(name, started)
-            }));
-        }
-        let new_conversations = newer
-            .iter()
-            .any(|c| c.add.iter().any(|f| f.table == CONVERSATIONS));
-        base_version = last.version;
-        if new_conversations {
-            let now = lookup_existing(engine, &probe).await?;
-            if now.len() != existing.len() || now.keys().any(|k| !existing.contains_key(k)) {
-                lake.discard(&commit.add).await;
-                bar.finish_and_clear();
-                return Ok(Attempt::Overlapped);
+    // Another writer committed first: is what it landed a reason to do more?
+    let mut outcome = Attempt::Overlapped;
+    let committed = tx
+        .commit_on(base_version, async |newer: &[Commit]| {
+            if newer
+                .iter()
+                .any(|c| c.source.as_ref().is_some_and(|s| s.sha256 == sha256))
+            {
+                outcome = Attempt::Landed(FileReport {
+                    already_ingested: true,
+                    ..FileReport::empty(name, started)
+                });
+                return Ok(false);
             }
-        }
+            let new_conversations = newer
+                .iter()
+                .any(|c| c.add.iter().any(|f| f.table == CONVERSATIONS));
+            if new_conversations {
+                let now = lookup_existing(engine, &probe).await?;
+                if now.len() != existing.len() || now.keys().any(|k| !existing.contains_key(k)) {
+                    return Ok(false); // landed ids this attempt had not seen
+                }
+            }
+            Ok(true)
+        })
+        .await?;
+    let Some(version) = committed else {
+        bar.finish_and_clear();
+        return Ok(outcome);
     };
     bar.finish_and_clear();
     Ok(Attempt::Landed(FileReport {
@@ -552,16 +514,6 @@ async fn test_commit_barrier() {
     let limit = Instant::now() + Duration::from_secs(120);
     while !dir.join("go").exists() && Instant::now() < limit {
         tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// The next finished file write; a failed write fails the ingest (its commit is
-/// never written, so nothing of this input becomes visible).
-async fn join_write(writes: &mut tokio::task::JoinSet<Result<DataFile>>) -> Result<DataFile> {
-    match writes.join_next().await {
-        Some(Ok(result)) => result,
-        Some(Err(e)) => Err(Error::Usage(format!("a file write task failed: {e}"))),
-        None => unreachable!("called with writes in flight"),
     }
 }
 

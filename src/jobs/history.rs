@@ -4,12 +4,12 @@
 //! partition, add its alerts and record the run together, or none of it.
 //!
 //! ```text
-//! metrics/baseline_daily/as_of=2026-01-15/part-<run id>.parquet   (columns: job, as_of, ...)
-//! job_runs/part-<run id>-<attempt>.parquet                        (one row per attempt)
-//! alerts/part-<run id>.parquet                                    (one row per breach)
+//! metrics/baseline_daily/as_of=2026-01-15/part-<commit id>-0000.parquet   (columns: job, as_of, ...)
+//! alerts/part-<commit id>-0001.parquet                                    (one row per breach)
+//! job_runs/part-<commit id>-0002.parquet                                  (one row per attempt)
 //! ```
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::array::{
@@ -17,77 +17,12 @@ use datafusion::arrow::array::{
     TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use object_store::path::Path;
 
 use crate::Result;
-use crate::lake::Lake;
 use crate::lake::log::DataFile;
-use crate::lake::writer::write_parquet;
-use crate::model::{UTC, timestamp_type};
+use crate::model::UTC;
 
-/// The table recording every run attempt.
-pub const JOB_RUNS: &str = "job_runs";
-
-/// The table of baseline breaches.
-pub const ALERTS: &str = "alerts";
-
-/// The partition key of a job's result: the job and the as-of day.
-pub const AS_OF: &str = "as_of";
-
-static JOB_RUNS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    Arc::new(Schema::new(vec![
-        Field::new("job", DataType::Utf8, false),
-        Field::new("as_of", DataType::Date32, false),
-        Field::new("run_id", DataType::Utf8, false),
-        Field::new("attempt", DataType::Int32, false),
-        Field::new("trigger", DataType::Utf8, false),
-        Field::new("started", timestamp_type(), false),
-        Field::new("finished", timestamp_type(), false),
-        Field::new("status", DataType::Utf8, false),
-        Field::new("rows", DataType::Int64, true),
-        Field::new("alerts", DataType::Int64, true),
-        Field::new("error", DataType::Utf8, true),
-        Field::new("host", DataType::Utf8, false),
-    ]))
-});
-
-/// The schema of `job_runs`: one row per attempt of a run (`status` is `succeeded` or
-/// `failed`; a failed attempt that was retried has a later row with `attempt` + 1).
-///
-/// ```
-/// assert!(socialcx::jobs::history::job_runs_schema().field_with_name("error").is_ok());
-/// ```
-pub fn job_runs_schema() -> SchemaRef {
-    Arc::clone(&JOB_RUNS_SCHEMA)
-}
-
-static ALERTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    Arc::new(Schema::new(vec![
-        Field::new("job", DataType::Utf8, false),
-        Field::new("metrics_table", DataType::Utf8, false),
-        Field::new("as_of", DataType::Date32, false),
-        Field::new("cell", DataType::Utf8, false),
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("value", DataType::Float64, false),
-        Field::new("baseline_mean", DataType::Float64, false),
-        Field::new("baseline_sd", DataType::Float64, false),
-        Field::new("z_score", DataType::Float64, false),
-        Field::new("k", DataType::Float64, false),
-        Field::new("history_days", DataType::Int64, false),
-        Field::new("direction", DataType::Utf8, false),
-        Field::new("run_id", DataType::Utf8, false),
-        Field::new("detected", timestamp_type(), false),
-    ]))
-});
-
-/// The schema of `alerts`: one row per metric of a cell outside its baseline band.
-///
-/// ```
-/// assert!(socialcx::jobs::history::alerts_schema().field_with_name("z_score").is_ok());
-/// ```
-pub fn alerts_schema() -> SchemaRef {
-    Arc::clone(&ALERTS_SCHEMA)
-}
+pub use crate::model::{ALERTS, AS_OF, JOB_RUNS, alerts_schema, job_runs_schema};
 
 /// One attempt of a run, as `job_runs` records it.
 #[derive(Debug, Clone, PartialEq)]
@@ -267,31 +202,6 @@ pub fn with_partition_columns(
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok((out_schema, out))
-}
-
-/// Write `batches` to `path` in the lake (invisible until committed) and describe the file
-/// for the commit, as a file of `table` in `partition`.
-pub async fn write(
-    lake: &Lake,
-    table: &str,
-    path: String,
-    schema: SchemaRef,
-    batches: &[RecordBatch],
-    partition: &[(&str, String)],
-) -> Result<DataFile> {
-    let location = Path::from(path.clone());
-    let bytes = write_parquet(lake.store(), &location, schema, batches).await?;
-    Ok(DataFile {
-        table: table.to_string(),
-        path,
-        rows: batches.iter().map(|b| b.num_rows() as u64).sum(),
-        bytes,
-        partition: partition
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-        time_range: None,
-    })
 }
 
 /// The files a run for (`job`, `as_of`) replaces: its earlier result in `table` and its

@@ -18,7 +18,7 @@
 //! ```no_run
 //! # async fn f() -> socialcx::Result<()> {
 //! use socialcx::jobs::{Trigger, config::Jobs, run};
-//! let engine = socialcx::Engine::open("./lake").await?;
+//! let engine = socialcx::open("./lake").await?;
 //! let jobs = Jobs::shipped();
 //! let job = jobs.find("baseline_daily")?;
 //! let outcome = run(&engine, job, "2026-01-15".parse().unwrap(), Trigger::Run).await?;
@@ -38,7 +38,9 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use tokio::sync::Mutex;
 
-use crate::lake::log::Commit;
+use crate::lake;
+use crate::lake::table::TableDef;
+use crate::lake::transaction::{Partition, Transaction, new_id};
 use crate::{Engine, Error, Result};
 use config::Job;
 use history::{ALERTS, AS_OF, Alert, JOB_RUNS, RunRecord};
@@ -130,12 +132,7 @@ pub async fn run(
             }
         })
     };
-    let run_id = format!(
-        "{}-{}-{:08x}",
-        Utc::now().format("%Y%m%dT%H%M%S"),
-        job.name,
-        rand::random::<u32>()
-    );
+    let run_id = format!("{}-{}", new_id(), job.name);
     let host = lock::owner_id();
     let mut outcome = Outcome {
         as_of,
@@ -230,34 +227,23 @@ async fn attempt_once(
     let lake = engine.lake();
     let table = job.qualified_table();
     let day = as_of.to_string();
-    let partition = [("job", job.name.clone()), (AS_OF, day.clone())];
-    let mut add = vec![
-        history::write(
-            lake,
-            &table,
-            format!(
-                "metrics/{}/{AS_OF}={day}/part-{run_id}-{attempt}.parquet",
-                job.table
-            ),
-            schema,
-            &batches,
-            &partition,
-        )
-        .await?,
-    ];
+    let mut tx = lake.begin("job");
+    let result_def = TableDef {
+        name: table.clone(),
+        schema,
+        partition_column: None,
+        time_column: None,
+    };
+    let result_partition = Partition::value(AS_OF, day.clone()).with_key("job", job.name.clone());
+    tx.write(&result_def, result_partition.clone(), batches)
+        .await?;
     if !alerts.is_empty() {
         let batch = history::alert_batch(&alerts, run_id, Utc::now())?;
-        add.push(
-            history::write(
-                lake,
-                ALERTS,
-                format!("{ALERTS}/part-{run_id}-{attempt}.parquet"),
-                history::alerts_schema(),
-                &[batch],
-                &partition,
-            )
-            .await?,
-        );
+        let def = lake::table(ALERTS).expect("a lake table");
+        let partition = Partition::none()
+            .with_key("job", job.name.clone())
+            .with_key(AS_OF, day.clone());
+        tx.write(&def, partition, vec![batch]).await?;
     }
     if let Some(pause) = test_pause() {
         tracing::info!(
@@ -271,64 +257,44 @@ async fn attempt_once(
         Some(alerts.len() as i64),
         None,
     );
-    add.push(write_record(engine, &done).await?);
+    write_record(&mut tx, &done).await?;
     // The lock must still be ours: a run whose lease ran out must not overwrite a newer one.
     lock.lock().await.check().await?;
     let snapshot = lake.snapshot().await?;
-    let remove = history::replaced(
+    tx.remove(history::replaced(
         snapshot.files(&table),
         snapshot.files(ALERTS),
         &job.name,
         as_of,
-    );
-    lake.commit(Commit {
-        version: 0,
-        id: run_id.to_string(),
-        operation: "job".into(),
-        committed_at: Utc::now().to_rfc3339(),
-        source: None,
-        add,
-        remove,
-        summary: serde_json::json!({
-            "job": job.name, "as_of": day, "rows": rows, "alerts": alerts.len(), "attempt": attempt,
-        }),
-    })
-    .await?;
+    ));
+    tx.set_summary(serde_json::json!({
+        "job": job.name, "run_id": run_id, "as_of": day, "rows": rows,
+        "alerts": alerts.len(), "attempt": attempt,
+    }));
+    tx.commit().await?;
     Ok((rows, alerts))
 }
 
-/// Write a run record's file (not yet committed).
-async fn write_record(engine: &Engine, record: &RunRecord) -> Result<crate::lake::log::DataFile> {
+/// Write a run record's file in `tx` (not yet committed).
+async fn write_record(tx: &mut Transaction, record: &RunRecord) -> Result<()> {
     let batch = history::run_batch(std::slice::from_ref(record))?;
-    history::write(
-        engine.lake(),
-        JOB_RUNS,
-        format!(
-            "{JOB_RUNS}/part-{}-{}.parquet",
-            record.run_id, record.attempt
-        ),
-        history::job_runs_schema(),
-        &[batch],
-        &[("job", record.job.clone())],
+    let def = lake::table(JOB_RUNS).expect("a lake table");
+    tx.write(
+        &def,
+        Partition::none().with_key("job", record.job.clone()),
+        vec![batch],
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Record a failed attempt on its own.
 async fn commit_record(engine: &Engine, record: &RunRecord, run_id: &str) -> Result<()> {
-    let file = write_record(engine, record).await?;
-    engine
-        .lake()
-        .commit(Commit {
-            version: 0,
-            id: format!("{run_id}-{}", record.attempt),
-            operation: "job_run".into(),
-            committed_at: Utc::now().to_rfc3339(),
-            source: None,
-            add: vec![file],
-            remove: Vec::new(),
-            summary: serde_json::json!({ "job": record.job, "status": record.status }),
-        })
-        .await?;
+    let mut tx = engine.lake().begin("job_run");
+    write_record(&mut tx, record).await?;
+    tx.set_summary(serde_json::json!({
+        "job": record.job, "run_id": run_id, "attempt": record.attempt, "status": record.status,
+    }));
+    tx.commit().await?;
     Ok(())
 }

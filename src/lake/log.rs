@@ -38,6 +38,10 @@ pub struct DataFile {
     /// Hive partition values (`date` → `2026-01-15`), also stored in the file itself.
     #[serde(default)]
     pub partition: BTreeMap<String, String>,
+    /// Min and max of the table's partition column when the file holds several of its
+    /// values (a month's small days; see [`super::layout`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_span: Option<[String; 2]>,
     /// Min and max of the table's time column (µs since epoch, UTC).
     #[serde(default)]
     pub time_range: Option<[i64; 2]>,
@@ -152,6 +156,7 @@ impl CommitLog {
             url: self.url.clone(),
             op,
             path: path.to_string(),
+            reason: super::cloud::describe(&source),
             source: Box::new(source),
         }
     }

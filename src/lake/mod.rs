@@ -3,32 +3,40 @@
 //! Layout under the lake root:
 //!
 //! ```text
-//! conversations/date=2026-01-15/part-<commit id>-0000.parquet
-//! quarantine/date=2026-01-20/part-<commit id>-0000.parquet
-//! job_runs/part-<run id>-1.parquet       (what jobs write; see crate::jobs::history)
-//! alerts/part-<run id>-1.parquet
-//! metrics/<table>/as_of=2026-01-15/part-<run id>-1.parquet   (the `metrics` schema; see [`metrics`])
-//! _log/00000000000000000001.json        (one commit per ingest or job run; see [`log`])
+//! conversations/date=2026-01-15/part-<commit id>-0000.parquet   a day with many rows
+//! conversations/month=2026-01/part-<commit id>-0001.parquet     a month's small days
+//! conversations/year=2019/part-<commit id>-0002.parquet         a year's small months
+//! quarantine/date=2026-01-20/part-<commit id>-0000.parquet      (the day it was quarantined)
+//! job_runs/part-<commit id>-0002.parquet                        (what jobs record)
+//! alerts/part-<commit id>-0001.parquet
+//! metrics/<table>/as_of=2026-01-15/part-<commit id>-0000.parquet   (the `metrics` schema)
+//! _log/00000000000000000001.json        (one commit per ingest or job attempt; see [`log`])
 //! ```
+//!
+//! Every file is written through a [`transaction::Transaction`], which names it after its
+//! commit; [`layout`] says when a day, a month or a year gets a file.
 
 pub mod cloud;
+pub mod layout;
 pub mod location;
 pub mod log;
 pub mod metrics;
 pub mod table;
+pub mod transaction;
 pub mod writer;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use crate::jobs::history::{ALERTS, JOB_RUNS, alerts_schema, job_runs_schema};
-use crate::model::{CONVERSATIONS, QUARANTINE, conversation_schema, quarantine_schema};
-use crate::{Error, Result};
-use log::{Commit, CommitLog, DataFile, Snapshot};
+use crate::Result;
+use crate::model::{
+    ALERTS, CONVERSATIONS, JOB_RUNS, QUARANTINE, alerts_schema, conversation_schema,
+    job_runs_schema, quarantine_schema,
+};
+use log::{CommitLog, DataFile, Snapshot};
 use table::TableDef;
 
 /// The URL under which a lake's store is registered in DataFusion's object store
@@ -140,74 +148,20 @@ impl Lake {
         self.log.snapshot().await
     }
 
-    /// Atomically make the files of `commit` visible; returns the new version.
-    pub async fn commit(&self, commit: Commit) -> Result<u64> {
-        self.log.commit(commit).await
-    }
-
-    /// Make `commit` visible as exactly `version`, or `Ok(false)` when another writer
-    /// committed that version first (see [`CommitLog::try_commit_at`]).
-    pub async fn try_commit_at(&self, commit: &mut Commit, version: u64) -> Result<bool> {
-        self.log.try_commit_at(commit, version).await
-    }
-
-    /// The commits made after version `after`, oldest first.
-    pub async fn commits_after(&self, after: u64) -> Result<Vec<Commit>> {
-        self.log.commits_after(after).await
-    }
-
     /// Delete files written for a commit that will not be made (best effort: files no
     /// commit names are invisible anyway).
-    pub async fn discard(&self, files: &[DataFile]) {
+    pub(crate) async fn discard(&self, files: &[DataFile]) {
         for file in files {
             if let Err(e) = self.store.delete(&Path::from(file.path.as_str())).await {
                 tracing::debug!(path = %file.path, error = %e, "could not delete an unused file");
             }
         }
     }
-
-    /// Write `batches` as one new, not yet visible, file of `table` in `partition`
-    /// (`date=2026-01-15`), named after the writing operation `op_id` and `seq`.
-    pub async fn write_file(
-        &self,
-        def: &TableDef,
-        partition: Option<(&str, String)>,
-        op_id: &str,
-        seq: usize,
-        batches: &[RecordBatch],
-    ) -> Result<DataFile> {
-        let dir = match &partition {
-            Some((col, value)) => format!("{}/{col}={value}", def.name),
-            None => def.name.to_string(),
-        };
-        let path = Path::from(format!("{dir}/part-{op_id}-{seq:04}.parquet"));
-        let bytes = writer::write_parquet(&self.store, &path, Arc::clone(&def.schema), batches)
-            .await
-            .map_err(|e| match e {
-                Error::Parquet(p) => Error::Lake {
-                    url: self.url.clone(),
-                    message: format!("writing {path}: {}", describe_parquet(&p)),
-                },
-                other => other,
-            })?;
-        let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
-        let time_range = def.time_column.and_then(|c| time_range(batches, c));
-        Ok(DataFile {
-            table: def.name.to_string(),
-            path: path.to_string(),
-            rows,
-            bytes,
-            partition: partition
-                .map(|(c, v)| BTreeMap::from([(c.to_string(), v)]))
-                .unwrap_or_default(),
-            time_range,
-        })
-    }
 }
 
 /// A Parquet write error, with the object store's failure (the usual cause on a remote lake)
 /// described briefly.
-fn describe_parquet(error: &parquet::errors::ParquetError) -> String {
+pub(crate) fn describe_parquet(error: &parquet::errors::ParquetError) -> String {
     let mut current: Option<&(dyn std::error::Error + 'static)> = match error {
         parquet::errors::ParquetError::External(inner) => Some(inner.as_ref()),
         _ => None,
@@ -226,7 +180,7 @@ fn describe_parquet(error: &parquet::errors::ParquetError) -> String {
 }
 
 /// Min and max of a timestamp column over `batches`.
-fn time_range(batches: &[RecordBatch], column: &str) -> Option<[i64; 2]> {
+pub(crate) fn time_range(batches: &[RecordBatch], column: &str) -> Option<[i64; 2]> {
     use datafusion::arrow::array::TimestampMicrosecondArray;
     let mut range: Option<[i64; 2]> = None;
     for b in batches {

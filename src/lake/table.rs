@@ -40,6 +40,17 @@ pub struct TableDef {
     pub time_column: Option<&'static str>,
 }
 
+impl TableDef {
+    /// The table's directory under the lake root (`metrics.daily` -> `metrics/daily`).
+    ///
+    /// ```
+    /// assert_eq!(socialcx::lake::table("conversations").unwrap().dir(), "conversations");
+    /// ```
+    pub fn dir(&self) -> String {
+        self.name.replace('.', "/")
+    }
+}
+
 /// A table of the lake, read through the commit log.
 #[derive(Debug)]
 pub struct LakeTable {
@@ -177,7 +188,9 @@ struct FileStatistics<'a> {
 }
 
 impl FileStatistics<'_> {
-    fn partition_values(&self, column: &Column) -> Option<ArrayRef> {
+    /// The lowest (or highest, with `max`) value of the partition column in each file: its
+    /// partition value, or the end of its span for a file holding several days.
+    fn partition_values(&self, column: &Column, max: bool) -> Option<ArrayRef> {
         let name = self.def.partition_column?;
         if column.name != name {
             return None;
@@ -190,8 +203,11 @@ impl FileStatistics<'_> {
             .data_type()
             .clone();
         let values = self.files.iter().map(|f| {
-            f.partition
-                .get(name)
+            let value = match &f.partition_span {
+                Some([lo, hi]) => Some(if max { hi } else { lo }),
+                None => f.partition.get(name),
+            };
+            value
                 .and_then(|v| ScalarValue::try_from_string(v.clone(), &data_type).ok())
                 .unwrap_or_else(|| ScalarValue::try_from(&data_type).expect("null of type"))
         });
@@ -213,12 +229,12 @@ impl FileStatistics<'_> {
 
 impl PruningStatistics for FileStatistics<'_> {
     fn min_values(&self, column: &Column) -> Option<ArrayRef> {
-        self.partition_values(column)
+        self.partition_values(column, false)
             .or_else(|| self.time_bound(column, false))
     }
 
     fn max_values(&self, column: &Column) -> Option<ArrayRef> {
-        self.partition_values(column)
+        self.partition_values(column, true)
             .or_else(|| self.time_bound(column, true))
     }
 

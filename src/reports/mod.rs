@@ -36,7 +36,8 @@ use datafusion::datasource::TableType;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
-use crate::{Engine, Error, Result};
+use crate::engine::EngineExtension;
+use crate::{Engine, EngineConfig, Error, Result};
 
 /// The shipped report files, embedded at build time.
 const SHIPPED: &[(&str, &str)] = &[
@@ -441,4 +442,24 @@ pub async fn register_all(engine: &Engine, routing_file: Option<&Path>) -> Resul
         .ok_or_else(|| Error::Usage("the engine has no socialcx catalog".into()))?
         .register_schema(table::REPORTS_SCHEMA, views)?;
     Ok(())
+}
+
+/// The shipped reports and the routing table as an [`EngineExtension`]: what
+/// [`crate::open_with`] adds to every engine (see [`register_all`]).
+///
+/// ```
+/// let cfg = socialcx::EngineConfig::new("memory://")
+///     .with_extension(std::sync::Arc::new(socialcx::reports::Reports));
+/// assert_eq!(cfg.extensions.len(), 1);
+/// ```
+#[derive(Debug)]
+pub struct Reports;
+
+#[async_trait::async_trait]
+impl EngineExtension for Reports {
+    async fn register(&self, engine: &Engine, config: &EngineConfig) -> Result<()> {
+        // Every shipped report is planned here (one that no longer plans against the
+        // schema fails loudly), then exposed as a view and a table function.
+        register_all(engine, config.routing.as_deref()).await
+    }
 }

@@ -4,7 +4,7 @@
 //! ```no_run
 //! # async fn f() -> socialcx::Result<()> {
 //! use socialcx::server::{Server, ServerConfig};
-//! let engine = socialcx::Engine::open("./lake").await?;
+//! let engine = socialcx::open("./lake").await?;
 //! let server = Server::bind(engine, ServerConfig::default()).await?;
 //! println!("listening on {}", server.local_addr());
 //! server.run(socialcx::server::shutdown_signal()).await?;

@@ -95,13 +95,16 @@ async fn failing_engine(dir: &std::path::Path, pattern: &'static str, fail_at: u
         writes: AtomicUsize::new(0),
     });
     let lake = Lake::with_store(&loc.display, store);
-    Engine::over_lake(lake, &EngineConfig::new("unused")).unwrap()
+    Engine::over_lake(lake, &EngineConfig::new("unused"))
+        .await
+        .unwrap()
 }
 
 async fn failure_leaves_the_lake_unchanged(pattern: &'static str, fail_at: usize) {
     let dir = tempfile::tempdir().unwrap();
     let first = generate(dir.path(), "first.ndjson", 800, 1, OutputLayout::Ndjson);
-    let second = generate(dir.path(), "second.ndjson", 1200, 2, OutputLayout::Ndjson);
+    // Four busy days and a tail of small ones: five data files.
+    let second = generate_days(dir.path(), "second.ndjson", 100_000, 2, 4);
     let healthy = engine_in(dir.path()).await;
     ingest(&healthy, &[first]).await;
     let before = scalar(&healthy, "SELECT count(*) FROM conversations").await;
@@ -131,10 +134,10 @@ async fn failure_leaves_the_lake_unchanged(pattern: &'static str, fail_at: usize
 
     // Retrying lands the whole input once: the orphaned files of the failed try are not counted.
     let summary = ingest(&reader, &[second]).await;
-    assert_eq!(summary.landed(), 1200);
+    assert_eq!(summary.landed(), 100_000);
     assert_eq!(
         scalar(&reader, "SELECT count(*) FROM conversations").await,
-        2000
+        100_800
     );
     assert_eq!(
         scalar(
@@ -142,14 +145,14 @@ async fn failure_leaves_the_lake_unchanged(pattern: &'static str, fail_at: usize
             "SELECT count(DISTINCT conversation_id) FROM conversations"
         )
         .await,
-        2000
+        100_800
     );
 }
 
 #[tokio::test]
 async fn a_data_file_write_failing_mid_ingest_leaves_the_lake_as_before() {
-    // The fifth data file of the second ingest fails, after four were written whole.
-    failure_leaves_the_lake_unchanged("part-", 5).await;
+    // The third data file of the second ingest fails, after two were written whole.
+    failure_leaves_the_lake_unchanged("part-", 3).await;
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ pub fn sample(name: &str) -> PathBuf {
 
 /// An engine over a new lake in `dir`.
 pub async fn engine_in(dir: &Path) -> Engine {
-    Engine::with_config(
+    socialcx::open_with(
         EngineConfig::new(dir.join("lake").display().to_string()).with_target_partitions(2),
     )
     .await

@@ -610,7 +610,7 @@ async fn a_stalled_reader_loses_its_slot_at_the_deadline() {
 
 /// An engine over the lake at exactly `path`.
 async fn open_lake(path: &Path) -> socialcx::Engine {
-    socialcx::Engine::open(path.to_str().unwrap())
+    socialcx::open(path.to_str().unwrap())
         .await
         .expect("the lake opens")
 }
@@ -861,7 +861,7 @@ async fn memory_beyond_the_limit_is_resource_exhausted_and_a_panic_is_an_error()
     let config = socialcx::EngineConfig::new(dir.path().join("lake").display().to_string())
         .with_memory_limit(8 << 20)
         .with_target_partitions(2);
-    let engine = socialcx::Engine::with_config(config).await.unwrap();
+    let engine = socialcx::open_with(config).await.unwrap();
     let server = Running::start(engine, ServerConfig::default()).await;
     let mut client = server.client().await;
     let sort = "SELECT value, s FROM (SELECT value, repeat('x', 500) || CAST(random() AS VARCHAR) s \

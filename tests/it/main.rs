@@ -7,6 +7,7 @@ mod hardening;
 mod influence;
 mod ingest;
 mod jobs;
+mod layers;
 mod memory;
 mod moments;
 mod pruning;

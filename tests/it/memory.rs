@@ -1,7 +1,7 @@
 //! The memory limit: a big query spills to disk or fails with a clear error.
 
+use socialcx::EngineConfig;
 use socialcx::generator::OutputLayout;
-use socialcx::{Engine, EngineConfig};
 
 use crate::common::*;
 
@@ -10,7 +10,7 @@ async fn a_sort_larger_than_the_memory_limit_spills_and_stays_correct() {
     let dir = tempfile::tempdir().unwrap();
     let file = generate(dir.path(), "in.ndjson", 20_000, 13, OutputLayout::Ndjson);
     let lake = dir.path().join("lake").display().to_string();
-    let loader = Engine::open(&lake).await.unwrap();
+    let loader = socialcx::open(&lake).await.unwrap();
     ingest(&loader, std::slice::from_ref(&file)).await;
 
     let spill = dir.path().join("spill");
@@ -19,7 +19,7 @@ async fn a_sort_larger_than_the_memory_limit_spills_and_stays_correct() {
         .with_memory_limit(6 << 20)
         .with_spill_dir(&spill)
         .with_target_partitions(1);
-    let engine = Engine::with_config(config).await.unwrap();
+    let engine = socialcx::open_with(config).await.unwrap();
     assert_eq!(engine.memory_limit(), 6 << 20);
 
     let df = engine
@@ -51,7 +51,7 @@ async fn a_sort_larger_than_the_memory_limit_spills_and_stays_correct() {
     }
 
     // A limit far too small for a hash aggregate fails cleanly, naming the cause.
-    let tiny = Engine::with_config(
+    let tiny = socialcx::open_with(
         EngineConfig::new(dir.path().join("lake").display().to_string())
             .with_memory_limit(64 << 10)
             .with_target_partitions(1),

@@ -9,7 +9,7 @@ use crate::common::{evaluation, rows};
 const MACRO_F1_FLOOR: f64 = 0.64;
 
 async fn engine(config: EngineConfig) -> Engine {
-    Engine::with_config(config.with_target_partitions(2))
+    socialcx::open_with(config.with_target_partitions(2))
         .await
         .expect("engine opens")
 }
@@ -80,7 +80,7 @@ async fn a_user_taxonomy_extends_or_replaces_the_shipped_one() {
     );
 
     std::fs::write(&extend, "[stages.loyalty.cues]\n\"x\" = 1.0\n").unwrap();
-    let err = Engine::with_config(EngineConfig::new("memory://").with_taxonomy(&extend))
+    let err = socialcx::open_with(EngineConfig::new("memory://").with_taxonomy(&extend))
         .await
         .unwrap_err();
     assert!(

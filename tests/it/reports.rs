@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
+use socialcx::EngineConfig;
 use socialcx::generator::OutputLayout;
 use socialcx::reports::{self, ParamType, Report};
-use socialcx::{Engine, EngineConfig};
 
 use crate::common;
 
@@ -381,7 +381,7 @@ async fn triage_ranks_waiting_conversations_by_influence_negativity_and_recency(
         "[teams]\nservice = \"care\"\nunclassified = \"care\"\n",
     )
     .unwrap();
-    let custom = Engine::with_config(
+    let custom = socialcx::open_with(
         EngineConfig::new(dir.path().join("lake").display().to_string()).with_routing(&routing),
     )
     .await
@@ -395,7 +395,7 @@ async fn triage_ranks_waiting_conversations_by_influence_negativity_and_recency(
     assert_eq!(team("t2"), "care");
     assert_eq!(team("t5"), "unrouted", "purchase is not in this table");
     std::fs::write(&routing, "[teams]\nservise = \"care\"\n").unwrap();
-    let err = Engine::with_config(
+    let err = socialcx::open_with(
         EngineConfig::new(dir.path().join("lake").display().to_string()).with_routing(&routing),
     )
     .await

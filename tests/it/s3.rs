@@ -87,7 +87,7 @@ impl S3 {
     async fn engine(&self, lake: &str, endpoint: &str) -> socialcx::Result<Engine> {
         let mut config = EngineConfig::new(lake).with_target_partitions(2);
         config.storage_options = Self::options(endpoint);
-        Engine::with_config(config).await
+        socialcx::open_with(config).await
     }
 
     /// Set the proxy's behaviour (see tests/s3/server.py).
@@ -238,12 +238,13 @@ async fn a_server_failing_mid_ingest_leaves_nothing_visible_and_a_retry_lands_on
     let s3 = S3::start(&["cx-lake"]);
     let dir = tempfile::tempdir().unwrap();
     let first = generate(dir.path(), "first.ndjson", 5_000, 13, 10);
-    let second = generate(dir.path(), "second.ndjson", 8_000, 14, 20);
+    // Three busy days and a tail: four data files (small days would share one).
+    let second = generate(dir.path(), "second.ndjson", 80_000, 14, 3);
     let direct = s3.engine("s3://cx-lake/lake", &s3.endpoint).await.unwrap();
     common::ingest(&direct, std::slice::from_ref(&first)).await;
 
-    // The server accepts a few writes of the second ingest, then fails every write.
-    s3.faults("fail-after", 4);
+    // The server accepts two writes of the second ingest, then fails every write.
+    s3.faults("fail-after", 2);
     let flaky = s3.engine("s3://cx-lake/lake", &s3.proxy).await.unwrap();
     let result =
         socialcx::ingest::ingest_files(&flaky, std::slice::from_ref(&second), &Default::default())
@@ -281,7 +282,7 @@ async fn a_server_failing_mid_ingest_leaves_nothing_visible_and_a_retry_lands_on
     let reader = s3.engine("s3://cx-lake/lake", &s3.endpoint).await.unwrap();
     assert_eq!(
         common::scalar(&reader, "SELECT count(*) FROM conversations").await,
-        13_000
+        85_000
     );
     assert_eq!(
         common::scalar(
@@ -336,7 +337,7 @@ async fn store_problems_get_clear_errors_naming_the_lake() {
     let err = open_error(&s3, "s3://cx-lake/lake", &closed).await;
     assert!(err.contains("cannot reach the object store"), "{err}");
 
-    let err = Engine::open("s3:///lake").await.unwrap_err().to_string();
+    let err = socialcx::open("s3:///lake").await.unwrap_err().to_string();
     assert!(err.contains("no bucket"), "{err}");
 }
 

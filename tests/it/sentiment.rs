@@ -11,7 +11,7 @@ use socialcx::{Engine, EngineConfig};
 use crate::common::{evaluation, query, repo, rows};
 
 async fn engine() -> Engine {
-    Engine::with_config(EngineConfig::new("memory://").with_target_partitions(2))
+    socialcx::open_with(EngineConfig::new("memory://").with_target_partitions(2))
         .await
         .expect("engine opens")
 }
@@ -188,7 +188,7 @@ async fn a_domain_lexicon_takes_effect_in_both_modes() {
     )
     .unwrap();
     let plain = engine().await;
-    let custom = Engine::with_config(EngineConfig::new("memory://").with_lexicon(&path))
+    let custom = socialcx::open_with(EngineConfig::new("memory://").with_lexicon(&path))
         .await
         .unwrap();
     let sql = "SELECT sentiment('the app is glitchy'), cx_sentiment('the app is glitchy'), \
@@ -208,7 +208,7 @@ async fn a_domain_lexicon_takes_effect_in_both_modes() {
 
     // A malformed file is refused with its name and the reason.
     std::fs::write(&path, "[words]\n\"meh\" = 9\n").unwrap();
-    let err = Engine::with_config(EngineConfig::new("memory://").with_lexicon(&path))
+    let err = socialcx::open_with(EngineConfig::new("memory://").with_lexicon(&path))
         .await
         .unwrap_err();
     assert!(
@@ -216,7 +216,7 @@ async fn a_domain_lexicon_takes_effect_in_both_modes() {
         "{err}"
     );
     std::fs::write(&path, "[wrods]\n").unwrap();
-    let err = Engine::with_config(EngineConfig::new("memory://").with_lexicon(&path))
+    let err = socialcx::open_with(EngineConfig::new("memory://").with_lexicon(&path))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("wrods"), "{err}");
