@@ -21,7 +21,7 @@ fn input(layout: OutputLayout) -> Bytes {
         layout,
         ..Default::default()
     };
-    generate_file(&config, &path, false).unwrap();
+    generate_file(&config, &path, &socialcx::progress::Silent).unwrap();
     Bytes::from(std::fs::read(&path).unwrap())
 }
 

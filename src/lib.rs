@@ -39,6 +39,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod lake;
 pub mod model;
+pub mod progress;
 pub mod reports;
 pub mod server;
 

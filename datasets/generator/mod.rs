@@ -12,7 +12,8 @@
 //! ```no_run
 //! use socialcx::generator::{generate_file, GeneratorConfig};
 //! let n = generate_file(&GeneratorConfig { rows: 1000, ..Default::default() },
-//!                       std::path::Path::new("sample.ndjson"), false).unwrap();
+//!                       std::path::Path::new("sample.ndjson"),
+//!                       &socialcx::progress::Silent).unwrap();
 //! assert_eq!(n, 1000);
 //! ```
 
@@ -25,7 +26,6 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -33,6 +33,7 @@ use rand_distr::{Distribution, LogNormal, Pareto};
 use serde::Serialize;
 
 use crate::model::Conversation;
+use crate::progress::{Progress, Unit};
 use crate::{Error, Result};
 use text::{BRANDS, Brand, STAGES, Slots, Tone};
 
@@ -643,30 +644,17 @@ fn write_row(
     }
 }
 
-fn progress_bar(rows: u64, progress: bool) -> ProgressBar {
-    let bar = if progress {
-        ProgressBar::with_draw_target(Some(rows), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("generating [{bar:30}] {pos}/{len} rows {per_sec} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar
-}
-
 /// The sentiment corpus: `{"text": ...}` lines, written to `tmp` then renamed.
 fn write_texts(
     config: &GeneratorConfig,
     mut file: BufWriter<File>,
     tmp: &Path,
     path: &Path,
-    progress: bool,
+    progress: &dyn Progress,
 ) -> Result<u64> {
     let io = |e: std::io::Error| Error::io(path.display().to_string(), e);
-    let bar = progress_bar(config.rows, progress);
+    let bar = progress;
+    bar.start("generating", config.rows, Unit::Rows);
     let corpus = sentiment_corpus::SentimentCorpus::new(config.seed).take(config.rows as usize);
     let mut written = 0;
     for text in corpus {
@@ -675,18 +663,22 @@ fn write_texts(
         file.write_all(b"\n").map_err(io)?;
         written += 1;
         if written % 10_000 == 0 {
-            bar.set_position(written);
+            bar.set(written);
         }
     }
     file.flush().map_err(io)?;
     drop(file);
     std::fs::rename(tmp, path).map_err(io)?;
-    bar.finish_and_clear();
+    bar.finish();
     Ok(written)
 }
 
 /// Write `config.rows` messages to `path` in `config.layout`; returns the count.
-pub fn generate_file(config: &GeneratorConfig, path: &Path, progress: bool) -> Result<u64> {
+pub fn generate_file(
+    config: &GeneratorConfig,
+    path: &Path,
+    progress: &dyn Progress,
+) -> Result<u64> {
     let io = |e: std::io::Error| Error::io(path.display().to_string(), e);
     // Write to a temporary name, then rename: no half-written output on failure.
     let tmp = path.with_extension("partial");
@@ -709,7 +701,8 @@ pub fn generate_file(config: &GeneratorConfig, path: &Path, progress: bool) -> R
             Sink::Csv(Box::new(w))
         }
     };
-    let bar = progress_bar(config.rows, progress);
+    let bar = progress;
+    bar.start("generating", config.rows, Unit::Rows);
     let mut generator = Generator::new(config.clone());
     let mut written = 0u64;
     // Threads are emitted whole, so each message's children are known when written.
@@ -733,7 +726,7 @@ pub fn generate_file(config: &GeneratorConfig, path: &Path, progress: bool) -> R
         thread.push(m);
         written += 1;
         if written.is_multiple_of(10_000) {
-            bar.set_position(written);
+            bar.set(written);
         }
     }
     flush_thread(&mut thread, &mut sink)?;
@@ -744,6 +737,6 @@ pub fn generate_file(config: &GeneratorConfig, path: &Path, progress: bool) -> R
     file.flush().map_err(io)?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(io)?;
-    bar.finish_and_clear();
+    bar.finish();
     Ok(written)
 }

@@ -102,7 +102,9 @@ pub async fn run(engine: &Engine) -> Result<()> {
     println!("Landing the sample in {}", engine.lake().url());
     let started = Instant::now();
     let mut summary = IngestSummary::default();
-    let options = IngestOptions { progress: true };
+    let options = IngestOptions {
+        progress: super::progress::bars(true),
+    };
     for (name, content) in SAMPLE_FILES {
         let source = format!("datasets/sample/{name}");
         let bytes = Bytes::from_static(content);

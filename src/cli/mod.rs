@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod jobs;
 pub mod output;
+pub mod progress;
 pub mod shell;
 
 use std::io::Write;
@@ -292,7 +293,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 layout: args.layout,
             };
             let started = Instant::now();
-            let written = crate::generator::generate_file(&config, &args.out, !args.no_progress)?;
+            let written = crate::generator::generate_file(
+                &config,
+                &args.out,
+                progress::bars(!args.no_progress).as_ref(),
+            )?;
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
                 "wrote {written} messages to {} in {secs:.2}s ({:.0} rows/s)",
@@ -305,7 +310,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let engine = crate::open_with(cli.engine_config()?).await?;
             let files = expand_inputs(&args.files)?;
             let options = IngestOptions {
-                progress: !args.no_progress,
+                progress: progress::bars(!args.no_progress),
             };
             let summary = ingest_files(&engine, &files, &options).await?;
             println!("{summary}");

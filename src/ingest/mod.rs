@@ -24,7 +24,6 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::HashSet as FastSet;
 use datafusion::common::JoinType;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::engine::Engine;
@@ -32,15 +31,30 @@ use crate::lake::log::{Commit, SourceInfo};
 use crate::lake::transaction::{Partition, StagedFile};
 use crate::lake::{self, layout, writer::ROW_GROUP_ROWS};
 use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder, QUARANTINE, date32};
+use crate::progress::{Progress, Silent, Unit};
 use crate::{Error, Result};
 use quarantine::quarantine_batch;
 use readers::Layout;
 
 /// How to ingest.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct IngestOptions {
-    /// Draw progress bars on stderr (when it is a terminal).
-    pub progress: bool,
+    /// Where progress goes (the CLI draws bars; by default nowhere).
+    pub progress: Arc<dyn Progress>,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            progress: Arc::new(Silent),
+        }
+    }
+}
+
+impl fmt::Debug for IngestOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IngestOptions").finish_non_exhaustive()
+    }
 }
 
 /// What happened to one input file.
@@ -242,24 +256,6 @@ impl FileReport {
     }
 }
 
-fn progress_bar(options: &IngestOptions, len: u64, name: &str) -> ProgressBar {
-    let target = if options.progress {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(len), target);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg:30!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    bar.set_message(format!("reading {name}"));
-    bar
-}
-
 /// Attempts at landing one input while concurrent ingests keep landing the same ids.
 const MAX_ATTEMPTS: usize = 20;
 
@@ -326,14 +322,13 @@ async fn ingest_attempt(
     }
     let base_version = base.version;
     drop(base);
-    let bar = progress_bar(options, bytes.len() as u64, name);
+    let bar = Arc::clone(&options.progress);
+    bar.start(&format!("reading {name}"), bytes.len() as u64, Unit::Bytes);
     let parse_bytes = bytes.clone();
     let parse_name = name.to_string();
-    let parse_bar = bar.clone();
+    let parse_bar = Arc::clone(&bar);
     let parsed = tokio::task::spawn_blocking(move || {
-        readers::read(&parse_name, &parse_bytes, &|done| {
-            parse_bar.set_position(done)
-        })
+        readers::read(&parse_name, &parse_bytes, &|done| parse_bar.set(done))
     })
     .await
     .map_err(|e| Error::Input {
@@ -343,7 +338,7 @@ async fn ingest_attempt(
     let parsed = match parsed {
         Ok(p) => p,
         Err(message) => {
-            bar.finish_and_clear();
+            bar.finish();
             return Ok(Attempt::Landed(FileReport::failed(name, message, started)));
         }
     };
@@ -363,7 +358,7 @@ async fn ingest_attempt(
     let mut keep = keep.into_iter();
     rows.retain(|_| keep.next().unwrap_or(false));
 
-    bar.set_message("checking the lake");
+    bar.message("checking the lake");
     let probe = probe_ids(&rows);
     let existing = lookup_existing(engine, &probe).await?;
     let known_threads: HashMap<String, String> = existing
@@ -427,15 +422,12 @@ async fn ingest_attempt(
         });
     }
     drop(rows);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:30!} [{bar:30}] {pos}/{len} files eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(format!("writing {name}"));
-    bar.set_length(files.len() as u64);
-    bar.set_position(0);
-    tx.write_all(files, &|| bar.inc(1)).await?;
+    bar.start(&format!("writing {name}"), files.len() as u64, Unit::Files);
+    let written = std::sync::atomic::AtomicU64::new(0);
+    tx.write_all(files, &|| {
+        bar.set(written.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1)
+    })
+    .await?;
     let landed: u64 = tx.added().iter().map(|f| f.rows).sum();
     let quarantined = rejected.len() as u64;
     if !rejected.is_empty() {
@@ -445,7 +437,7 @@ async fn ingest_attempt(
         let partition = Partition::value("date", now.date_naive().to_string());
         tx.write(&quarantine_def, partition, vec![batch]).await?;
     }
-    bar.set_message(format!("committing {name}"));
+    bar.message(&format!("committing {name}"));
     tx.set_source(SourceInfo {
         path: name.to_string(),
         sha256: sha256.to_string(),
@@ -484,10 +476,10 @@ async fn ingest_attempt(
         })
         .await?;
     let Some(version) = committed else {
-        bar.finish_and_clear();
+        bar.finish();
         return Ok(outcome);
     };
-    bar.finish_and_clear();
+    bar.finish();
     Ok(Attempt::Landed(FileReport {
         path: name.to_string(),
         layout: Some(layout.to_string()),

@@ -65,7 +65,10 @@ pub fn generate_days(dir: &Path, name: &str, rows: u64, seed: u64, days: u32) ->
 
 fn generate_with(dir: &Path, name: &str, config: GeneratorConfig) -> PathBuf {
     let path = dir.join(name);
-    assert_eq!(generate_file(&config, &path, false).unwrap(), config.rows);
+    assert_eq!(
+        generate_file(&config, &path, &socialcx::progress::Silent).unwrap(),
+        config.rows
+    );
     path
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Modules from the bottom up; a module may use only those of strictly lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["error"],
+    &["error", "progress"],
     &["model"],
     &["lake"],
     &["engine"],
