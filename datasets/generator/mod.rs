@@ -653,8 +653,7 @@ fn write_texts(
     progress: &dyn Progress,
 ) -> Result<u64> {
     let io = |e: std::io::Error| Error::io(path.display().to_string(), e);
-    let bar = progress;
-    bar.start("generating", config.rows, Unit::Rows);
+    progress.start("generating", config.rows, Unit::Rows);
     let corpus = sentiment_corpus::SentimentCorpus::new(config.seed).take(config.rows as usize);
     let mut written = 0;
     for text in corpus {
@@ -663,13 +662,13 @@ fn write_texts(
         file.write_all(b"\n").map_err(io)?;
         written += 1;
         if written % 10_000 == 0 {
-            bar.set(written);
+            progress.set(written);
         }
     }
     file.flush().map_err(io)?;
     drop(file);
     std::fs::rename(tmp, path).map_err(io)?;
-    bar.finish();
+    progress.finish();
     Ok(written)
 }
 
@@ -701,8 +700,7 @@ pub fn generate_file(
             Sink::Csv(Box::new(w))
         }
     };
-    let bar = progress;
-    bar.start("generating", config.rows, Unit::Rows);
+    progress.start("generating", config.rows, Unit::Rows);
     let mut generator = Generator::new(config.clone());
     let mut written = 0u64;
     // Threads are emitted whole, so each message's children are known when written.
@@ -726,7 +724,7 @@ pub fn generate_file(
         thread.push(m);
         written += 1;
         if written.is_multiple_of(10_000) {
-            bar.set(written);
+            progress.set(written);
         }
     }
     flush_thread(&mut thread, &mut sink)?;
@@ -737,6 +735,6 @@ pub fn generate_file(
     file.flush().map_err(io)?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(io)?;
-    bar.finish();
+    progress.finish();
     Ok(written)
 }

@@ -423,11 +423,7 @@ async fn ingest_attempt(
     }
     drop(rows);
     bar.start(&format!("writing {name}"), files.len() as u64, Unit::Files);
-    let written = std::sync::atomic::AtomicU64::new(0);
-    tx.write_all(files, &|| {
-        bar.set(written.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1)
-    })
-    .await?;
+    tx.write_all(files, &|done| bar.set(done)).await?;
     let landed: u64 = tx.added().iter().map(|f| f.rows).sum();
     let quarantined = rejected.len() as u64;
     if !rejected.is_empty() {

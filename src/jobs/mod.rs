@@ -235,8 +235,7 @@ async fn attempt_once(
         time_column: None,
     };
     let result_partition = Partition::value(AS_OF, day.clone()).with_key("job", job.name.clone());
-    tx.write(&result_def, result_partition.clone(), batches)
-        .await?;
+    tx.write(&result_def, result_partition, batches).await?;
     if !alerts.is_empty() {
         let batch = history::alert_batch(&alerts, run_id, Utc::now())?;
         let def = lake::table(ALERTS).expect("a lake table");

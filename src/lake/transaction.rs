@@ -197,12 +197,13 @@ impl Transaction {
         Ok(self.add.last().expect("just pushed"))
     }
 
-    /// Write `files`, as many at a time as there are cores, calling `written` after each.
+    /// Write `files`, as many at a time as there are cores, calling `written` with the
+    /// number of files done after each.
     /// The first failure fails the whole (nothing becomes visible).
     pub async fn write_all(
         &mut self,
         files: Vec<StagedFile>,
-        written: &(dyn Fn() + Sync),
+        written: &(dyn Fn(u64) + Sync),
     ) -> Result<()> {
         let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut writes = tokio::task::JoinSet::new();
@@ -218,7 +219,7 @@ impl Transaction {
         for file in files {
             if writes.len() >= parallel {
                 done.push(join(&mut writes).await?);
-                written();
+                written(done.len() as u64);
             }
             let (lake, id, seq) = (Arc::clone(&self.lake), self.id.clone(), self.next_seq);
             self.next_seq += 1;
@@ -228,7 +229,7 @@ impl Transaction {
         }
         while !writes.is_empty() {
             done.push(join(&mut writes).await?);
-            written();
+            written(done.len() as u64);
         }
         done.sort_by(|a, b| a.path.cmp(&b.path));
         self.add.extend(done);
