@@ -203,6 +203,17 @@ def g_pa_split(rng):
     return rows
 
 
+def g_lake_threads(rng):
+    """The interactions of the hand-made lake in tests/it/influence.rs
+    (author_influence_and_thread_centrality_from_sql): three replies to a thread's root
+    (one author twice, once as a mention), a self-reply, a reply chain b -> a, c -> b and
+    an RT share of hub. Named as the lake's authors; no randomness."""
+    return [
+        ("ann", "hub"), ("bob", "hub"), ("bob", "hub"), ("cat", "hub"),
+        ("cat", "cat"), ("b", "a"), ("c", "b"), ("dee", "hub"),
+    ]
+
+
 GRAPHS = [
     ("g01", g_two_nodes),
     ("g02", g_one_edge),
@@ -216,6 +227,7 @@ GRAPHS = [
     ("g10", g_pa_medium),
     ("g11", g_pa_large),
     ("g12", g_pa_split),
+    ("g13", g_lake_threads),
 ]
 
 

@@ -231,6 +231,12 @@ impl Engine {
         // Plain Utf8 leaves the process: many Arrow clients cannot read Utf8View.
         options.execution.parquet.schema_force_view_types = false;
         options.sql_parser.map_string_types_to_utf8view = false;
+        // A sort sets this much aside for merging its spill files; DataFusion's 10 MiB
+        // would fail every sort under a small limit instead of spilling.
+        options.execution.sort_spill_reservation_bytes = options
+            .execution
+            .sort_spill_reservation_bytes
+            .min(memory_limit / 16);
 
         let ctx = SessionContext::new_with_config_rt(session, runtime);
         let url = Url::parse(lake::OBJECT_STORE_URL).expect("static URL");

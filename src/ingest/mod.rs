@@ -5,36 +5,31 @@
 //! quarantined rows become visible together, or not at all. Ingest is
 //! idempotent twice over: a file whose bytes were landed before is skipped whole, and a
 //! conversation whose id is already in the lake is not landed again (first write wins).
+//!
+//! Landing one input runs the [`stages`] in order: parse, drop repeated ids, look the ids
+//! up in the lake, thread, drop landed ids, plan the files, write, commit.
 
 pub mod fields;
 pub mod quarantine;
 pub mod readers;
+pub mod stages;
 pub mod threads;
 pub mod twcs;
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::common::HashSet as FastSet;
-use datafusion::common::JoinType;
 use sha2::{Digest, Sha256};
 
 use crate::engine::Engine;
 use crate::lake::log::{Commit, SourceInfo};
-use crate::lake::transaction::{Partition, StagedFile};
-use crate::lake::{self, layout, writer::ROW_GROUP_ROWS};
-use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder, QUARANTINE, date32};
+use crate::model::CONVERSATIONS;
 use crate::progress::{Progress, Silent, Unit};
 use crate::{Error, Result};
-use quarantine::quarantine_batch;
-use readers::Layout;
+use stages::LakeIds;
 
 /// How to ingest.
 #[derive(Clone)]
@@ -248,6 +243,13 @@ impl FileReport {
         }
     }
 
+    fn already_ingested(path: &str, started: Instant) -> Self {
+        FileReport {
+            already_ingested: true,
+            ..Self::empty(path, started)
+        }
+    }
+
     fn failed(path: &str, error: String, started: Instant) -> Self {
         FileReport {
             error: Some(error),
@@ -315,28 +317,14 @@ async fn ingest_attempt(
     let lake = engine.lake();
     let base = lake.snapshot().await?;
     if base.has_source(sha256) {
-        return Ok(Attempt::Landed(FileReport {
-            already_ingested: true,
-            ..FileReport::empty(name, started)
-        }));
+        return Ok(Attempt::Landed(FileReport::already_ingested(name, started)));
     }
     let base_version = base.version;
     drop(base);
     let bar = Arc::clone(&options.progress);
     bar.start(&format!("reading {name}"), bytes.len() as u64, Unit::Bytes);
-    let parse_bytes = bytes.clone();
-    let parse_name = name.to_string();
-    let parse_bar = Arc::clone(&bar);
-    let parsed = tokio::task::spawn_blocking(move || {
-        readers::read(&parse_name, &parse_bytes, &|done| parse_bar.set(done))
-    })
-    .await
-    .map_err(|e| Error::Input {
-        path: name.to_string(),
-        message: format!("reader crashed: {e}"),
-    })?;
-    let parsed = match parsed {
-        Ok(p) => p,
+    let parsed = match stages::parse(name, bytes.clone(), Arc::clone(&bar)).await? {
+        Ok(parsed) => parsed,
         Err(message) => {
             bar.finish();
             return Ok(Attempt::Landed(FileReport::failed(name, message, started)));
@@ -344,95 +332,22 @@ async fn ingest_attempt(
     };
     let layout = parsed.layout;
     let rows_read = (parsed.rows.len() + parsed.rejected.len()) as u64;
-    let mut rejected = parsed.rejected;
-
-    // Duplicates within the file: the first occurrence wins (rows stay in place).
     let mut rows = parsed.rows;
-    let keep: Vec<bool> = {
-        let mut seen = FastSet::with_capacity(rows.len());
-        rows.iter()
-            .map(|c| seen.insert(c.conversation_id.as_str()))
-            .collect()
-    };
-    let mut duplicates = keep.iter().filter(|k| !**k).count() as u64;
-    let mut keep = keep.into_iter();
-    rows.retain(|_| keep.next().unwrap_or(false));
-
+    let mut duplicates = stages::drop_repeated_ids(&mut rows);
     bar.message("checking the lake");
-    let probe = probe_ids(&rows);
-    let existing = lookup_existing(engine, &probe).await?;
-    let known_threads: HashMap<String, String> = existing
-        .iter()
-        .map(|(id, (thread, _))| (id.clone(), thread.clone()))
-        .collect();
-    threads::rebuild_threads(&mut rows, &known_threads);
-    if layout == Layout::Twcs {
-        let lake_brands: HashMap<String, String> = existing
-            .values()
-            .map(|(t, b)| (t.clone(), b.clone()))
-            .collect();
-        twcs::assign_brands(&mut rows, &lake_brands);
-    }
-    let before = rows.len();
-    rows.retain(|c| !existing.contains_key(&c.conversation_id));
-    duplicates += (before - rows.len()) as u64;
+    let lake_ids = LakeIds::lookup(engine, &rows).await?;
+    stages::thread(&mut rows, layout, &lake_ids);
+    duplicates += stages::drop_landed(&mut rows, &lake_ids);
 
-    // Write: rows sorted by day and time, in the files the lake's layout plans (a busy
-    // day's own, a month's or a year's small days together), then one commit. Rows are
-    // ordered through an index (no row is moved), batches built, rows dropped, and the
-    // files encoded and uploaded in parallel.
     let mut tx = lake.begin("ingest");
-    let conv_def = lake::table(CONVERSATIONS).expect("a lake table");
-    let quarantine_def = lake::table(QUARANTINE).expect("a lake table");
-    let mut order: Vec<(i32, i64, u32)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (date32(c.day()), c.created_at, i as u32))
-        .collect();
-    order.sort_unstable_by(|a, b| {
-        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
-            rows[a.2 as usize]
-                .conversation_id
-                .cmp(&rows[b.2 as usize].conversation_id)
-        })
-    });
-    let days: Vec<(NaiveDate, usize)> = order
-        .chunk_by(|a, b| a.0 == b.0)
-        .map(|day_rows| (rows[day_rows[0].2 as usize].day(), day_rows.len()))
-        .collect();
-    let mut files = Vec::new();
-    for planned in layout::plan_days("date", &days) {
-        let picked: Vec<u32> = planned
-            .rows
-            .iter()
-            .flat_map(|r| order[r.clone()].iter().map(|&(_, _, i)| i))
-            .collect();
-        let batches = picked
-            .chunks(ROW_GROUP_ROWS)
-            .map(|group| {
-                let mut b = ConversationBatchBuilder::with_capacity(tx.id(), group.len());
-                group.iter().for_each(|&i| b.append(&rows[i as usize]));
-                b.finish()
-            })
-            .collect::<Result<Vec<RecordBatch>>>()?;
-        files.push(StagedFile {
-            def: conv_def.clone(),
-            partition: planned.partition,
-            batches,
-        });
-    }
+    let files = stages::plan_files(&rows, tx.id())?;
     drop(rows);
     bar.start(&format!("writing {name}"), files.len() as u64, Unit::Files);
     tx.write_all(files, &|done| bar.set(done)).await?;
     let landed: u64 = tx.added().iter().map(|f| f.rows).sum();
-    let quarantined = rejected.len() as u64;
-    if !rejected.is_empty() {
-        rejected.sort_by_key(|r| r.line);
-        let now = Utc::now();
-        let batch = quarantine_batch(tx.id(), name, now.timestamp_micros(), &rejected)?;
-        let partition = Partition::value("date", now.date_naive().to_string());
-        tx.write(&quarantine_def, partition, vec![batch]).await?;
-    }
+    let quarantined = parsed.rejected.len() as u64;
+    stages::write_quarantine(&mut tx, name, parsed.rejected).await?;
+
     bar.message(&format!("committing {name}"));
     tx.set_source(SourceInfo {
         path: name.to_string(),
@@ -444,7 +359,6 @@ async fn ingest_attempt(
         "rows_read": rows_read, "landed": landed,
         "quarantined": quarantined, "duplicates": duplicates,
     }));
-    test_commit_barrier().await;
     // Another writer committed first: is what it landed a reason to do more?
     let mut outcome = Attempt::Overlapped;
     let committed = tx
@@ -453,29 +367,20 @@ async fn ingest_attempt(
                 .iter()
                 .any(|c| c.source.as_ref().is_some_and(|s| s.sha256 == sha256))
             {
-                outcome = Attempt::Landed(FileReport {
-                    already_ingested: true,
-                    ..FileReport::empty(name, started)
-                });
+                outcome = Attempt::Landed(FileReport::already_ingested(name, started));
                 return Ok(false);
             }
             let new_conversations = newer
                 .iter()
                 .any(|c| c.add.iter().any(|f| f.table == CONVERSATIONS));
-            if new_conversations {
-                let now = lookup_existing(engine, &probe).await?;
-                if now.len() != existing.len() || now.keys().any(|k| !existing.contains_key(k)) {
-                    return Ok(false); // landed ids this attempt had not seen
-                }
-            }
-            Ok(true)
+            // Landed ids this attempt had not seen: land again against the new state.
+            Ok(!(new_conversations && lake_ids.changed_since(engine).await?))
         })
         .await?;
+    bar.finish();
     let Some(version) = committed else {
-        bar.finish();
         return Ok(outcome);
     };
-    bar.finish();
     Ok(Attempt::Landed(FileReport {
         path: name.to_string(),
         layout: Some(layout.to_string()),
@@ -488,80 +393,6 @@ async fn ingest_attempt(
         error: None,
         elapsed: started.elapsed(),
     }))
-}
-
-/// For the concurrency tests only: with `SOCIALCX_TEST_COMMIT_BARRIER=DIR`, say so in
-/// `DIR` and wait for `DIR/go` before the first commit attempt, so that concurrent ingests
-/// all check the lake before any of them commits. Unset in normal use.
-async fn test_commit_barrier() {
-    let Some(dir) = std::env::var_os("SOCIALCX_TEST_COMMIT_BARRIER") else {
-        return;
-    };
-    let dir = PathBuf::from(dir);
-    let _ = std::fs::write(dir.join(format!("ready-{}", std::process::id())), b"");
-    let limit = Instant::now() + Duration::from_secs(120);
-    while !dir.join("go").exists() && Instant::now() < limit {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// The ids an input asks the lake about: its conversations' and their parents'.
-fn probe_ids(rows: &[Conversation]) -> StringArray {
-    let mut ids: HashSet<&str> = rows.iter().map(|c| c.conversation_id.as_str()).collect();
-    ids.extend(rows.iter().filter_map(|c| c.parent_id.as_deref()));
-    StringArray::from_iter_values(ids)
-}
-
-/// For the `probe` ids (see [`probe_ids`]), what the lake already holds: id → (thread_id,
-/// brand). One hash join of the ids against the lake's `conversation_id` column, planned
-/// from an in-memory batch: nothing is registered in the shared session.
-async fn lookup_existing(
-    engine: &Engine,
-    probe: &StringArray,
-) -> Result<HashMap<String, (String, String)>> {
-    if probe.is_empty()
-        || engine
-            .lake()
-            .snapshot()
-            .await?
-            .files(CONVERSATIONS)
-            .is_empty()
-    {
-        return Ok(HashMap::new());
-    }
-    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
-    let batch = RecordBatch::try_new(schema, vec![Arc::new(probe.clone())])?;
-    let ctx = engine.context();
-    let incoming = ctx.read_batch(batch)?;
-    let result = ctx
-        .table(CONVERSATIONS)
-        .await?
-        .select_columns(&["conversation_id", "thread_id", "brand"])?
-        .join(
-            incoming,
-            JoinType::Inner,
-            &["conversation_id"],
-            &["id"],
-            None,
-        )?
-        .select_columns(&["conversation_id", "thread_id", "brand"])?
-        .collect()
-        .await?;
-    let mut found = HashMap::new();
-    for b in result {
-        let (id, thread, brand) = (
-            b.column(0).as_string::<i32>(),
-            b.column(1).as_string::<i32>(),
-            b.column(2).as_string::<i32>(),
-        );
-        for i in 0..b.num_rows() {
-            found.insert(
-                id.value(i).to_string(),
-                (thread.value(i).to_string(), brand.value(i).to_string()),
-            );
-        }
-    }
-    Ok(found)
 }
 
 /// Whether `path` looks like an input file we can read (for directory arguments).

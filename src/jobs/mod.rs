@@ -33,7 +33,6 @@ pub mod lock;
 pub mod schedule;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use tokio::sync::Mutex;
@@ -87,15 +86,6 @@ impl Outcome {
     pub fn succeeded(&self) -> bool {
         self.error.is_none()
     }
-}
-
-/// Milliseconds to pause between writing a result and committing it, for the crash test
-/// (`SOCIALCX_TEST_PAUSE_BEFORE_COMMIT_MS`); unset in normal use.
-fn test_pause() -> Option<Duration> {
-    std::env::var("SOCIALCX_TEST_PAUSE_BEFORE_COMMIT_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis)
 }
 
 /// Run `job` for `as_of` now: take its lock (an error names the holder when another run
@@ -243,12 +233,6 @@ async fn attempt_once(
             .with_key("job", job.name.clone())
             .with_key(AS_OF, day.clone());
         tx.write(&def, partition, vec![batch]).await?;
-    }
-    if let Some(pause) = test_pause() {
-        tracing::info!(
-            "pausing {pause:?} before the commit (SOCIALCX_TEST_PAUSE_BEFORE_COMMIT_MS)"
-        );
-        tokio::time::sleep(pause).await;
     }
     let done = record(
         "succeeded",

@@ -253,6 +253,8 @@ impl Transaction {
     /// Commit on top of whatever is the latest version (retrying when another writer
     /// commits first); returns the new version.
     pub async fn commit(self) -> Result<u64> {
+        #[cfg(feature = "test-hooks")]
+        test_hooks::commit_barrier(&self.operation).await;
         let (lake, commit) = self.into_commit();
         lake.log.commit(commit).await
     }
@@ -267,6 +269,8 @@ impl Transaction {
         base: u64,
         mut on_conflict: impl AsyncFnMut(&[Commit]) -> Result<bool>,
     ) -> Result<Option<u64>> {
+        #[cfg(feature = "test-hooks")]
+        test_hooks::commit_barrier(&self.operation).await;
         let (lake, mut commit) = self.into_commit();
         let mut base = base;
         loop {
@@ -324,4 +328,30 @@ async fn write_file(
         partition_span: partition.span,
         time_range: def.time_column.and_then(|c| time_range(batches, c)),
     })
+}
+
+/// Built with the `test-hooks` feature only (`bash tests/run`), never in a release build.
+#[cfg(feature = "test-hooks")]
+mod test_hooks {
+    use std::path::PathBuf;
+    use std::time::{Duration, Instant};
+
+    /// With `SOCIALCX_TEST_COMMIT_BARRIER=DIR`, an `ingest` or `job` transaction whose
+    /// files are written says so in `DIR` (`ready-PID`) and waits for `DIR/go` before its
+    /// first commit attempt: the concurrency tests let several ingests all check the lake
+    /// before any commits, the crash tests kill a process there.
+    pub async fn commit_barrier(operation: &str) {
+        let Some(dir) = std::env::var_os("SOCIALCX_TEST_COMMIT_BARRIER") else {
+            return;
+        };
+        if !matches!(operation, "ingest" | "job") {
+            return;
+        }
+        let dir = PathBuf::from(dir);
+        let _ = std::fs::write(dir.join(format!("ready-{}", std::process::id())), b"");
+        let limit = Instant::now() + Duration::from_secs(120);
+        while !dir.join("go").exists() && Instant::now() < limit {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }

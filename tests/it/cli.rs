@@ -234,16 +234,13 @@ fn reports_are_listed_and_run_by_name_with_parameters() {
     ));
 
     let list = ok(&socialcx(&lake, &["report", "--list"]));
-    for report in socialcx::reports::shipped() {
+    for report in crate::common::report_files() {
         assert!(
             list.contains(&format!("{}: {}", report.name, report.title)),
             "{list}"
         );
-        for p in &report.params {
-            assert!(
-                list.contains(&format!("--param {}=<{}>", p.name, p.kind.name())),
-                "{list}"
-            );
+        for (name, kind) in &report.params {
+            assert!(list.contains(&format!("--param {name}=<{kind}>")), "{list}");
         }
     }
 

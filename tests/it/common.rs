@@ -216,3 +216,47 @@ pub async fn evaluation(engine: &Engine, dir: &str) -> Vec<Vec<String>> {
     }
     rows(engine, &last.to_string()).await
 }
+
+/// A report as its file in `queries/` declares it, read here without socialcx's parser:
+/// name, title and `(param, type)` pairs, from the `-- name:`, `-- title:` and `-- param:`
+/// header lines.
+pub struct ReportFile {
+    pub name: String,
+    pub title: String,
+    pub params: Vec<(String, String)>,
+}
+
+/// Every `queries/*.sql`, sorted by name.
+pub fn report_files() -> Vec<ReportFile> {
+    let mut files: Vec<ReportFile> = std::fs::read_dir(repo().join("queries"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let header = |key: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&format!("-- {key}: ")))
+                    .unwrap_or_else(|| panic!("{} has no {key}", path.display()))
+                    .trim()
+                    .to_string()
+            };
+            let params = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("-- param: "))
+                .map(|p| {
+                    let mut words = p.split_whitespace();
+                    let name = words.next().unwrap().to_string();
+                    (name, words.next().unwrap().to_string())
+                })
+                .collect();
+            ReportFile {
+                name: header("name"),
+                title: header("title"),
+                params,
+            }
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files
+}

@@ -649,6 +649,10 @@ fn ingest_concurrently(lake: &Path, files: &[&Path]) {
     }
 }
 
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "needs the test-hooks feature: bash tests/run"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_ingests_of_the_same_and_overlapping_files_land_every_row_once() {
     use socialcx::generator::OutputLayout;
@@ -756,6 +760,10 @@ async fn writes_allowed_still_refuse_files_of_the_host_unless_named() {
     trusted.stop().await;
 }
 
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "needs the test-hooks feature: bash tests/run"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ingest_killed_before_its_commit_leaves_nothing_and_lands_whole_on_retry() {
     use socialcx::generator::OutputLayout;

@@ -221,6 +221,10 @@ fn cli_lake(
     (lake, path)
 }
 
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "needs the test-hooks feature: bash tests/run"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_run_leaves_no_partial_partition_and_its_lock_expires() {
     let dir = tempfile::tempdir().unwrap();
@@ -256,7 +260,8 @@ async fn a_killed_run_leaves_no_partial_partition_and_its_lock_expires() {
         &["ingest", "--no-progress", more.to_str().unwrap()],
     ));
 
-    // A rerun that pauses after writing its files and before committing, killed there.
+    // A rerun that waits at the commit barrier after writing its files, killed there.
+    let barrier = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_socialcx"))
         .args([
             "--lake",
@@ -269,23 +274,26 @@ async fn a_killed_run_leaves_no_partial_partition_and_its_lock_expires() {
             "--as-of",
             "2026-01-08",
         ])
-        .env("SOCIALCX_TEST_PAUSE_BEFORE_COMMIT_MS", "60000")
+        .env("SOCIALCX_TEST_COMMIT_BARRIER", barrier.path())
         .env_remove("SOCIALCX_LAKE")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let partition_dir = lake.join("metrics/daily/as_of=2026-01-08");
-    let written = |d: &Path| {
-        std::fs::read_dir(d)
-            .map(|entries| entries.count())
-            .unwrap_or(0)
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while written(&partition_dir) < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_dir(barrier.path()).unwrap().count() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the rerun never reached its commit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(written(&partition_dir), 2, "the rerun wrote its file");
+    let partition = lake.join("metrics/daily/as_of=2026-01-08");
+    assert_eq!(
+        std::fs::read_dir(&partition).unwrap().count(),
+        2,
+        "the rerun wrote its file beside the first run's"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 
@@ -464,6 +472,7 @@ async fn an_alert_fires_on_an_injected_spike_and_not_on_the_data_without_it() {
 
 #[test]
 fn the_scheduler_fires_jobs_on_time_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     // Every two seconds (six-field cron), for the day the firing falls on.
     let (lake, jobs) = cli_lake(
@@ -473,7 +482,7 @@ fn the_scheduler_fires_jobs_on_time_and_stops_on_sigterm() {
         "[[job]]\nname = \"often\"\nreport = \"channel_audit\"\ntable = \"metrics.often\"\n\
          schedule = \"*/2 * * * * *\"\nas_of = \"same_day\"\n",
     );
-    let child = Command::new(env!("CARGO_BIN_EXE_socialcx"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_socialcx"))
         .args([
             "--lake",
             lake.to_str().unwrap(),
@@ -487,40 +496,89 @@ fn the_scheduler_fires_jobs_on_time_and_stops_on_sigterm() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(7));
+    // The scheduler's log, line by line: "next: often at T" before each firing, and
+    // "often DAY: N rows into metrics.often, ..." after each run.
+    let (lines, log) = std::sync::mpsc::channel::<String>();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let is_run = |l: &str| l.starts_with("often ") && l.contains(" rows into metrics.often");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while seen.iter().filter(|l: &&String| is_run(l)).count() < 3 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match log.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("three runs never finished: {seen:#?}"),
+        }
+    }
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("scheduler stopped"), "{stderr}");
-    let runs = ok(&socialcx(
+    let exit = child.wait().unwrap();
+    reader.join().unwrap();
+    seen.extend(log.try_iter());
+    assert!(exit.success(), "{seen:#?}");
+    assert!(seen.iter().any(|l| l == "scheduler stopped"), "{seen:#?}");
+
+    // Firings on the schedule: whole even seconds, two seconds apart.
+    let firings: Vec<chrono::DateTime<chrono::Utc>> = seen
+        .iter()
+        .filter_map(|l| l.strip_prefix("next: often at "))
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        })
+        .collect();
+    for f in &firings {
+        assert_eq!(
+            (f.timestamp() % 2, f.timestamp_subsec_nanos()),
+            (0, 0),
+            "{f}"
+        );
+    }
+    for pair in firings.windows(2) {
+        assert_eq!(
+            pair[1] - pair[0],
+            chrono::TimeDelta::seconds(2),
+            "{firings:?}"
+        );
+    }
+    // Each run covered the UTC day its firing fell on (same_day); the last firing
+    // announced may not have come before the stop.
+    let runs: Vec<String> = seen
+        .iter()
+        .filter(|l| is_run(l))
+        .map(|l| l["often ".len()..].split(':').next().unwrap().to_string())
+        .collect();
+    assert!(
+        firings.len() == runs.len() || firings.len() == runs.len() + 1,
+        "{seen:#?}"
+    );
+    let expected_days: Vec<String> = firings[..runs.len()]
+        .iter()
+        .map(|f| f.date_naive().to_string())
+        .collect();
+    assert_eq!(runs, expected_days);
+    // The lake recorded exactly those runs, one attempt each, as scheduled runs.
+    let recorded = ok(&socialcx(
         &lake,
         &[
             "sql",
-            "SELECT count(*) AS n, count(DISTINCT run_id) AS runs, min(status) AS status, \
-             min(trigger) AS trigger, count(DISTINCT as_of) AS days FROM job_runs",
+            "SELECT as_of, status, trigger, count(*) OVER (PARTITION BY run_id) AS attempts \
+             FROM job_runs ORDER BY started",
             "--format",
             "csv",
         ],
     ));
-    let row: Vec<&str> = runs.lines().nth(1).unwrap().split(',').collect();
-    let n: i64 = row[0].parse().unwrap();
-    assert!((2..=4).contains(&n), "{runs}\n{stderr}");
-    assert_eq!(row[1], row[0], "one attempt per firing");
-    assert_eq!(&row[2..], ["succeeded", "schedule", "1"]);
-    // Each firing covered the day it fell on (same_day), in UTC.
-    let today = ok(&socialcx(
-        &lake,
-        &[
-            "sql",
-            "SELECT count(*) AS n FROM job_runs WHERE as_of = current_date()",
-            "--format",
-            "csv",
-        ],
-    ));
-    assert_eq!(today, format!("n\n{n}\n"));
+    let expected: String = std::iter::once("as_of,status,trigger,attempts\n".to_string())
+        .chain(runs.iter().map(|d| format!("{d},succeeded,schedule,1\n")))
+        .collect();
+    assert_eq!(recorded, expected);
 }

@@ -10,6 +10,7 @@ mod jobs;
 mod layers;
 mod memory;
 mod moments;
+mod probes;
 mod pruning;
 mod reports;
 mod s3;

@@ -23,6 +23,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use crate::common;
+use crate::probes::{Gate, Ticker};
 
 /// A running server over `engine`; dropping the sender stops it.
 pub(crate) struct Running {
@@ -550,31 +551,49 @@ async fn read_only_errors_timeouts_and_writes_when_allowed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_clients_share_a_limited_number_of_slots() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = lake(dir.path(), 500).await;
+    let engine = lake(dir.path(), 50).await;
+    // Each query waits inside `gate` until the test lets it go: the gate sees how many
+    // queries run at once.
+    let gate = Gate::default();
+    engine.context().register_udf(gate.udf());
     let config = ServerConfig {
         max_concurrent_queries: 2,
+        query_timeout: Duration::from_secs(120),
         ..ServerConfig::default()
     };
     let server = Running::start(engine, config).await;
     let mut tasks = Vec::new();
-    for i in 0..8u64 {
+    for i in 0..8i64 {
         let mut client = server.client().await;
         tasks.push(tokio::spawn(async move {
-            let sql = format!(
-                "SELECT sum(value) AS s FROM generate_series(1, {})",
-                200_000 + i
-            );
-            let (_, batches) = run(&mut client, &sql).await.unwrap();
-            let n = 200_000 + i as i64;
-            assert_eq!(
-                batches[0].column(0).as_primitive::<Int64Type>().value(0),
-                n * (n + 1) / 2
-            );
+            let (_, batches) = run(&mut client, &format!("SELECT gate({i}) AS n"))
+                .await
+                .unwrap();
+            assert_eq!(batches[0].column(0).as_primitive::<Int64Type>().value(0), i);
         }));
     }
+    // Two queries run, six wait for a slot; each one let go makes room for exactly one.
+    let watcher = gate.clone();
+    tokio::task::spawn_blocking(move || {
+        for done in 0..8 {
+            let running = (8 - done).min(2);
+            let counts = watcher.wait_until(Duration::from_secs(60), |c| {
+                c.finished == done && c.inside == running
+            });
+            assert!(
+                counts.most_inside <= 2,
+                "more than 2 queries ran at once: {counts:?}"
+            );
+            watcher.release();
+        }
+    })
+    .await
+    .unwrap();
     for t in tasks {
         t.await.unwrap();
     }
+    let counts = gate.wait_until(Duration::from_secs(10), |c| c.finished == 8);
+    assert_eq!(counts.most_inside, 2, "both slots were used");
     server.stop().await;
 }
 
@@ -631,6 +650,9 @@ async fn tls_when_a_certificate_is_given() {
 async fn a_client_that_goes_away_cancels_its_query_and_frees_its_slot() {
     let dir = tempfile::tempdir().unwrap();
     let engine = lake(dir.path(), 50).await;
+    // `tick` counts the batches the abandoned query evaluates.
+    let ticker = Ticker::default();
+    engine.context().register_udf(ticker.udf());
     let config = ServerConfig {
         max_concurrent_queries: 1,
         query_timeout: Duration::from_secs(120),
@@ -641,7 +663,7 @@ async fn a_client_that_goes_away_cancels_its_query_and_frees_its_slot() {
         let mut client = server.client().await;
         let info = client
             .execute(
-                "SELECT count(*) FROM generate_series(1, 100000000000)".into(),
+                "SELECT sum(tick(value)) FROM generate_series(1, 100000000000)".into(),
                 None,
             )
             .await
@@ -650,10 +672,19 @@ async fn a_client_that_goes_away_cancels_its_query_and_frees_its_slot() {
             .do_get(info.endpoint[0].ticket.clone().unwrap())
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        drop(stream); // the client goes away mid-query
+        // The query is under way, then the client goes away mid-query.
+        let started = std::time::Instant::now();
+        while ticker.batches() < 10 {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the query never ran"
+            );
+            tokio::task::yield_now().await;
+        }
+        drop(stream);
     }
-    // The only slot is free again long before the abandoned query could have finished.
+    // The only slot is free again long before the abandoned query could have finished
+    // (12 million batches).
     let mut other = server.client().await;
     let (_, batches) =
         tokio::time::timeout(Duration::from_secs(10), run(&mut other, "SELECT 7 AS n"))
@@ -661,5 +692,23 @@ async fn a_client_that_goes_away_cancels_its_query_and_frees_its_slot() {
             .expect("the abandoned query released its slot")
             .unwrap();
     assert_eq!(batches[0].column(0).as_primitive::<Int64Type>().value(0), 7);
+    // And its work stopped: while another query scans 100 million rows through the same
+    // slot, the abandoned one evaluates no further batch.
+    let stopped_at = ticker.batches();
+    let (_, batches) = run(
+        &mut other,
+        "SELECT count(*) AS n FROM generate_series(1, 100000000) WHERE value % 7 = 0",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        batches[0].column(0).as_primitive::<Int64Type>().value(0),
+        100_000_000 / 7
+    );
+    assert_eq!(
+        ticker.batches(),
+        stopped_at,
+        "the abandoned query kept running"
+    );
     server.stop().await;
 }

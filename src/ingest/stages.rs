@@ -1,0 +1,418 @@
+//! The stages of landing one input, each with one job, in the order
+//! [`ingest_bytes`](super::ingest_bytes) runs them:
+//!
+//! 1. [`parse`]: bytes to rows and rejected rows ([`readers`](super::readers));
+//! 2. [`drop_repeated_ids`]: a conversation id seen earlier in the input is a duplicate;
+//! 3. [`LakeIds::lookup`]: what the lake already holds for the input's ids and parents;
+//! 4. [`thread`]: thread ids (and TWCS brands) from reply links, the lake's included;
+//! 5. [`drop_landed`]: rows whose id the lake already holds are duplicates;
+//! 6. [`plan_files`]: rows ordered by day and time into the files the lake's layout plans;
+//! 7. [`write_quarantine`] and the transaction's own `write_all` and `commit_on`.
+//!
+//! A stage takes what the one before produced and nothing else, so a stage can be added
+//! between two (scoring, say, between 6 and 7) and each is tested on its own.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{NaiveDate, Utc};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::HashSet as FastSet;
+use datafusion::common::JoinType;
+
+use super::quarantine::{Rejected, quarantine_batch};
+use super::readers::{self, Layout, Parsed};
+use super::{threads, twcs};
+use crate::engine::Engine;
+use crate::lake::transaction::{Partition, StagedFile, Transaction};
+use crate::lake::{self, layout, writer::ROW_GROUP_ROWS};
+use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder, QUARANTINE, date32};
+use crate::progress::Progress;
+use crate::{Error, Result};
+
+/// Stage 1: read `bytes` (the content of input `name`) on a blocking thread, telling
+/// `progress` the bytes done. `Ok(Err(reason))` is an input that cannot be read at all.
+///
+/// ```
+/// # async fn f() -> socialcx::Result<()> {
+/// use socialcx::ingest::stages::parse;
+/// use socialcx::progress::Silent;
+/// let line = r#"{"conversation_id":"1","brand":"b","author_id":"a","channel":"twitter","created_at":"2026-01-05T10:00:00Z","text":"hi"}"#;
+/// let parsed = parse("in.ndjson", line.into(), std::sync::Arc::new(Silent)).await?.unwrap();
+/// assert_eq!(parsed.rows.len(), 1);
+/// # Ok(()) }
+/// ```
+pub async fn parse(
+    name: &str,
+    bytes: Bytes,
+    progress: Arc<dyn Progress>,
+) -> Result<std::result::Result<Parsed, String>> {
+    let owned = name.to_string();
+    tokio::task::spawn_blocking(move || readers::read(&owned, &bytes, &|done| progress.set(done)))
+        .await
+        .map_err(|e| Error::Input {
+            path: name.to_string(),
+            message: format!("reader crashed: {e}"),
+        })
+}
+
+/// Stage 2: drop the rows whose `conversation_id` appeared earlier in `rows` (the first
+/// occurrence wins; the others keep their order). Returns how many were dropped.
+///
+/// ```
+/// # use socialcx::model::Conversation;
+/// # fn msg(id: &str) -> Conversation { Conversation {
+/// #   conversation_id: id.into(), thread_id: None, parent_id: None,
+/// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
+/// #   author_followers: None, is_brand: false, created_at: 0, text: id.into(),
+/// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
+/// #   rating: None } }
+/// let mut rows = vec![msg("1"), msg("2"), msg("1"), msg("3")];
+/// assert_eq!(socialcx::ingest::stages::drop_repeated_ids(&mut rows), 1);
+/// let ids: Vec<_> = rows.iter().map(|r| r.conversation_id.as_str()).collect();
+/// assert_eq!(ids, ["1", "2", "3"]);
+/// ```
+pub fn drop_repeated_ids(rows: &mut Vec<Conversation>) -> u64 {
+    let keep: Vec<bool> = {
+        let mut seen = FastSet::with_capacity(rows.len());
+        rows.iter()
+            .map(|c| seen.insert(c.conversation_id.as_str()))
+            .collect()
+    };
+    let before = rows.len();
+    let mut keep = keep.into_iter();
+    rows.retain(|_| keep.next().unwrap_or(false));
+    (before - rows.len()) as u64
+}
+
+/// Stage 3's answer: for the ids an input names (its conversations' and their parents'),
+/// what the lake already holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LakeIds {
+    /// The ids asked about.
+    probe: Vec<String>,
+    /// id → (thread_id, brand), for the probed ids the lake holds.
+    pub found: HashMap<String, (String, String)>,
+}
+
+impl LakeIds {
+    /// Ask the engine's lake about `rows`' ids and their parents': one hash join of the
+    /// ids against the lake's `conversation_id` column, planned from an in-memory batch
+    /// (nothing is registered in the shared session).
+    ///
+    /// ```no_run
+    /// # async fn f(engine: &socialcx::Engine, rows: &[socialcx::model::Conversation]) -> socialcx::Result<()> {
+    /// let known = socialcx::ingest::stages::LakeIds::lookup(engine, rows).await?;
+    /// println!("{} of these ids are in the lake", known.found.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn lookup(engine: &Engine, rows: &[Conversation]) -> Result<Self> {
+        let mut ids: HashSet<&str> = rows.iter().map(|c| c.conversation_id.as_str()).collect();
+        ids.extend(rows.iter().filter_map(|c| c.parent_id.as_deref()));
+        let probe: Vec<String> = ids.into_iter().map(str::to_string).collect();
+        let found = find_ids(engine, &probe).await?;
+        Ok(LakeIds { probe, found })
+    }
+
+    /// Ask again, for the same ids: has another writer landed any of them since?
+    pub async fn changed_since(&self, engine: &Engine) -> Result<bool> {
+        let now = find_ids(engine, &self.probe).await?;
+        Ok(now.len() != self.found.len() || now.keys().any(|k| !self.found.contains_key(k)))
+    }
+}
+
+async fn find_ids(engine: &Engine, probe: &[String]) -> Result<HashMap<String, (String, String)>> {
+    if probe.is_empty()
+        || engine
+            .lake()
+            .snapshot()
+            .await?
+            .files(CONVERSATIONS)
+            .is_empty()
+    {
+        return Ok(HashMap::new());
+    }
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
+    let ids = StringArray::from_iter_values(probe);
+    let batch = RecordBatch::try_new(schema, vec![Arc::new(ids)])?;
+    let ctx = engine.context();
+    let incoming = ctx.read_batch(batch)?;
+    let result = ctx
+        .table(CONVERSATIONS)
+        .await?
+        .select_columns(&["conversation_id", "thread_id", "brand"])?
+        .join(
+            incoming,
+            JoinType::Inner,
+            &["conversation_id"],
+            &["id"],
+            None,
+        )?
+        .select_columns(&["conversation_id", "thread_id", "brand"])?
+        .collect()
+        .await?;
+    let mut found = HashMap::new();
+    for b in result {
+        let (id, thread, brand) = (
+            b.column(0).as_string::<i32>(),
+            b.column(1).as_string::<i32>(),
+            b.column(2).as_string::<i32>(),
+        );
+        for i in 0..b.num_rows() {
+            found.insert(
+                id.value(i).to_string(),
+                (thread.value(i).to_string(), brand.value(i).to_string()),
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Stage 4: fill in every row's `thread_id` from reply links (parents in the lake
+/// included), and for TWCS input the brand of each thread (see
+/// [`twcs::assign_brands`]).
+///
+/// ```
+/// # use socialcx::model::Conversation;
+/// # fn msg(id: &str, parent: Option<&str>) -> Conversation { Conversation {
+/// #   conversation_id: id.into(), thread_id: None, parent_id: parent.map(Into::into),
+/// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
+/// #   author_followers: None, is_brand: false, created_at: 0, text: String::new(),
+/// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
+/// #   rating: None } }
+/// use socialcx::ingest::{readers::Layout, stages::{LakeIds, thread}};
+/// let mut rows = vec![msg("2", Some("1")), msg("1", None)];
+/// thread(&mut rows, Layout::Ndjson, &LakeIds::default());
+/// assert_eq!(rows[0].thread_id.as_deref(), Some("1"));
+/// ```
+pub fn thread(rows: &mut [Conversation], layout: Layout, lake: &LakeIds) {
+    let known_threads: HashMap<String, String> = lake
+        .found
+        .iter()
+        .map(|(id, (thread, _))| (id.clone(), thread.clone()))
+        .collect();
+    threads::rebuild_threads(rows, &known_threads);
+    if layout == Layout::Twcs {
+        let lake_brands: HashMap<String, String> = lake
+            .found
+            .values()
+            .map(|(t, b)| (t.clone(), b.clone()))
+            .collect();
+        twcs::assign_brands(rows, &lake_brands);
+    }
+}
+
+/// Stage 5: drop the rows whose id the lake already holds (first write wins). Returns how
+/// many were dropped.
+///
+/// ```
+/// # use socialcx::model::Conversation;
+/// # fn msg(id: &str) -> Conversation { Conversation {
+/// #   conversation_id: id.into(), thread_id: None, parent_id: None,
+/// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
+/// #   author_followers: None, is_brand: false, created_at: 0, text: String::new(),
+/// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
+/// #   rating: None } }
+/// use socialcx::ingest::stages::{LakeIds, drop_landed};
+/// let mut lake = LakeIds::default();
+/// lake.found.insert("1".into(), ("1".into(), "b".into()));
+/// let mut rows = vec![msg("1"), msg("2")];
+/// assert_eq!(drop_landed(&mut rows, &lake), 1);
+/// assert_eq!(rows[0].conversation_id, "2");
+/// ```
+pub fn drop_landed(rows: &mut Vec<Conversation>, lake: &LakeIds) -> u64 {
+    let before = rows.len();
+    rows.retain(|c| !lake.found.contains_key(&c.conversation_id));
+    (before - rows.len()) as u64
+}
+
+/// Stage 6: `rows` ordered by day, time and id, into the `conversations` files the lake's
+/// [`layout`] plans (a busy day's own, a month's or a year's small days together), as
+/// batches of at most a row group, written by operation `operation_id`. Rows are ordered
+/// through an index: none is moved.
+///
+/// ```
+/// # use socialcx::model::Conversation;
+/// # fn msg(id: &str, micros: i64) -> Conversation { Conversation {
+/// #   conversation_id: id.into(), thread_id: Some(id.into()), parent_id: None,
+/// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
+/// #   author_followers: None, is_brand: false, created_at: micros, text: String::new(),
+/// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
+/// #   rating: None } }
+/// let day = 86_400_000_000;
+/// let rows = vec![msg("late", 20_000 * day + 5), msg("early", 20_000 * day + 1)];
+/// let files = socialcx::ingest::stages::plan_files(&rows, "op1").unwrap();
+/// assert_eq!(files.len(), 1);
+/// assert_eq!(files[0].partition.dir.as_deref(), Some("date=2024-10-04"));
+/// assert_eq!(files[0].batches[0].num_rows(), 2);
+/// ```
+pub fn plan_files(rows: &[Conversation], operation_id: &str) -> Result<Vec<StagedFile>> {
+    let def = lake::table(CONVERSATIONS).expect("a lake table");
+    let mut order: Vec<(i32, i64, u32)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (date32(c.day()), c.created_at, i as u32))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            rows[a.2 as usize]
+                .conversation_id
+                .cmp(&rows[b.2 as usize].conversation_id)
+        })
+    });
+    let days: Vec<(NaiveDate, usize)> = order
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|day_rows| (rows[day_rows[0].2 as usize].day(), day_rows.len()))
+        .collect();
+    let mut files = Vec::new();
+    for planned in layout::plan_days("date", &days) {
+        let picked: Vec<u32> = planned
+            .rows
+            .iter()
+            .flat_map(|r| order[r.clone()].iter().map(|&(_, _, i)| i))
+            .collect();
+        let batches = picked
+            .chunks(ROW_GROUP_ROWS)
+            .map(|group| {
+                let mut b = ConversationBatchBuilder::with_capacity(operation_id, group.len());
+                group.iter().for_each(|&i| b.append(&rows[i as usize]));
+                b.finish()
+            })
+            .collect::<Result<Vec<RecordBatch>>>()?;
+        files.push(StagedFile {
+            def: def.clone(),
+            partition: planned.partition,
+            batches,
+        });
+    }
+    Ok(files)
+}
+
+/// Stage 7 (beside the conversations' files): stage the `rejected` rows of input `name`,
+/// in line order, as one `quarantine` file of today's partition. Nothing is written when
+/// there are none.
+///
+/// ```no_run
+/// # async fn f(lake: std::sync::Arc<socialcx::lake::Lake>) -> socialcx::Result<()> {
+/// use socialcx::ingest::{quarantine::Rejected, stages::write_quarantine};
+/// let mut tx = lake.begin("ingest");
+/// let bad = vec![Rejected { line: Some(2), reason: "missing text".into(), raw: "{}".into() }];
+/// write_quarantine(&mut tx, "in.ndjson", bad).await?;
+/// tx.commit().await?;
+/// # Ok(()) }
+/// ```
+pub async fn write_quarantine(
+    tx: &mut Transaction,
+    name: &str,
+    mut rejected: Vec<Rejected>,
+) -> Result<()> {
+    if rejected.is_empty() {
+        return Ok(());
+    }
+    rejected.sort_by_key(|r| r.line);
+    let def = lake::table(QUARANTINE).expect("a lake table");
+    let now = Utc::now();
+    let batch = quarantine_batch(tx.id(), name, now.timestamp_micros(), &rejected)?;
+    let partition = Partition::value("date", now.date_naive().to_string());
+    tx.write(&def, partition, vec![batch]).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::TimestampMicrosecondArray;
+
+    const DAY: i64 = 86_400_000_000;
+
+    fn msg(id: &str, created_at: i64) -> Conversation {
+        Conversation {
+            conversation_id: id.into(),
+            thread_id: Some(id.into()),
+            parent_id: None,
+            channel: "twitter".into(),
+            brand: "b".into(),
+            author_id: "a".into(),
+            author_followers: None,
+            is_brand: false,
+            created_at,
+            text: format!("text of {id}"),
+            lang: None,
+            likes: 0,
+            shares: 0,
+            replies: 0,
+            mentions: vec![],
+            hashtags: vec![],
+            rating: None,
+        }
+    }
+
+    /// Every row lands in exactly one planned file, in order of time within its file.
+    #[test]
+    fn planned_files_hold_every_row_once_in_time_order() {
+        // A busy day (its own file) and scattered small days of one month.
+        let busy = 20_454 * DAY; // 2026-01-01
+        let mut rows: Vec<Conversation> = (0..layout::SMALL_ROWS as i64 + 10)
+            .rev()
+            .map(|i| msg(&format!("busy{i}"), busy + i * 1_000))
+            .collect();
+        rows.extend((0..20).map(|d| msg(&format!("small{d}"), busy + (5 + d) * DAY)));
+        let files = plan_files(&rows, "op").unwrap();
+        let dirs: Vec<&str> = files
+            .iter()
+            .map(|f| f.partition.dir.as_deref().unwrap())
+            .collect();
+        assert_eq!(dirs, ["date=2026-01-01", "year=2026"]);
+        let mut seen = HashSet::new();
+        for file in &files {
+            let mut last = i64::MIN;
+            for batch in &file.batches {
+                let ids = batch
+                    .column_by_name("conversation_id")
+                    .unwrap()
+                    .as_string::<i32>();
+                let times = batch
+                    .column_by_name("created_at")
+                    .unwrap()
+                    .as_any()
+                    .downcast_ref::<TimestampMicrosecondArray>()
+                    .unwrap();
+                for i in 0..batch.num_rows() {
+                    assert!(seen.insert(ids.value(i).to_string()), "a row landed twice");
+                    assert!(times.value(i) >= last, "rows out of time order");
+                    last = times.value(i);
+                }
+            }
+        }
+        assert_eq!(seen.len(), rows.len());
+    }
+
+    /// The first occurrence of an id is the one kept, with its own content.
+    #[test]
+    fn the_first_of_repeated_ids_is_kept() {
+        let mut first = msg("1", 0);
+        first.text = "first".into();
+        let mut again = msg("1", 0);
+        again.text = "again".into();
+        let mut rows = vec![first, msg("2", 0), again];
+        assert_eq!(drop_repeated_ids(&mut rows), 1);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].text, "first");
+    }
+
+    /// A reply whose parent is in the lake joins the lake's thread.
+    #[test]
+    fn replies_to_lake_messages_join_the_lake_thread() {
+        let mut reply = msg("r", 0);
+        reply.thread_id = None;
+        reply.parent_id = Some("p".into());
+        let mut lake = LakeIds::default();
+        lake.found.insert("p".into(), ("root".into(), "b".into()));
+        let mut rows = vec![reply];
+        thread(&mut rows, Layout::Ndjson, &lake);
+        assert_eq!(rows[0].thread_id.as_deref(), Some("root"));
+        assert_eq!(drop_landed(&mut rows, &lake), 0);
+    }
+}
