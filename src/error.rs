@@ -46,9 +46,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A configuration file (lexicon, taxonomy, jobs) is malformed.
-    #[error("{path}: {message}")]
-    Config { path: String, message: String },
+    /// A configuration file (server, jobs, lexicon, taxonomy, routing, a report's header)
+    /// cannot be used: it is unreadable, not TOML, or says something that makes no sense.
+    /// `path` names it (or where its text came from); `line` and `column` (from 1) point
+    /// at the mistake when known. [`crate::config`] makes these for TOML files.
+    #[error("{path}{}: {message}", position(.line, .column))]
+    Config {
+        path: String,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
     /// The user asked for something that does not make sense.
     #[error("{0}")]
     Usage(String),
@@ -101,5 +109,30 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    /// A configuration error at no particular place in the file at `path` (what it says is
+    /// wrong, rather than how it is written).
+    ///
+    /// ```
+    /// let e = socialcx::Error::config("jobs.toml", "two jobs are called \"d\"");
+    /// assert_eq!(e.to_string(), "jobs.toml: two jobs are called \"d\"");
+    /// ```
+    pub fn config(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config {
+            path: path.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// Where in a configuration file: `, line 3, column 7`, `, line 3`, or nothing.
+fn position(line: &Option<usize>, column: &Option<usize>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!(", line {line}, column {column}"),
+        (Some(line), None) => format!(", line {line}"),
+        _ => String::new(),
     }
 }

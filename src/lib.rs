@@ -4,7 +4,10 @@
 //! the modules are layered from the bottom up; a module uses only those of lower layers
 //! (the test `tests/it/layers.rs` fails otherwise):
 //!
-//! 1. [`error`], then [`model`]: the error type; the schema of every lake table and one row;
+//! 1. [`error`] and [`progress`], then [`config`], then [`model`]: the error type and how
+//!    long work reports progress; the one loader of TOML configuration files (server, jobs,
+//!    lexicon, taxonomy, routing), whose every failure is one [`Error::Config`]; the schema
+//!    of every lake table and one row;
 //! 2. [`lake`]: Parquet on an `object_store`, a commit log that makes every write atomic on
 //!    stores without rename (S3), the one transaction API every writer uses, and the
 //!    DataFusion `TableProvider`;
@@ -31,6 +34,7 @@
 //! ```
 
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod error;
 #[path = "../datasets/generator/mod.rs"]

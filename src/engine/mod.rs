@@ -7,6 +7,7 @@ pub mod functions;
 pub mod influence;
 pub mod moments;
 pub mod sentiment;
+pub mod table_function;
 pub mod text_kernel;
 
 use std::path::PathBuf;
@@ -28,6 +29,16 @@ use crate::{Error, Result};
 pub const CATALOG: &str = "socialcx";
 /// The schema of the lake's tables.
 pub const SCHEMA: &str = "public";
+
+/// `text` as a SQL string literal: in single quotes, its own quotes doubled.
+///
+/// ```
+/// assert_eq!(socialcx::engine::sql_literal("O'Hara"), "'O''Hara'");
+/// assert_eq!(socialcx::engine::sql_literal(""), "''");
+/// ```
+pub fn sql_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
 
 /// How to build an [`Engine`].
 #[derive(Debug, Clone)]

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::schedule::{AsOf, Schedule};
+use crate::config::{load_toml, parse_toml};
 use crate::reports::{ParamType, Report};
 use crate::{Error, Result};
 
@@ -198,9 +199,8 @@ impl Jobs {
         let Some(path) = path else {
             return Ok(Jobs::shipped());
         };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
-        Jobs::parse(&text, &path.display().to_string(), path.parent())
+        let file: JobsFile = load_toml(path)?;
+        Jobs::from_file(file, &path.display().to_string(), path.parent())
     }
 
     /// Parse a jobs file; `origin` names it in errors, `dir` resolves `sql` paths.
@@ -212,16 +212,19 @@ impl Jobs {
     /// assert_eq!(jobs.jobs[0].window_days, 1);
     /// ```
     pub fn parse(text: &str, origin: &str, dir: Option<&Path>) -> Result<Jobs> {
-        let err = |message: String| Error::Config {
-            path: origin.to_string(),
-            message,
-        };
-        let file: JobsFile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        Jobs::from_file(parse_toml(text, origin)?, origin, dir)
+    }
+
+    /// The jobs of a parsed file, each checked.
+    fn from_file(file: JobsFile, origin: &str, dir: Option<&Path>) -> Result<Jobs> {
         let mut jobs: Vec<Job> = Vec::new();
         for spec in file.jobs {
-            let job = check(spec, dir).map_err(&err)?;
+            let job = check(spec, dir).map_err(|message| Error::config(origin, message))?;
             if jobs.iter().any(|j| j.name == job.name) {
-                return Err(err(format!("two jobs are called {:?}", job.name)));
+                return Err(Error::config(
+                    origin,
+                    format!("two jobs are called {:?}", job.name),
+                ));
             }
             jobs.push(job);
         }

@@ -36,7 +36,7 @@ use datafusion::datasource::TableType;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
-use crate::engine::EngineExtension;
+use crate::engine::{EngineExtension, sql_literal};
 use crate::{Engine, EngineConfig, Error, Result};
 
 /// The shipped report files, embedded at build time.
@@ -162,7 +162,7 @@ impl ParamType {
                     .map_err(|_| bad("a date (2026-01-15)"))?;
                 format!("DATE '{day}'")
             }
-            ParamType::String => format!("'{}'", value.replace('\'', "''")),
+            ParamType::String => sql_literal(value),
             ParamType::Int => value
                 .parse::<i64>()
                 .map_err(|_| bad("an integer"))?
@@ -222,10 +222,7 @@ impl Report {
     /// assert_eq!(r.params[0].default.as_deref(), Some("3"));
     /// ```
     pub fn parse(source: &str, sql: &str) -> Result<Report> {
-        let err = |message: String| Error::Config {
-            path: source.to_string(),
-            message,
-        };
+        let err = |message: String| Error::config(source, message);
         let mut fields: BTreeMap<&str, String> = BTreeMap::new();
         let mut params = Vec::new();
         let mut last: Option<&str> = None;
@@ -375,9 +372,11 @@ impl Report {
     /// Plan the report with `values` (lazy: nothing runs until the result is consumed).
     pub async fn plan(&self, engine: &Engine, values: &[(String, String)]) -> Result<DataFrame> {
         let sql = self.bind(values)?;
-        engine.sql(&sql).await.map_err(|e| Error::Config {
-            path: self.source.clone(),
-            message: format!("report {} does not plan: {e}", self.name),
+        engine.sql(&sql).await.map_err(|e| {
+            Error::config(
+                &self.source,
+                format!("report {} does not plan: {e}", self.name),
+            )
         })
     }
 }
@@ -435,7 +434,7 @@ pub async fn register_all(engine: &Engine, routing_file: Option<&Path>) -> Resul
                 Arc::clone(&schema),
             )),
         );
-        let view = table::ReportTable::new(Arc::clone(&report), &[], schema, TableType::View)?;
+        let view = table::report_table(&report, &[], schema, TableType::View)?;
         views.register_table(report.name.clone(), Arc::new(view))?;
     }
     ctx.catalog(crate::engine::CATALOG)

@@ -22,6 +22,7 @@ use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 
+use crate::config::{load_toml, parse_toml};
 use crate::engine::moments::STAGES;
 use crate::{Error, Result};
 
@@ -57,20 +58,26 @@ impl Routing {
     /// assert!(socialcx::reports::routing::Routing::parse("[teams]\nservise = \"care\"\n", "x").is_err());
     /// ```
     pub fn parse(text: &str, origin: &str) -> Result<Routing> {
-        let err = |message: String| Error::Config {
-            path: origin.to_string(),
-            message,
-        };
-        let file: RoutingFile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        Routing::checked(parse_toml(text, origin)?, origin)
+    }
+
+    /// The table of a parsed file, if every stage is known and has a team.
+    fn checked(file: RoutingFile, origin: &str) -> Result<Routing> {
         for (stage, team) in &file.teams {
             if !STAGES.contains(&stage.as_str()) && stage != UNCLASSIFIED {
-                return Err(err(format!(
-                    "unknown stage {stage:?} (the stages are {}, and {UNCLASSIFIED})",
-                    STAGES.join(", ")
-                )));
+                return Err(Error::config(
+                    origin,
+                    format!(
+                        "unknown stage {stage:?} (the stages are {}, and {UNCLASSIFIED})",
+                        STAGES.join(", ")
+                    ),
+                ));
             }
             if team.trim().is_empty() {
-                return Err(err(format!("stage {stage:?} has an empty team")));
+                return Err(Error::config(
+                    origin,
+                    format!("stage {stage:?} has an empty team"),
+                ));
             }
         }
         Ok(Routing { teams: file.teams })
@@ -90,13 +97,7 @@ impl Routing {
     pub fn load(path: Option<&Path>) -> Result<Routing> {
         match path {
             None => Ok(Routing::shipped()),
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
-                    path: path.display().to_string(),
-                    message: format!("cannot read the routing table: {e}"),
-                })?;
-                Routing::parse(&text, &path.display().to_string())
-            }
+            Some(path) => Routing::checked(load_toml(path)?, &path.display().to_string()),
         }
     }
 

@@ -14,97 +14,33 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{Column, Result, ScalarValue, exec_err, plan_err};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::datasource::TableType;
-use datafusion::execution::context::SessionState;
-use datafusion::logical_expr::{Expr, LogicalPlanBuilder};
-use datafusion::physical_plan::ExecutionPlan;
 
-use super::{ParamType, Report};
-use crate::engine::influence::table::constant;
+use super::{Param, ParamType, Report};
+use crate::engine::table_function::{CallArgs, SqlTable};
 
 /// Name of the schema holding one view per report.
 pub const REPORTS_SCHEMA: &str = "reports";
 
-/// A report with its parameter values, as a table; planned in the session that scans it.
-#[derive(Debug)]
-pub struct ReportTable {
-    report: Arc<Report>,
-    sql: String,
+/// `report` bound to `values` (name, value; `None` for NULL), as a table announcing
+/// `schema`; planned in the session that scans it.
+pub fn report_table(
+    report: &Report,
+    values: &[(String, Option<String>)],
     schema: SchemaRef,
     kind: TableType,
-}
-
-impl ReportTable {
-    /// `report` bound to `values` (name, value; `None` for NULL), announcing `schema`.
-    pub fn new(
-        report: Arc<Report>,
-        values: &[(String, Option<String>)],
-        schema: SchemaRef,
-        kind: TableType,
-    ) -> crate::Result<ReportTable> {
-        let sql = report.bind_values(values)?;
-        Ok(ReportTable {
-            report,
-            sql,
-            schema,
-            kind,
-        })
-    }
-}
-
-#[async_trait]
-impl TableProvider for ReportTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
-    }
-
-    fn table_type(&self) -> TableType {
-        self.kind
-    }
-
-    fn get_table_definition(&self) -> Option<&str> {
-        Some(&self.sql)
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
-            return exec_err!(
-                "report {} needs a DataFusion SessionState",
-                self.report.name
-            );
-        };
-        let plan = state.create_logical_plan(&self.sql).await?;
-        let planned = plan.schema().fields().len();
-        if planned != self.schema.fields().len() {
-            return plan_err!(
-                "report {} now has {planned} columns, {} announced",
-                self.report.name,
-                self.schema.fields().len()
-            );
-        }
-        let plan = match projection {
-            None => plan,
-            Some(indices) => {
-                let columns: Vec<Expr> = indices
-                    .iter()
-                    .map(|&i| Expr::Column(Column::from(plan.schema().qualified_field(i))))
-                    .collect();
-                LogicalPlanBuilder::from(plan).project(columns)?.build()?
-            }
-        };
-        state.create_physical_plan(&plan).await
-    }
+) -> crate::Result<SqlTable> {
+    let sql = report.bind_values(values)?;
+    Ok(SqlTable::new(
+        format!("report {}", report.name),
+        sql,
+        schema,
+        kind,
+    ))
 }
 
 /// `NAME(arg, ...)`: the report called with positional arguments.
@@ -128,80 +64,70 @@ impl ReportFunction {
 
 impl TableFunctionImpl for ReportFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let exprs = args.exprs();
-        if exprs.len() > self.report.params.len() {
+        let given = args.exprs().len();
+        if given > self.report.params.len() {
             return plan_err!(
-                "{} takes at most {} arguments, {} given",
+                "{} takes at most {} arguments, {given} given",
                 self.signature(),
-                self.report.params.len(),
-                exprs.len()
+                self.report.params.len()
             );
         }
+        let args = CallArgs::evaluate(self.signature(), &args)?;
         let mut values = Vec::new();
-        for (param, expr) in self.report.params.iter().zip(exprs) {
-            if matches!(expr, Expr::Placeholder(_)) {
+        for (i, param) in self.report.params.iter().enumerate().take(args.len()) {
+            if args.is_placeholder(i) {
                 // Described before binding: the default stands in (same schema).
                 continue;
             }
-            let value = constant(args.session(), expr)?;
-            let text = argument_text(param.kind, &value).map_err(|e| {
-                datafusion::error::DataFusionError::Plan(format!(
-                    "{}: {}: {e}",
-                    self.signature(),
-                    param.name
-                ))
-            })?;
-            values.push((param.name.clone(), text));
+            values.push((param.name.clone(), argument_text(&args, i, param)?));
         }
-        let table = ReportTable::new(
-            Arc::clone(&self.report),
+        let table = report_table(
+            &self.report,
             &values,
             Arc::clone(&self.schema),
             TableType::Temporary,
         )
-        .map_err(|e| datafusion::error::DataFusionError::Plan(e.to_string()))?;
+        .map_err(|e| DataFusionError::Plan(e.to_string()))?;
         Ok(Arc::new(table))
     }
 }
 
-/// A call argument as the report parameter's text form (`None` for NULL).
-fn argument_text(
-    kind: ParamType,
-    value: &ScalarValue,
-) -> std::result::Result<Option<String>, String> {
-    if value.is_null() {
+/// Argument `i` of a call as `param`'s text form (`None` for NULL): a string as it is (the
+/// report checks it as it binds), any other value cast to the parameter's type.
+fn argument_text(args: &CallArgs, i: usize, param: &Param) -> Result<Option<String>> {
+    let name = param.name.as_str();
+    let Some(value) = args.value(i, name)? else {
         return Ok(None);
-    }
-    if let ScalarValue::Utf8(Some(s))
-    | ScalarValue::LargeUtf8(Some(s))
-    | ScalarValue::Utf8View(Some(s)) = value
-    {
-        return Ok(Some(s.clone()));
-    }
-    let cast = |to: &DataType| {
-        value
-            .cast_to(to)
-            .map_err(|_| format!("{value} is not a {}", kind.name()))
     };
-    let text = match kind {
-        ParamType::Timestamp => {
-            let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-            match cast(&utc)? {
-                ScalarValue::TimestampMicrosecond(Some(us), _) => {
-                    DateTime::from_timestamp_micros(us)
-                        .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
-                        .ok_or_else(|| format!("{value} is out of range"))
-                }
-                other => Err(format!("{other} is not a timestamp")),
-            }
-        }
-        ParamType::Date => Ok(cast(&DataType::Date32)?.to_string()),
-        ParamType::Int => Ok(cast(&DataType::Int64)?.to_string()),
-        ParamType::Float => Ok(cast(&DataType::Float64)?.to_string()),
-        ParamType::Bool => Ok(cast(&DataType::Boolean)?.to_string()),
-        ParamType::String => Ok(value.to_string()),
-    };
-    text.map(Some)
+    if let Some(text) = args.text(i) {
+        return Ok(Some(text.to_string()));
+    }
+    Ok(match param.kind {
+        ParamType::Timestamp => match args.timestamp(i, name)? {
+            None => None,
+            Some(us) => Some(
+                DateTime::from_timestamp_micros(us)
+                    .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+                    .ok_or_else(|| args.error(name, format!("{value} is out of range")))?,
+            ),
+        },
+        ParamType::String => Some(value.to_string()),
+        kind => args
+            .cast(i, name, &kind.data_type(), noun(kind))?
+            .map(|v| v.to_string()),
+    })
+}
+
+/// What a value of `kind` is, in words (for errors).
+fn noun(kind: ParamType) -> &'static str {
+    match kind {
+        ParamType::Timestamp => "a timestamp",
+        ParamType::Date => "a date",
+        ParamType::String => "a string",
+        ParamType::Int => "an integer",
+        ParamType::Float => "a number",
+        ParamType::Bool => "a boolean",
+    }
 }
 
 /// `schema` with every field nullable: a report's columns may be null for some arguments.

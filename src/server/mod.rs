@@ -133,14 +133,7 @@ pub struct ServerFile {
 impl ServerFile {
     /// Read a server configuration file.
     pub fn load(path: &Path) -> Result<ServerFile> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|e| Error::Config {
-            path: path.display().to_string(),
-            message: e.message().to_string(),
-        })
+        crate::config::load_toml(path)
     }
 
     /// The file's credentials.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 /// Modules from the bottom up; a module may use only those of strictly lower layers.
 const LAYERS: &[&[&str]] = &[
     &["error", "progress"],
+    &["config"],
     &["model"],
     &["lake"],
     &["engine"],

@@ -19,17 +19,15 @@ use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch,
-    RecordBatchOptions, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{DFSchema, Result, ScalarValue, exec_err, plan_err};
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::datasource::TableType;
 use datafusion::execution::TaskContext;
-use datafusion::execution::context::SessionState;
-use datafusion::logical_expr::{ColumnarValue, Expr};
+use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -39,6 +37,8 @@ use datafusion::physical_plan::{
 };
 
 use super::graph::{DiGraph, centrality};
+use crate::engine::sql_literal;
+use crate::engine::table_function::{CallArgs, session_state};
 
 /// The SQL of the author interaction edges, with a `{filter}` placeholder.
 const AUTHOR_EDGES_SQL: &str = include_str!("author_edges.sql");
@@ -148,48 +148,18 @@ impl Window {
     /// Read `[from, to [, brand]]` from a call's arguments, each evaluated as a
     /// constant (`TIMESTAMP '2026-01-01'`, `'2026-01-01'`, `now() - INTERVAL '7 days'`).
     fn from_args(kind: GraphKind, args: &TableFunctionArgs) -> Result<Window> {
-        let exprs = args.exprs();
-        let usage = || {
-            format!(
+        if !matches!(args.exprs().len(), 0 | 2 | 3) {
+            return plan_err!(
                 "{}() takes no arguments, (from, to) or (from, to, brand); NULL leaves a bound open",
                 kind.name()
-            )
-        };
-        if !matches!(exprs.len(), 0 | 2 | 3) {
-            return plan_err!("{}", usage());
+            );
         }
-        let values: Vec<ScalarValue> = exprs
-            .iter()
-            .map(|e| constant(args.session(), e))
-            .collect::<Result<_>>()?;
-        let instant = |v: &ScalarValue, what: &str| -> Result<Option<i64>> {
-            if v.is_null() {
-                return Ok(None);
-            }
-            let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-            match v.cast_to(&ts) {
-                Ok(ScalarValue::TimestampMicrosecond(Some(us), _)) => Ok(Some(us)),
-                _ => plan_err!(
-                    "{}: {what} must be a timestamp, a date or NULL, got {v}",
-                    kind.name()
-                ),
-            }
-        };
-        let mut window = Window::default();
-        if values.len() >= 2 {
-            window.from = instant(&values[0], "from")?;
-            window.to = instant(&values[1], "to")?;
-        }
-        if let Some(brand) = values.get(2) {
-            window.brand = match brand {
-                v if v.is_null() => None,
-                ScalarValue::Utf8(Some(b))
-                | ScalarValue::LargeUtf8(Some(b))
-                | ScalarValue::Utf8View(Some(b)) => Some(b.clone()),
-                v => return plan_err!("{}: brand must be a string, got {v}", kind.name()),
-            };
-        }
-        Ok(window)
+        let args = CallArgs::evaluate(kind.name(), args)?;
+        Ok(Window {
+            from: args.timestamp(0, "from")?,
+            to: args.timestamp(1, "to")?,
+            brand: args.string(2, "brand")?,
+        })
     }
 
     /// `WHERE ...` over `conversations` for this window ("" when unbounded).
@@ -203,30 +173,13 @@ impl Window {
             conditions.push(format!("created_at < {}", ts(to)));
         }
         if let Some(brand) = &self.brand {
-            conditions.push(format!("brand = '{}'", brand.replace('\'', "''")));
+            conditions.push(format!("brand = {}", sql_literal(brand)));
         }
         if conditions.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", conditions.join(" AND "))
         }
-    }
-}
-
-/// Evaluate a constant argument of a table function (`'2026-01-01'`, `now() - INTERVAL '1 day'`).
-pub(crate) fn constant(session: &dyn Session, expr: &Expr) -> Result<ScalarValue> {
-    if let Expr::Literal(value, _) = expr {
-        return Ok(value.clone());
-    }
-    let physical = session.create_physical_expr(expr.clone(), &DFSchema::empty())?;
-    let one_row = RecordBatch::try_new_with_options(
-        Arc::new(Schema::empty()),
-        vec![],
-        &RecordBatchOptions::new().with_row_count(Some(1)),
-    )?;
-    match physical.evaluate(&one_row)? {
-        ColumnarValue::Scalar(v) => Ok(v),
-        ColumnarValue::Array(a) => ScalarValue::try_from_array(&a, 0),
     }
 }
 
@@ -268,9 +221,7 @@ impl TableProvider for GraphTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
-            return exec_err!("{} needs a DataFusion SessionState", self.kind.name());
-        };
+        let state = session_state(state, self.kind.name())?;
         let mut inputs = Vec::new();
         for sql in self.kind.input_sql(&self.window) {
             let plan = state.create_logical_plan(&sql).await?;

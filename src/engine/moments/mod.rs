@@ -13,6 +13,7 @@ use std::path::Path;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
+use crate::config::{load_toml, parse_toml};
 use crate::{Error, Result};
 
 /// The journey stages, in the order of [`Tagger::scores`].
@@ -68,36 +69,38 @@ impl Taxonomy {
     /// assert_eq!(t.stages["advocacy"].cues["rave about"], 2.0);
     /// ```
     pub fn parse(text: &str, origin: &str) -> Result<Taxonomy> {
-        let config = |message: String| Error::Config {
-            path: origin.to_string(),
-            message,
-        };
-        let t: Taxonomy = toml::from_str(text).map_err(|e| config(e.to_string()))?;
-        for (name, stage) in &t.stages {
-            if !STAGES.contains(&name.as_str()) {
-                return Err(config(format!(
-                    "unknown stage {name:?}; the stages are {}",
-                    STAGES.join(", ")
-                )));
-            }
-            for (cue, &w) in &stage.cues {
-                if cue.trim().is_empty() || !w.is_finite() {
-                    return Err(config(format!(
-                        "stage {name}: cue {cue:?} = {w} is not a phrase with a finite weight"
-                    )));
-                }
-            }
-        }
-        Ok(t)
+        parse_toml::<Taxonomy>(text, origin)?.checked(origin)
     }
 
     /// Read and parse a taxonomy file.
     pub fn load(path: &Path) -> Result<Taxonomy> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::parse(&text, &path.display().to_string())
+        load_toml::<Taxonomy>(path)?.checked(&path.display().to_string())
+    }
+
+    /// `self` if it names only journey stages and every cue is a phrase with a finite weight.
+    fn checked(self, origin: &str) -> Result<Taxonomy> {
+        for (name, stage) in &self.stages {
+            if !STAGES.contains(&name.as_str()) {
+                return Err(Error::config(
+                    origin,
+                    format!(
+                        "unknown stage {name:?}; the stages are {}",
+                        STAGES.join(", ")
+                    ),
+                ));
+            }
+            for (cue, &w) in &stage.cues {
+                if cue.trim().is_empty() || !w.is_finite() {
+                    return Err(Error::config(
+                        origin,
+                        format!(
+                            "stage {name}: cue {cue:?} = {w} is not a phrase with a finite weight"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(self)
     }
 
     /// The shipped taxonomy.
@@ -203,10 +206,7 @@ impl Tagger {
             // A full DFA: one table lookup per byte (a few MB for a thousand cues).
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
-            .map_err(|e| Error::Config {
-                path: "taxonomy".into(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Error::config("taxonomy", e.to_string()))?;
         Ok(Tagger {
             automaton,
             targets,

@@ -30,6 +30,7 @@ use std::path::Path;
 
 use datafusion::logical_expr::ScalarUDF;
 
+use crate::config::{load_toml, parse_toml};
 use crate::{Error, Result};
 use lexicon::{Lexicon, LexiconLayer};
 use udf::{Output, SentimentUdf};
@@ -61,34 +62,31 @@ impl UserLexicon {
     /// assert_eq!(lex.words["meh"], -0.5);
     /// ```
     pub fn parse(text: &str, origin: &str) -> Result<UserLexicon> {
-        let lex: UserLexicon = toml::from_str(text).map_err(|e| Error::Config {
-            path: origin.to_string(),
-            message: e.to_string(),
-        })?;
-        let values = lex
-            .words
-            .iter()
-            .chain(&lex.phrases)
-            .chain(&lex.cx.words)
-            .chain(&lex.cx.phrases);
-        for (term, &v) in values {
-            if !v.is_finite() || !(-4.0..=4.0).contains(&v) {
-                return Err(Error::Config {
-                    path: origin.to_string(),
-                    message: format!("{term:?} = {v}: valences are on VADER's scale, -4 to 4"),
-                });
-            }
-        }
-        Ok(lex)
+        parse_toml::<UserLexicon>(text, origin)?.checked(origin)
     }
 
     /// Read and parse a lexicon file.
     pub fn load(path: &Path) -> Result<UserLexicon> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::parse(&text, &path.display().to_string())
+        load_toml::<UserLexicon>(path)?.checked(&path.display().to_string())
+    }
+
+    /// `self` if every valence is on VADER's scale.
+    fn checked(self, origin: &str) -> Result<UserLexicon> {
+        let values = self
+            .words
+            .iter()
+            .chain(&self.phrases)
+            .chain(&self.cx.words)
+            .chain(&self.cx.phrases);
+        for (term, &v) in values {
+            if !v.is_finite() || !(-4.0..=4.0).contains(&v) {
+                return Err(Error::config(
+                    origin,
+                    format!("{term:?} = {v}: valences are on VADER's scale, -4 to 4"),
+                ));
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -110,10 +108,7 @@ impl Sentiment {
     /// assert!(s.customer_care.compound("thanks for nothing", &mut scratch) < 0.0);
     /// ```
     pub fn new(user: Option<&UserLexicon>) -> Result<Sentiment> {
-        let shipped: LexiconLayer = toml::from_str(CUSTOMER_CARE).map_err(|e| Error::Config {
-            path: "customer_care.toml (shipped)".into(),
-            message: e.to_string(),
-        })?;
+        let shipped: LexiconLayer = parse_toml(CUSTOMER_CARE, "customer_care.toml (shipped)")?;
         let Some(user) = user else {
             return Ok(Sentiment {
                 vader: Analyzer::vader(),
