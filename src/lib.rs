@@ -13,13 +13,15 @@
 //!    DataFusion `TableProvider`;
 //! 3. [`engine`]: the one [`Engine`] every interface uses (SQL, the function registry,
 //!    memory limits, the query pool); higher layers add to it as [`engine::EngineExtension`]s;
-//! 4. [`ingest`]: reading NDJSON, CSV, Parquet and the "Customer Support on Twitter"
+//! 4. [`output`]: query results in every format (table, CSV, JSON, NDJSON, Parquet, an HTML
+//!    page) and output files that appear whole or not at all;
+//! 5. [`ingest`]: reading NDJSON, CSV, Parquet and the "Customer Support on Twitter"
 //!    layout, validating rows, quarantining bad ones, rebuilding threads; and [`reports`]:
 //!    the shipped report queries (`queries/*.sql`), as views, table functions and HTML pages;
-//! 5. [`jobs`]: scheduled baseline metric jobs, their history and alerts; and [`generator`]:
+//! 6. [`jobs`]: scheduled baseline metric jobs, their history and alerts; and [`generator`]:
 //!    the synthetic conversation generator (lives under `datasets/`);
-//! 6. [`server`]: the Arrow Flight SQL server for BI tools and notebooks;
-//! 7. [`cli`]: the analyst's command line (one-shot SQL, the shell, ingest, demo, jobs).
+//! 7. [`server`]: the Arrow Flight SQL server for BI tools and notebooks;
+//! 8. [`cli`]: the analyst's command line (one-shot SQL, the shell, ingest, demo, jobs).
 //!
 //! [`open`] assembles it all: an engine with the reports.
 //!
@@ -43,6 +45,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod lake;
 pub mod model;
+pub mod output;
 pub mod progress;
 pub mod reports;
 pub mod server;

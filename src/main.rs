@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() {
     let cli = socialcx::cli::Cli::parse();
-    let serving = matches!(cli.command, socialcx::cli::Command::Serve(_));
+    let serving = matches!(cli.command, Some(socialcx::cli::Command::Serve(_)));
     let default_level = match cli.verbose {
         // A server logs one line per query (who, what, duration, rows, outcome).
         0 if serving => "warn,socialcx::server=info",

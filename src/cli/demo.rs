@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::output::OutputFormat;
-use super::run_sql;
+use super::exec::{SqlOptions, run_sql};
 use crate::Result;
 use crate::engine::Engine;
 use crate::ingest::{IngestOptions, IngestSummary, ingest_bytes};
+use crate::output::OutputFormat;
 
 /// The shipped sample files: name and content.
 pub const SAMPLE_FILES: [(&str, &[u8]); 3] = [
@@ -118,7 +118,13 @@ pub async fn run(engine: &Engine) -> Result<()> {
     let mut out = std::io::stdout();
     for (title, sql) in QUERIES {
         println!("-- {title}");
-        run_sql(engine, sql, OutputFormat::Table, &mut out, 20, false).await?;
+        run_sql(
+            engine,
+            sql,
+            &SqlOptions::new(OutputFormat::Table, 20),
+            &mut out,
+        )
+        .await?;
         println!();
         out.flush()?;
     }

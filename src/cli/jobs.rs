@@ -190,7 +190,7 @@ pub async fn list(engine: &Engine, jobs: &Jobs, now: DateTime<Utc>) -> Result<St
         .await?
         .collect()
         .await?;
-    let last = super::output::text_rows(&runs)?;
+    let last = crate::output::text_rows(&runs)?;
     let mut out = String::new();
     for job in &jobs.jobs {
         let next = job

@@ -2,23 +2,24 @@
 //! | jobs`.
 
 pub mod demo;
+pub mod exec;
 pub mod jobs;
-pub mod output;
 pub mod progress;
 pub mod shell;
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::engine::{Engine, EngineConfig, parse_size};
+use crate::engine::{EngineConfig, parse_size};
 use crate::generator::{GeneratorConfig, OutputLayout};
 use crate::ingest::{IngestOptions, ingest_files, is_input_file};
 use crate::lake::location::DEFAULT_LAKE;
+use crate::output::{Destination, OutputFormat, write_stream};
 use crate::{Error, Result};
-use output::{Destination, OutputFormat, write_stream};
+use exec::{SqlOptions, run_sql};
 
 /// socialcx: SQL analytics over social customer-experience conversations.
 #[derive(Debug, Parser)]
@@ -47,8 +48,12 @@ pub struct Cli {
     /// More log output (-v: info, -vv: debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Run SQL (and shell commands such as .tables) and exit, as `socialcx shell -c SQL`
+    /// does; repeatable.
+    #[arg(short = 'c', value_name = "SQL")]
+    pub commands: Vec<String>,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
@@ -60,7 +65,7 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Land NDJSON, CSV, Parquet or "Customer Support on Twitter" CSV files.
     Ingest(IngestArgs),
-    /// Run SQL and print or save the result.
+    /// Run SQL (an argument, a file or standard input) and print or save the result.
     Sql(SqlArgs),
     /// An interactive SQL shell.
     Shell(ShellArgs),
@@ -146,10 +151,10 @@ pub struct IngestArgs {
 /// `socialcx sql`.
 #[derive(Debug, Args)]
 pub struct SqlArgs {
-    /// The SQL (one or more statements separated by `;`).
-    #[arg(required_unless_present = "file")]
+    /// The SQL (one or more statements separated by `;`); without it, -f FILE or standard
+    /// input.
     pub query: Option<String>,
-    /// Read the SQL from a file.
+    /// Read the SQL from a file (`-`: standard input).
     #[arg(short = 'f', long = "file", conflicts_with = "query")]
     pub file: Option<PathBuf>,
     /// Output options.
@@ -160,12 +165,54 @@ pub struct SqlArgs {
     pub quiet: bool,
 }
 
-/// `socialcx shell`.
+/// `socialcx shell`. With standard input not a terminal (`socialcx shell < script.sql`) or
+/// with `-c`, the shell runs the script without prompts and stops at its first error.
 #[derive(Debug, Args)]
 pub struct ShellArgs {
     /// History file (default: ~/.socialcx_history).
     #[arg(long)]
     pub history: Option<PathBuf>,
+    /// Run SQL (and shell commands such as .tables or .format csv) and exit, without
+    /// reading standard input; repeatable, each run in turn.
+    #[arg(short = 'c', value_name = "SQL")]
+    pub commands: Vec<String>,
+}
+
+impl SqlArgs {
+    /// The SQL to run: the argument, the file (`-`: standard input), or standard input when
+    /// it is not a terminal.
+    ///
+    /// ```
+    /// use clap::Parser;
+    /// use socialcx::cli::{Cli, Command};
+    /// let cli = Cli::try_parse_from(["socialcx", "sql", "SELECT 1", "--format", "csv"]).unwrap();
+    /// let Some(Command::Sql(args)) = cli.command else { unreachable!() };
+    /// assert_eq!(args.script().unwrap(), "SELECT 1");
+    /// ```
+    pub fn script(&self) -> Result<String> {
+        match (&self.query, &self.file) {
+            (Some(query), _) => Ok(query.clone()),
+            (None, Some(path)) if path == Path::new("-") => read_stdin(),
+            (None, Some(path)) => {
+                std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))
+            }
+            (None, None) if !std::io::stdin().is_terminal() => read_stdin(),
+            (None, None) => Err(Error::Usage(
+                "no SQL given: socialcx sql \"SELECT ...\", socialcx sql -f FILE, or SQL on \
+                 standard input (echo \"SELECT 1\" | socialcx sql)"
+                    .into(),
+            )),
+        }
+    }
+}
+
+/// All of standard input, as text.
+fn read_stdin() -> Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io("standard input", e))?;
+    Ok(text)
 }
 
 /// `socialcx serve`. Credentials come from `SOCIALCX_USER` and `SOCIALCX_PASSWORD` (basic
@@ -283,7 +330,25 @@ impl Cli {
 
 /// Run the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
-    match &cli.command {
+    let command = match (&cli.command, cli.commands.is_empty()) {
+        (Some(command), true) => command,
+        (None, false) => {
+            let engine = crate::open_with(cli.engine_config()?).await?;
+            return shell::run(&engine, None, &cli.commands).await;
+        }
+        (Some(_), false) => {
+            return Err(Error::Usage(
+                "-c comes without a command (socialcx -c SQL) or after shell \
+                 (socialcx shell -c SQL)"
+                    .into(),
+            ));
+        }
+        (None, true) => {
+            eprint!("{}", Cli::command().render_help());
+            return Ok(2);
+        }
+    };
+    match command {
         Command::Generate(args) => {
             let config = GeneratorConfig {
                 rows: args.rows,
@@ -323,30 +388,35 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(if summary.failed() > 0 { 1 } else { 0 })
         }
         Command::Sql(args) => {
+            let sql = args.script()?;
             let engine = crate::open_with(cli.engine_config()?).await?;
-            let sql = match (&args.query, &args.file) {
-                (_, Some(path)) => std::fs::read_to_string(path)
-                    .map_err(|e| Error::io(path.display().to_string(), e))?,
-                (Some(q), None) => q.clone(),
-                (None, None) => unreachable!("clap requires one"),
+            let format = args.out.format;
+            let options = SqlOptions {
+                timer: !args.quiet,
+                ..SqlOptions::new(format, args.out.max_rows)
             };
-            let mut out = Destination::open(args.out.output.as_deref(), args.out.format)?;
-            run_sql(
-                &engine,
-                &sql,
-                args.out.format,
-                &mut out,
-                args.out.max_rows,
-                args.quiet,
-            )
-            .await?;
+            let mut out = Destination::open(args.out.output.as_deref(), format)?;
+            let outcome = run_sql(&engine, &sql, &options, &mut out).await?;
+            if outcome.statements == 0 {
+                return Err(Error::Usage("no SQL statement given".into()));
+            }
+            if let Some(path) = &args.out.output
+                && outcome.written == 0
+                && format.holds_one_result()
+            {
+                // The file is left as it was: an empty one would not be valid Parquet or JSON.
+                return Err(Error::Usage(format!(
+                    "-o {}: the last statement returns no rows, so there is nothing to write \
+                     (the statements ran)",
+                    path.display()
+                )));
+            }
             out.commit()?;
             Ok(0)
         }
         Command::Shell(args) => {
             let engine = crate::open_with(cli.engine_config()?).await?;
-            shell::run(&engine, args.history.clone()).await?;
-            Ok(0)
+            shell::run(&engine, args.history.clone(), &args.commands).await
         }
         Command::Serve(args) => {
             let config = args.server_config()?;
@@ -472,36 +542,6 @@ pub fn report_list() -> String {
         text.push('\n');
     }
     text
-}
-
-/// Run every statement of `sql` in order, writing each result to `out`, and the row
-/// count and time of each to stderr unless `quiet`.
-pub async fn run_sql(
-    engine: &Engine,
-    sql: &str,
-    format: OutputFormat,
-    out: &mut (dyn Write + Send),
-    max_rows: usize,
-    quiet: bool,
-) -> Result<()> {
-    let statements = engine.parse(sql)?;
-    if statements.is_empty() {
-        return Err(Error::Usage("no SQL statement given".into()));
-    }
-    for statement in statements {
-        let started = Instant::now();
-        let df = engine.execute_statement(statement).await?;
-        let stream = engine.stream(df).await?;
-        let rows = write_stream(stream, format, out, max_rows).await?;
-        if !quiet {
-            eprintln!(
-                "{rows} row{} in {:.3}s",
-                if rows == 1 { "" } else { "s" },
-                started.elapsed().as_secs_f64()
-            );
-        }
-    }
-    Ok(())
 }
 
 /// Files named on the command line, with directories expanded to the input files

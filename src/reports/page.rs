@@ -30,11 +30,11 @@ use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Schema};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use super::Report;
-use super::svg::{self, Bar, Cell, TrendPoint, diverging, escape, short};
+use super::svg::{self, Bar, Cell, TrendPoint, diverging, short};
 use crate::Result;
+use crate::output::html::{self, escape};
 
 /// Rows shown under each report's charts (the page says how many it left out).
 pub const TABLE_ROWS: usize = 200;
@@ -138,46 +138,21 @@ pub fn render(title: &str, lake: &str, sections: &[Section]) -> Result<String> {
         body.push_str("</section>");
     }
     let generated = Utc::now().format("%Y-%m-%d %H:%M UTC");
-    Ok(format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t}</title><style>{STYLE}</style></head><body>\
-         <header><h1>{t}</h1><p>socialcx, lake <code>{lake}</code>, {generated}</p>\
-         <nav>{contents}</nav></header>{body}<script>{CHECK}</script></body></html>\n",
-        t = escape(title),
-        lake = escape(lake),
-    ))
+    let header = format!(
+        "<p>socialcx, lake <code>{}</code>, {generated}</p><nav>{contents}</nav>",
+        escape(lake)
+    );
+    body.push_str("<script>");
+    body.push_str(CHECK);
+    body.push_str("</script>");
+    Ok(html::page(title, &header, &body, STYLE))
 }
 
-/// Rows a plain query's page shows.
-pub const QUERY_ROWS: usize = 10_000;
-
-/// A page holding a query's rows as a table (`socialcx sql --format html`).
-///
-/// ```
-/// let html = socialcx::reports::page::render_rows("q", &[]).unwrap();
-/// assert!(html.contains("<h1>q</h1>"));
-/// ```
-pub fn render_rows(title: &str, batches: &[RecordBatch]) -> Result<String> {
-    let table = Rows::new(batches)?.table(QUERY_ROWS)?;
-    let generated = Utc::now().format("%Y-%m-%d %H:%M UTC");
-    Ok(format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
-         <style>{STYLE}</style></head><body><header><h1>{t}</h1><p>socialcx, {generated}</p>\
-         </header>{table}</body></html>\n",
-        t = escape(title)
-    ))
-}
-
-const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;\
-max-width:1100px;padding:16px 24px;color:#222}h1{margin:0 0 4px}header p{color:#666;margin:0 0 8px}\
-nav a{margin-right:14px}section{border-top:1px solid #ddd;margin-top:24px;padding-top:8px}\
-.question{max-width:80ch}.params span{display:inline-block;background:#f4f4f4;border-radius:4px;\
-padding:1px 6px;margin:2px 4px 2px 0;font-size:12px}figure{margin:12px 0;overflow-x:auto}\
-.rows{max-height:420px;overflow:auto;border:1px solid #eee}table{border-collapse:collapse;font-size:12px}\
-th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap;max-width:420px;\
-overflow:hidden;text-overflow:ellipsis}th{position:sticky;top:0;background:#fafafa}\
-td.n{text-align:right;font-variant-numeric:tabular-nums}.more,.empty{color:#666}";
+/// What report pages add to the shared style: the contents, the sections, the parameters,
+/// the charts.
+const STYLE: &str = "nav a{margin-right:14px}section{border-top:1px solid #ddd;margin-top:24px;\
+padding-top:8px}.question{max-width:80ch}.params span{display:inline-block;background:#f4f4f4;\
+border-radius:4px;padding:1px 6px;margin:2px 4px 2px 0;font-size:12px}figure{margin:12px 0;overflow-x:auto}";
 
 /// A self-check, for tests and curious readers: counts the marks each chart drew (the page
 /// does not need it).
@@ -243,52 +218,8 @@ impl Rows {
 
     /// The first `limit` rows as an HTML table.
     fn table(&self, limit: usize) -> Result<String> {
-        let schema = self.batch.schema();
-        if schema.fields().is_empty() {
-            return Ok(String::new());
-        }
-        let options = FormatOptions::default().with_null("");
-        let shown = self.len().min(limit);
-        let mut out = String::from("<div class=\"rows\"><table><thead><tr>");
-        for f in schema.fields() {
-            let _ = write!(out, "<th>{}</th>", escape(f.name()));
-        }
-        out.push_str("</tr></thead><tbody>");
-        let formatters = self
-            .batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let numeric: Vec<bool> = schema
-            .fields()
-            .iter()
-            .map(|f| f.data_type().is_numeric())
-            .collect();
-        for i in 0..shown {
-            out.push_str("<tr>");
-            for (formatter, numeric) in formatters.iter().zip(&numeric) {
-                let mut text = formatter.value(i).to_string();
-                if *numeric
-                    && text.contains('.')
-                    && let Ok(f) = text.parse::<f64>()
-                {
-                    text = format!("{f:.4}");
-                }
-                let class = if *numeric { " class=\"n\"" } else { "" };
-                let _ = write!(out, "<td{class} title=\"{0}\">{0}</td>", escape(&text));
-            }
-            out.push_str("</tr>");
-        }
-        out.push_str("</tbody></table></div>");
-        if self.len() > shown {
-            let _ = write!(
-                out,
-                "<p class=\"more\">{} rows, {shown} shown: --format csv or parquet writes all of them.</p>",
-                self.len()
-            );
-        }
-        Ok(out)
+        let shown = self.batch.slice(0, self.len().min(limit));
+        html::table(&self.batch.schema(), &[shown], self.len())
     }
 }
 

@@ -11,25 +11,7 @@
 
 use std::fmt::Write;
 
-/// Text with `&`, `<`, `>` and quotes escaped for HTML and SVG.
-///
-/// ```
-/// assert_eq!(socialcx::reports::svg::escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
-/// ```
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::output::html::escape;
 
 /// A colour for a value in -1..1: red for negative, grey for 0, green for positive.
 ///

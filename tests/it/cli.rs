@@ -1,8 +1,7 @@
 //! The command line as a user runs it: ingest, sql in every format, the shell, the demo.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use socialcx::generator::OutputLayout;
 
@@ -109,7 +108,7 @@ fn sql_writes_every_format_with_the_same_answer() {
         &lake,
         &["sql", "-f", script.to_str().unwrap(), "--format", "csv"],
     ));
-    assert!(out.ends_with("n\n3000\n"), "{out}");
+    assert_eq!(out, "n\n3000\n", "the view's statement writes nothing");
 }
 
 #[test]
@@ -140,29 +139,21 @@ fn the_shell_runs_statements_and_commands_from_stdin() {
         &lake,
         &["ingest", "--no-progress", file.to_str().unwrap()],
     ));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_socialcx"))
-        .arg("--lake")
-        .arg(&lake)
-        .args(["shell", "--history"])
-        .arg(dir.path().join("history"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            b".tables\n.describe conversations\nSELECT count(*)\n  AS total_rows\n  FROM conversations;\n\
-              SELEC oops;\n.format csv\nSELECT 40 + 2 AS answer;\nEXPLAIN SELECT count(*) FROM conversations WHERE date = DATE '2026-01-05';\n.quit\n",
-        )
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let history = dir.path().join("history");
+    let out = socialcx_stdin(
+        &lake,
+        &["shell", "--history", history.to_str().unwrap()],
+        ".tables\n.describe conversations\nSELECT count(*)\n  AS total_rows\n  FROM conversations;\n\
+         -- from here on, CSV\n.format csv\nSELECT 40 + 2 AS answer;\nEXPLAIN SELECT count(*) FROM conversations WHERE date = DATE '2026-01-05';\n\
+         SELECT 'no semicolon' AS tail\n",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stdout.contains("Type .help"),
+        "a script gets no banner: {stdout}"
+    );
     assert!(
         stdout.contains("quarantine") && stdout.contains("conversations"),
         "{stdout}"
@@ -175,15 +166,300 @@ fn the_shell_runs_statements_and_commands_from_stdin() {
         stdout.contains("total_rows") && stdout.contains("500"),
         "{stdout}"
     );
-    assert!(
-        stderr.contains("error: "),
-        "a bad statement reports and the shell goes on: {stderr}"
-    );
     assert!(stdout.contains("answer\n42\n"), "{stdout}");
     assert!(
         stdout.contains("conversations/year=2026/"),
         "EXPLAIN shows the pruned file list (500 rows: a year's small days share a file): {stdout}"
     );
+    assert!(
+        stdout.ends_with("tail\nno semicolon\n"),
+        "the last statement runs without its ';': {stdout}"
+    );
+}
+
+#[test]
+fn a_script_stops_at_its_first_error_with_status_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let script = ".format csv\nSELECT 1 AS good;\nSELEC oops;\nSELECT 2 AS unreached;\n";
+
+    // Piped into the shell, and given to -c: the statements after the error do not run.
+    for (out, source) in [
+        (socialcx_stdin(&lake, &["shell"], script), "standard input"),
+        (socialcx(&lake, &["shell", "-c", script]), "-c #1"),
+    ] {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{source}: {stderr}");
+        assert_eq!(stdout, "good\n1\n", "{source}");
+        assert!(stderr.starts_with("error: "), "{source}: {stderr}");
+        assert!(
+            stderr.contains(&format!("stopped at line 3 of {source}")),
+            "{source}: {stderr}"
+        );
+    }
+
+    // `sql -f -`: a statement that fails to plan stops the script after the first ran.
+    let out = socialcx_stdin(
+        &lake,
+        &["sql", "-f", "-", "-q"],
+        "SELECT 'ran' AS good;\nSELECT * FROM missing_table;\nSELECT 'not run' AS unreached;\n",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("missing_table"), "{stderr}");
+    assert!(stdout.contains("| ran "), "{stdout}");
+    assert!(
+        !stdout.contains("unreached") && !stdout.contains("not run"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn sql_comes_from_an_argument_a_file_standard_input_or_dash_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+
+    // Piped into `sql`, or `sql -f -`.
+    let out = socialcx_stdin(
+        &lake,
+        &["sql", "--format", "csv", "-q"],
+        "SELECT 41 + 1 AS answer;\n",
+    );
+    assert_eq!(ok(&out), "answer\n42\n");
+    let out = socialcx_stdin(
+        &lake,
+        &["sql", "-f", "-", "--format", "csv", "-q"],
+        "CREATE VIEW v AS SELECT 7 AS n;\nSELECT n * 6 AS m FROM v;\n",
+    );
+    assert_eq!(ok(&out), "m\n42\n");
+    // The argument wins over standard input.
+    let out = socialcx_stdin(
+        &lake,
+        &["sql", "SELECT 1 AS one", "--format", "csv", "-q"],
+        "SELECT 2 AS two;",
+    );
+    assert_eq!(ok(&out), "one\n1\n");
+    // Nothing on standard input: nothing to run.
+    let out = socialcx(&lake, &["sql"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no SQL statement given"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // -c, alone or after shell, takes SQL and shell commands; each -c runs in turn.
+    let table = ok(&socialcx(&lake, &["-c", "SELECT 6 * 7 AS answer"]));
+    assert!(
+        table.contains("answer") && table.contains("| 42 "),
+        "{table}"
+    );
+    assert_eq!(
+        ok(&socialcx(
+            &lake,
+            &["shell", "-c", ".format csv", "-c", "SELECT 6 * 7 AS answer"]
+        )),
+        "answer\n42\n"
+    );
+    assert_eq!(
+        ok(&socialcx(
+            &lake,
+            &["-c", ".format ndjson", "-c", "SELECT 1 AS a; SELECT 2 AS b"]
+        )),
+        "{\"a\":1}\n{\"b\":2}\n",
+        "the shell writes each result"
+    );
+    let out = socialcx(&lake, &["-c", "SELECT 1", "sql", "SELECT 2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("socialcx shell -c SQL"));
+    // No command and no -c: the help, and status 2 as for any usage error clap finds.
+    let out = socialcx(&lake, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: socialcx"));
+}
+
+/// Each column of a Parquet file: its name and its values as integers.
+fn parquet_columns(path: &std::path::Path) -> Vec<(String, Vec<i64>)> {
+    use datafusion::arrow::array::{AsArray, RecordBatch};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::{DataType, Int64Type};
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(path).unwrap(),
+    )
+    .unwrap();
+    let schema = builder.schema().clone();
+    let batches: Vec<RecordBatch> = builder.build().unwrap().map(|b| b.unwrap()).collect();
+    schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let values = batches
+                .iter()
+                .flat_map(|b| {
+                    let column = cast(b.column(i), &DataType::Int64).unwrap();
+                    column.as_primitive::<Int64Type>().values().to_vec()
+                })
+                .collect();
+            (field.name().clone(), values)
+        })
+        .collect()
+}
+
+#[test]
+fn several_statements_write_the_last_result_in_every_machine_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).to_string();
+
+    // The issue's two Parquet files: both readable, each holding the last result.
+    let view = dir.path().join("v.parquet");
+    let out = socialcx(
+        &lake,
+        &[
+            "sql",
+            "CREATE VIEW v AS SELECT 1 AS a; SELECT * FROM v",
+            "--format",
+            "parquet",
+            "-o",
+            view.to_str().unwrap(),
+        ],
+    );
+    ok(&out);
+    assert!(!stderr(&out).contains("not written"), "{}", stderr(&out));
+    assert_eq!(parquet_columns(&view), vec![("a".to_string(), vec![1])]);
+    let two = dir.path().join("t.parquet");
+    let out = socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT 10 AS a; SELECT 20 AS b",
+            "--format",
+            "parquet",
+            "-o",
+            two.to_str().unwrap(),
+        ],
+    );
+    ok(&out);
+    assert_eq!(parquet_columns(&two), vec![("b".to_string(), vec![20])]);
+    assert!(
+        stderr(&out).contains("statement 1 of 2 (SELECT 10 AS a) returned 1 row, not written"),
+        "a note says what was left out: {}",
+        stderr(&out)
+    );
+
+    // Every other format holds the same one result, and is valid on its own.
+    let script = "CREATE VIEW v AS SELECT 10 AS a; SELECT a FROM v; SELECT a * 2 AS b FROM v";
+    let run = |format: &str| ok(&socialcx(&lake, &["sql", script, "--format", format, "-q"]));
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json, serde_json::json!([{"b": 20}]));
+    assert_eq!(run("ndjson"), "{\"b\":20}\n");
+    assert_eq!(run("csv"), "b\n20\n", "no blank line for the view");
+    let html = run("html");
+    assert_eq!(html.matches("<!DOCTYPE html>").count(), 1, "{html}");
+    assert!(
+        html.contains("<th>b</th>") && !html.contains("<th>a</th>"),
+        "{html}"
+    );
+    assert!(html.contains(">20</td>"), "{html}");
+    // The table, for people, shows every result in turn.
+    let table = run("table");
+    let (ten, twenty) = (table.find("| 10 |"), table.find("| 20 |"));
+    assert!(ten.is_some() && twenty.is_some() && ten < twenty, "{table}");
+
+    // A last statement without rows leaves nothing to write: -o keeps the file it had.
+    let kept = dir.path().join("kept.json");
+    std::fs::write(&kept, "[]\n").unwrap();
+    let out = socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT 1 AS a; CREATE VIEW w AS SELECT 2 AS b",
+            "--format",
+            "json",
+            "-o",
+            kept.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("returns no rows"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "[]\n");
+}
+
+#[test]
+fn csv_writes_list_and_struct_cells_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let file = generate(dir.path(), "in.ndjson", 300, 5, OutputLayout::Ndjson);
+    ok(&socialcx(
+        &lake,
+        &["ingest", "--no-progress", file.to_str().unwrap()],
+    ));
+    let input: BTreeMap<String, serde_json::Map<String, serde_json::Value>> = read_ndjson(&file)
+        .into_iter()
+        .map(|r| (r["conversation_id"].as_str().unwrap().to_string(), r))
+        .collect();
+
+    let text = ok(&socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT conversation_id, mentions, hashtags, \
+             named_struct('brand', brand, 'likes', likes) AS info FROM conversations",
+            "--format",
+            "csv",
+            "-q",
+        ],
+    ));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["conversation_id", "mentions", "hashtags", "info"]
+    );
+    let (mut rows, mut with_mentions) = (0, 0);
+    for record in reader.records() {
+        let record = record.unwrap();
+        let expected = &input[&record[0]];
+        let mentions: serde_json::Value = serde_json::from_str(&record[1]).unwrap();
+        assert_eq!(mentions, expected["mentions"], "{record:?}");
+        let hashtags: Vec<String> = serde_json::from_str(&record[2]).unwrap();
+        let expected_tags: Vec<String> = expected["hashtags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap().to_lowercase())
+            .collect();
+        assert_eq!(hashtags, expected_tags, "{record:?}");
+        let info: serde_json::Value = serde_json::from_str(&record[3]).unwrap();
+        assert_eq!(
+            info,
+            serde_json::json!({"brand": expected["brand"], "likes": expected["likes"]}),
+            "{record:?}"
+        );
+        rows += 1;
+        with_mentions += usize::from(!mentions.as_array().unwrap().is_empty());
+    }
+    assert_eq!(rows, 300);
+    assert!(with_mentions > 0);
+
+    // Quotes, nulls inside a list and a null struct field, exactly.
+    let text = ok(&socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT make_array('a', 'say \"hi\"', NULL) AS l, \
+             named_struct('k', 1, 'v', CAST(NULL AS INT)) AS s",
+            "--format",
+            "csv",
+            "-q",
+        ],
+    ));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let record = reader.records().next().unwrap().unwrap();
+    assert_eq!(&record[0], r#"["a","say \"hi\"",null]"#);
+    assert_eq!(&record[1], r#"{"k":1,"v":null}"#);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
@@ -82,6 +83,31 @@ pub fn socialcx(lake: &Path, args: &[&str]) -> Output {
         .env_remove("SOCIALCX_JOBS")
         .output()
         .expect("the binary runs")
+}
+
+/// Run the `socialcx` binary on `lake` with `input` on its standard input (a pipe, closed
+/// after it).
+pub fn socialcx_stdin(lake: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_socialcx"))
+        .arg("--lake")
+        .arg(lake)
+        .args(args)
+        .env_remove("SOCIALCX_LAKE")
+        .env_remove("SOCIALCX_JOBS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    // Written beside the wait: a child that stops reading early cannot block the test.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().expect("the binary runs");
+    writer.join().unwrap();
+    out
 }
 
 /// The stdout of a run that must have succeeded (else its output, in the panic).

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use socialcx::cli::output::OutputFormat;
+use socialcx::cli::exec::{SqlOptions, run_sql};
 use socialcx::generator::OutputLayout;
+use socialcx::output::OutputFormat;
 
 use crate::common::*;
 
@@ -238,14 +239,16 @@ async fn ndjson_csv_and_parquet_inputs_land_the_same_rows() {
     // Parquet written by our own CLI path from lake a, read back into lake c.
     let parquet: PathBuf = dir.path().join("in.parquet");
     let mut out = std::fs::File::create(&parquet).unwrap();
-    socialcx::cli::run_sql(
+    let options = SqlOptions {
+        timer: false,
+        ..SqlOptions::new(OutputFormat::Parquet, 0)
+    };
+    run_sql(
         &a,
         "SELECT conversation_id, thread_id, parent_id, channel, brand, author_id, author_followers, \
          is_brand, created_at, text, lang, likes, shares, replies, mentions, hashtags, rating FROM conversations",
-        OutputFormat::Parquet,
+        &options,
         &mut out,
-        0,
-        true,
     )
     .await
     .unwrap();

@@ -12,6 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["model"],
     &["lake"],
     &["engine"],
+    &["output"],
     &["ingest", "reports"],
     &["jobs", "generator"],
     &["server"],
@@ -153,4 +154,5 @@ fn the_check_sees_an_upward_import() {
     assert!(named_modules("/// see [`crate::reports`]").is_empty());
     assert!(named_modules("let e = socialcx::lake::open();").is_empty());
     assert!(layer("lake") < layer("jobs") && layer("engine") < layer("reports"));
+    assert!(layer("output") < layer("reports") && layer("output") < layer("cli"));
 }

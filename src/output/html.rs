@@ -1,0 +1,121 @@
+//! Results as HTML: one self-contained page (inline CSS, nothing fetched) and the table of
+//! rows it shows. `socialcx sql --format html` writes a page holding one table; the report
+//! pages (`crate::reports::page`) put their charts above the same table, on the same page.
+
+use std::fmt::Write;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+
+use crate::Result;
+
+/// Rows a query's page shows (the page says how many it left out).
+pub const QUERY_ROWS: usize = 10_000;
+
+/// The style every page shares: the body, the header and the table of rows.
+pub const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;\
+max-width:1100px;padding:16px 24px;color:#222}h1{margin:0 0 4px}header p{color:#666;margin:0 0 8px}\
+.rows{max-height:420px;overflow:auto;border:1px solid #eee}table{border-collapse:collapse;font-size:12px}\
+th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap;max-width:420px;\
+overflow:hidden;text-overflow:ellipsis}th{position:sticky;top:0;background:#fafafa}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}.more,.empty{color:#666}";
+
+/// Text with `&`, `<`, `>` and quotes escaped for HTML and SVG.
+///
+/// ```
+/// assert_eq!(socialcx::output::html::escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+/// ```
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page: `title` (plain text) as its title and heading, then `header` (HTML: what
+/// made the page, when), then `body` (HTML). `style` adds to [`STYLE`].
+///
+/// ```
+/// use socialcx::output::html::page;
+/// let html = page("Q & A", "<p>socialcx</p>", "<p>body</p>", "");
+/// assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<h1>Q &amp; A</h1>"));
+/// ```
+pub fn page(title: &str, header: &str, body: &str, style: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t}</title><style>{STYLE}{style}</style></head><body>\
+         <header><h1>{t}</h1>{header}</header>{body}</body></html>\n",
+        t = escape(title),
+    )
+}
+
+/// The rows of `shown` (columns of `schema`) as an HTML table; when the result held more
+/// (`total` rows in all), a line under it says how many were left out. A result without
+/// columns (a DDL statement's) is no table at all.
+///
+/// ```
+/// use std::sync::Arc;
+/// use datafusion::arrow::array::{Int64Array, RecordBatch};
+/// let batch = RecordBatch::try_from_iter([("n", Arc::new(Int64Array::from(vec![1, 2])) as _)]).unwrap();
+/// let html = socialcx::output::html::table(&batch.schema(), &[batch.slice(0, 1)], 2).unwrap();
+/// assert!(html.contains("<th>n</th>") && html.contains(">1</td>") && !html.contains(">2</td>"));
+/// assert!(html.contains("2 rows, 1 shown"));
+/// ```
+pub fn table(schema: &Schema, shown: &[RecordBatch], total: usize) -> Result<String> {
+    if schema.fields().is_empty() {
+        return Ok(String::new());
+    }
+    let options = FormatOptions::default().with_null("");
+    let mut out = String::from("<div class=\"rows\"><table><thead><tr>");
+    for f in schema.fields() {
+        let _ = write!(out, "<th>{}</th>", escape(f.name()));
+    }
+    out.push_str("</tr></thead><tbody>");
+    let numeric: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().is_numeric())
+        .collect();
+    let mut shown_rows = 0;
+    for batch in shown {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for i in 0..batch.num_rows() {
+            out.push_str("<tr>");
+            for (formatter, numeric) in formatters.iter().zip(&numeric) {
+                let mut text = formatter.value(i).to_string();
+                if *numeric
+                    && text.contains('.')
+                    && let Ok(f) = text.parse::<f64>()
+                {
+                    text = format!("{f:.4}");
+                }
+                let class = if *numeric { " class=\"n\"" } else { "" };
+                let _ = write!(out, "<td{class} title=\"{0}\">{0}</td>", escape(&text));
+            }
+            out.push_str("</tr>");
+        }
+        shown_rows += batch.num_rows();
+    }
+    out.push_str("</tbody></table></div>");
+    if total > shown_rows {
+        let _ = write!(
+            out,
+            "<p class=\"more\">{total} rows, {shown_rows} shown: --format csv or parquet writes all of them.</p>"
+        );
+    }
+    Ok(out)
+}
