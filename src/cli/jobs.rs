@@ -69,6 +69,10 @@ pub async fn run_jobs(engine: &Engine, args: &JobsArgs) -> Result<i32> {
             let started = Instant::now();
             let outcome = run(engine, job, as_of, Trigger::Run).await?;
             println!("{}", describe(job, &outcome, started));
+            if outcome.no_data {
+                eprintln!("{}", no_data_hint(engine).await?);
+                return Ok(NO_DATA);
+            }
             Ok(if outcome.succeeded() { 0 } else { 1 })
         }
         JobsCommand::Backfill {
@@ -84,9 +88,36 @@ pub async fn run_jobs(engine: &Engine, args: &JobsArgs) -> Result<i32> {
     }
 }
 
+/// The exit status of `jobs run` for a period without data.
+pub const NO_DATA: i32 = 3;
+
+/// Where the lake's conversations are, for a run that found none in its period.
+async fn no_data_hint(engine: &Engine) -> Result<String> {
+    let span = engine
+        .sql("SELECT min(date), max(date) FROM conversations")
+        .await?
+        .collect()
+        .await?;
+    let span = crate::output::text_rows(&span)?;
+    Ok(match span.first() {
+        Some(r) if !r[0].is_empty() && r[0] != "NULL" => format!(
+            "the lake's conversations run from {} to {}: pick an --as-of in that range",
+            r[0], r[1]
+        ),
+        _ => "the lake holds no conversations yet: ingest some first (socialcx ingest FILE)"
+            .to_string(),
+    })
+}
+
 /// One line on a run: job, day, rows, alerts, attempts, time, or the error.
 fn describe(job: &Job, outcome: &Outcome, started: Instant) -> String {
     let secs = started.elapsed().as_secs_f64();
+    if outcome.no_data {
+        return format!(
+            "{} {}: no data: {} returned no rows for this period; nothing written ({secs:.2}s)",
+            job.name, outcome.as_of, job.report.name
+        );
+    }
     match &outcome.error {
         None => format!(
             "{} {}: {} rows into {}, {} alert{}, {} attempt{}, {secs:.2}s",
@@ -152,7 +183,7 @@ async fn backfill(
         .progress_chars("=> "),
     );
     let started = Instant::now();
-    let (mut failed, mut rows, mut alerts) = (0usize, 0usize, 0usize);
+    let (mut failed, mut empty, mut rows, mut alerts) = (0usize, 0usize, 0usize, 0usize);
     for day in &days {
         bar.set_message(format!("{} {day}", job.name));
         let one = Instant::now();
@@ -166,11 +197,14 @@ async fn backfill(
         if !outcome.succeeded() {
             failed += 1;
         }
+        if outcome.no_data {
+            empty += 1;
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
     println!(
-        "backfill {}: {} periods from {from} to {to}, {} failed, {rows} rows, {alerts} alerts, {:.1}s",
+        "backfill {}: {} periods from {from} to {to}, {} failed, {empty} without data, {rows} rows, {alerts} alerts, {:.1}s",
         job.name,
         days.len(),
         failed,
@@ -219,6 +253,10 @@ pub async fn list(engine: &Engine, jobs: &Jobs, now: DateTime<Utc>) -> Result<St
             Some(r) if r[2] == "succeeded" => out.push_str(&format!(
                 "  last run  {} for {}: succeeded, {} rows, {} alerts\n",
                 r[3], r[1], r[4], r[5]
+            )),
+            Some(r) if r[2] == "no_data" => out.push_str(&format!(
+                "  last run  {} for {}: no data (nothing written)\n",
+                r[3], r[1]
             )),
             Some(r) => out.push_str(&format!(
                 "  last run  {} for {}: failed: {}\n",

@@ -41,7 +41,7 @@ pub struct RunRecord {
     pub started: DateTime<Utc>,
     /// When it ended.
     pub finished: DateTime<Utc>,
-    /// `succeeded` or `failed`.
+    /// `succeeded`, `failed` or `no_data` (the report had no rows: nothing written).
     pub status: String,
     /// Rows written (succeeded attempts).
     pub rows: Option<i64>,

@@ -79,6 +79,9 @@ pub struct Outcome {
     pub attempts: u32,
     /// The last attempt's error; `None` when the run succeeded.
     pub error: Option<String>,
+    /// The report had no rows for the period: nothing was written (an earlier result for
+    /// the day stays) and the run is recorded with status `no_data`.
+    pub no_data: bool,
 }
 
 impl Outcome {
@@ -130,6 +133,7 @@ pub async fn run(
         alerts: Vec::new(),
         attempts: 0,
         error: None,
+        no_data: false,
     };
     let attempts = job.retries + 1;
     let result = async {
@@ -151,7 +155,12 @@ pub async fn run(
                 host: host.clone(),
             };
             match attempt_once(engine, job, as_of, &run_id, attempt, &lock, &record).await {
-                Ok((rows, alerts)) => {
+                Ok(None) => {
+                    outcome.no_data = true;
+                    outcome.error = None;
+                    return Ok(());
+                }
+                Ok(Some((rows, alerts))) => {
                     for a in &alerts {
                         tracing::warn!(
                             target: "socialcx::jobs::alert",
@@ -197,7 +206,9 @@ pub async fn run(
 /// Builds an attempt's record: (status, rows, alerts, error).
 type RecordFn<'a> = dyn Fn(&str, Option<i64>, Option<i64>, Option<String>) -> RunRecord + 'a;
 
-/// One attempt: query, alerts, write, commit. Returns (rows, alerts).
+/// One attempt: query, alerts, write, commit. Returns (rows, alerts), or `None` when the
+/// report has no rows for the period: then only the run's record is committed (an empty
+/// partition would read as a day of zero activity, and replace a real one).
 async fn attempt_once(
     engine: &Engine,
     job: &Job,
@@ -206,12 +217,23 @@ async fn attempt_once(
     attempt: u32,
     lock: &Mutex<JobLock>,
     record: &RecordFn<'_>,
-) -> Result<(usize, Vec<Alert>)> {
+) -> Result<Option<(usize, Vec<Alert>)>> {
     let values = job.values(as_of);
     let df = job.report.plan(engine, &values).await?;
     let schema = df.schema().as_arrow().clone();
     let batches = df.collect().await?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    if rows == 0 {
+        let mut tx = engine.lake().begin("job_run");
+        write_record(&mut tx, &record("no_data", Some(0), Some(0), None)).await?;
+        tx.set_summary(serde_json::json!({
+            "job": job.name, "run_id": run_id, "as_of": as_of.to_string(),
+            "attempt": attempt, "status": "no_data",
+        }));
+        lock.lock().await.check().await?;
+        tx.commit().await?;
+        return Ok(None);
+    }
     let alerts = alerts::breaches(engine, job, as_of, &batches).await?;
     let (schema, batches) = history::with_partition_columns(&job.name, as_of, &schema, &batches)?;
     let lake = engine.lake();
@@ -255,7 +277,7 @@ async fn attempt_once(
         "alerts": alerts.len(), "attempt": attempt,
     }));
     tx.commit().await?;
-    Ok((rows, alerts))
+    Ok(Some((rows, alerts)))
 }
 
 /// Write a run record's file in `tx` (not yet committed).

@@ -582,3 +582,62 @@ fn the_scheduler_fires_jobs_on_time_and_stops_on_sigterm() {
         .collect();
     assert_eq!(recorded, expected);
 }
+
+#[test]
+fn a_run_for_a_day_without_data_says_so_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lake, jobs) = cli_lake(
+        dir.path(),
+        2_000,
+        5,
+        "[[job]]\nname = \"daily\"\nreport = \"baseline\"\ntable = \"metrics.daily\"\n\
+         schedule = \"0 6 * * *\"\n",
+    );
+    let jobs = jobs.to_str().unwrap();
+    let out = socialcx(
+        &lake,
+        &[
+            "jobs",
+            "--jobs",
+            jobs,
+            "run",
+            "daily",
+            "--as-of",
+            "2030-01-08",
+        ],
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(stdout.contains("daily 2030-01-08: no data"), "{stdout}");
+    let span = ok(&socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT min(date) AS a, max(date) AS b FROM conversations",
+            "--format",
+            "csv",
+        ],
+    ));
+    let span: Vec<&str> = span.lines().nth(1).unwrap().split(',').collect();
+    assert!(
+        stderr.contains(&format!("run from {} to {}", span[0], span[1])),
+        "{stderr}"
+    );
+    assert!(
+        !lake.join("metrics/daily/as_of=2030-01-08").exists(),
+        "no partition for a day without data"
+    );
+    let runs = ok(&socialcx(
+        &lake,
+        &[
+            "sql",
+            "SELECT status, rows FROM job_runs",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(runs, "status,rows\nno_data,0\n");
+}
