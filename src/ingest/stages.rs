@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::HashSet as FastSet;
 use datafusion::common::JoinType;
@@ -323,7 +323,7 @@ pub async fn write_quarantine(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::TimestampMicrosecondArray;
+    use datafusion::arrow::array::{Array, TimestampMicrosecondArray};
 
     const DAY: i64 = 86_400_000_000;
 
