@@ -298,6 +298,17 @@ impl ServeArgs {
         if let Some(n) = self.max_concurrent_queries.or(file.max_concurrent_queries) {
             config.max_concurrent_queries = n;
         }
+        if let Some(n) = file.max_prepared_statements {
+            if n == 0 {
+                return Err(Error::Usage(
+                    "max_prepared_statements must be at least 1".into(),
+                ));
+            }
+            config.statements.capacity = n;
+        }
+        if let Some(idle) = &file.prepared_statement_idle {
+            config.statements.idle = parse_duration(idle)?;
+        }
         config.allow_writes = self.allow_writes || file.allow_writes.unwrap_or(false);
         config.allow_file_access =
             self.allow_file_access || file.allow_file_access.unwrap_or(false);

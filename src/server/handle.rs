@@ -70,7 +70,19 @@ pub fn ticket_sql(bytes: &[u8]) -> Result<String, Status> {
         .ok_or_else(|| Status::invalid_argument("not a ticket issued by this server"))
 }
 
-/// How many prepared statements a server keeps, and for how long.
+/// How many prepared statements a server keeps, and for how long (a client told its handle
+/// is unknown prepares again).
+///
+/// ```
+/// use std::time::Duration;
+/// use socialcx::server::ServerConfig;
+/// use socialcx::server::handle::StatementLimits;
+/// let config = ServerConfig {
+///     statements: StatementLimits { capacity: 500, idle: Duration::from_secs(3600), ..Default::default() },
+///     ..ServerConfig::default()
+/// };
+/// assert_eq!(config.statements.param_bytes, StatementLimits::default().param_bytes);
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct StatementLimits {
     /// Statements kept at once (the least recently used beyond it are dropped).
@@ -172,7 +184,7 @@ impl Statements {
         rand::rng().fill_bytes(&mut id);
         let now = Instant::now();
         let mut inner = self.lock();
-        self.evict(&mut inner, now, 1, 0);
+        self.evict(&mut inner, now, 1, 0, None);
         inner.entries.insert(
             id,
             Entry {
@@ -202,7 +214,24 @@ impl Statements {
         }
     }
 
-    /// Bind `params` to the statement `handle` names (replacing earlier values).
+    /// Bind `params` to the statement `handle` names (replacing earlier values). The
+    /// statement keeps them until it is closed, dropped or bound again: executing the same
+    /// handle runs with them.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch};
+    /// use socialcx::server::handle::{StatementLimits, Statements};
+    /// let statements = Statements::new(StatementLimits::default());
+    /// let handle = statements.create("alice", "SELECT $1");
+    /// let values = RecordBatch::try_from_iter([("$1", Arc::new(Int64Array::from(vec![7])) as ArrayRef)])?;
+    /// statements.bind("alice", &handle, values.clone())?;
+    /// assert_eq!(statements.get("alice", &handle)?.params, Some(values));
+    /// assert!(statements.param_bytes() > 0);
+    /// statements.close("alice", &handle);
+    /// assert_eq!(statements.param_bytes(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bind(&self, owner: &str, handle: &[u8], params: RecordBatch) -> Result<(), Status> {
         let id = parse_id(handle)?;
         let bytes = params.get_array_memory_size();
@@ -214,12 +243,18 @@ impl Statements {
         }
         let now = Instant::now();
         let mut inner = self.lock();
-        match inner.entries.get_mut(&id) {
-            // Most recently used now, so that making room never drops this statement.
-            Some(entry) if entry.owner == owner => entry.last_used = now,
+        let replaced = match inner.entries.get_mut(&id) {
+            Some(entry)
+                if entry.owner == owner
+                    && now.duration_since(entry.last_used) <= self.limits.idle =>
+            {
+                entry.last_used = now;
+                entry.param_bytes
+            }
             _ => return Err(unknown()),
-        }
-        self.evict(&mut inner, now, 0, bytes);
+        };
+        // Room for the growth only (the values replaced go), never by dropping this statement.
+        self.evict(&mut inner, now, 0, bytes.saturating_sub(replaced), Some(id));
         let Some(entry) = inner.entries.get_mut(&id) else {
             return Err(unknown());
         };
@@ -230,7 +265,18 @@ impl Statements {
         Ok(())
     }
 
-    /// Free the statement `handle` names (unknown handles are ignored).
+    /// Bytes of bound parameters held now, over all statements.
+    ///
+    /// ```
+    /// let statements = socialcx::server::handle::Statements::new(Default::default());
+    /// assert_eq!(statements.param_bytes(), 0);
+    /// ```
+    pub fn param_bytes(&self) -> usize {
+        self.lock().param_bytes
+    }
+
+    /// Free the statement `handle` names, with its bound parameters (unknown handles are
+    /// ignored).
     pub fn close(&self, owner: &str, handle: &[u8]) {
         let Ok(id) = parse_id(handle) else { return };
         let mut inner = self.lock();
@@ -242,17 +288,24 @@ impl Statements {
     }
 
     /// Drop idle statements, then the least recently used, until `new_entries` more and
-    /// `new_bytes` more parameter bytes fit.
-    fn evict(&self, inner: &mut Inner, now: Instant, new_entries: usize, new_bytes: usize) {
+    /// `new_bytes` more parameter bytes fit. The statement `keep` names is never dropped.
+    fn evict(
+        &self,
+        inner: &mut Inner,
+        now: Instant,
+        new_entries: usize,
+        new_bytes: usize,
+        keep: Option<[u8; ID_BYTES]>,
+    ) {
         let idle = self.limits.idle;
         let before = inner.entries.len();
         let mut freed = 0;
-        inner.entries.retain(|_, e| {
-            let keep = now.duration_since(e.last_used) <= idle;
-            if !keep {
+        inner.entries.retain(|id, e| {
+            let stays = Some(*id) == keep || now.duration_since(e.last_used) <= idle;
+            if !stays {
                 freed += e.param_bytes;
             }
-            keep
+            stays
         });
         inner.param_bytes -= freed;
         let over = |inner: &Inner| {
@@ -263,6 +316,7 @@ impl Statements {
             let mut by_age: Vec<([u8; ID_BYTES], Instant)> = inner
                 .entries
                 .iter()
+                .filter(|(id, _)| Some(**id) != keep)
                 .map(|(id, e)| (*id, e.last_used))
                 .collect();
             by_age.sort_by_key(|(_, used)| *used);

@@ -1,5 +1,6 @@
 //! The Arrow Flight SQL server: BI tools and notebooks query the Engine with standard
-//! drivers (ADBC, the Flight SQL JDBC driver behind DBeaver, Tableau and Superset).
+//! drivers (ADBC; flightsql-dbapi behind SQLAlchemy and Superset; the Flight SQL JDBC driver
+//! behind DBeaver and Tableau).
 //!
 //! ```no_run
 //! # async fn f() -> socialcx::Result<()> {
@@ -40,13 +41,14 @@ use tonic::transport::{Identity, ServerTlsConfig};
 
 use crate::{Engine, Error, Result};
 use auth::{Authenticator, Credentials};
+use handle::StatementLimits;
 use service::SqlService;
 
 /// The default address: loopback, the port Flight SQL tools suggest.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:50051";
 
 /// How the server runs. `Default` is loopback, no credentials, 10-minute queries, 16 at once,
-/// read-only.
+/// read-only, at most 10,000 prepared statements kept for 8 idle hours.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Where to listen (port 0 picks a free port).
@@ -68,6 +70,9 @@ pub struct ServerConfig {
     pub token_ttl: Duration,
     /// After a shutdown signal, how long running calls may go on before they are dropped.
     pub shutdown_grace: Duration,
+    /// Prepared statements (and the parameters bound to them) kept at once, for how long
+    /// unused, and the bytes of bound parameters over all of them.
+    pub statements: StatementLimits,
 }
 
 impl Default for ServerConfig {
@@ -82,6 +87,7 @@ impl Default for ServerConfig {
             allow_file_access: false,
             token_ttl: Duration::from_secs(12 * 3600),
             shutdown_grace: Duration::from_secs(30),
+            statements: StatementLimits::default(),
         }
     }
 }
@@ -100,6 +106,8 @@ impl Default for ServerConfig {
 /// allow_writes = false
 /// allow_file_access = false
 /// shutdown_grace = "30s"
+/// max_prepared_statements = 10000
+/// prepared_statement_idle = "8h"
 /// ```
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,6 +136,10 @@ pub struct ServerFile {
     pub token_ttl: Option<String>,
     /// How long running calls may go on after a shutdown signal (`30s`).
     pub shutdown_grace: Option<String>,
+    /// Prepared statements kept at once (the least recently used beyond it are dropped).
+    pub max_prepared_statements: Option<usize>,
+    /// How long an unused prepared statement, with its bound parameters, is kept (`8h`).
+    pub prepared_statement_idle: Option<String>,
 }
 
 impl ServerFile {

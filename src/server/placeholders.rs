@@ -161,6 +161,40 @@ fn visit_table_arguments(
 }
 
 /// The bound row of parameters, in column order (`$1` is the first column).
+///
+/// A column may be a union: flightsql-dbapi (the DB-API driver behind Superset) sends every
+/// value as a one-row dense union of int64, float64, utf8, binary and bool, so that each
+/// parameter can have its own Python type. The value bound is the union's member, as if the
+/// client had sent a column of that type.
+///
+/// ```
+/// use std::sync::Arc;
+/// use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, UnionArray};
+/// use datafusion::arrow::datatypes::{DataType, Field, UnionFields};
+/// use datafusion::common::ScalarValue;
+/// use socialcx::server::placeholders::param_values;
+///
+/// let fields = UnionFields::try_new(
+///     [0, 1],
+///     [Field::new("0", DataType::Int64, true), Field::new("1", DataType::Utf8, true)],
+/// )
+/// .unwrap();
+/// let children: Vec<ArrayRef> = vec![
+///     Arc::new(Int64Array::from(Vec::<i64>::new())),
+///     Arc::new(StringArray::from(vec!["Voltix"])),
+/// ];
+/// let union = UnionArray::try_new(fields, vec![1i8].into(), Some(vec![0i32].into()), children)
+///     .unwrap();
+/// let batch = RecordBatch::try_from_iter([
+///     ("param_0", Arc::new(union) as ArrayRef),
+///     ("param_1", Arc::new(Int64Array::from(vec![7])) as ArrayRef),
+/// ])
+/// .unwrap();
+/// assert_eq!(
+///     param_values(&batch).unwrap(),
+///     [ScalarValue::Utf8(Some("Voltix".into())), ScalarValue::Int64(Some(7))]
+/// );
+/// ```
 pub fn param_values(params: &RecordBatch) -> Result<Vec<ScalarValue>, Status> {
     if params.num_rows() != 1 {
         return Err(Status::invalid_argument(format!(
@@ -171,9 +205,19 @@ pub fn param_values(params: &RecordBatch) -> Result<Vec<ScalarValue>, Status> {
     params
         .columns()
         .iter()
-        .map(|column| ScalarValue::try_from_array(column, 0))
+        .map(|column| ScalarValue::try_from_array(column, 0).map(union_member))
         .collect::<Result<Vec<_>, _>>()
         .map_err(from_datafusion)
+}
+
+/// The value a union scalar holds (a union holding nothing is a NULL); other values as they
+/// are.
+fn union_member(value: ScalarValue) -> ScalarValue {
+    match value {
+        ScalarValue::Union(Some((_, member)), _, _) => union_member(*member),
+        ScalarValue::Union(None, _, _) => ScalarValue::Null,
+        other => other,
+    }
 }
 
 /// The parameters a statement expects, as a schema (`$1`, `$2`, ... in order): those of the
@@ -247,6 +291,45 @@ mod tests {
         assert!(sql.contains("triage('2026-03-01', NULL)"), "{sql}");
         assert!(sql.contains("t.priority > $3"), "{sql}");
         assert!(table_argument_placeholders(&mut s).is_empty());
+    }
+
+    #[test]
+    fn a_union_binds_the_value_it_holds() {
+        use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, UnionArray};
+        use datafusion::arrow::datatypes::UnionFields;
+        use std::sync::Arc;
+
+        let fields = UnionFields::try_new(
+            [0, 1],
+            [
+                Field::new("i", DataType::Int64, true),
+                Field::new("s", DataType::Utf8, true),
+            ],
+        )
+        .unwrap();
+        // Sparse: every child as long as the union, the type id picks the member.
+        let children: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![41])),
+            Arc::new(StringArray::from(vec!["not this one"])),
+        ];
+        let sparse = UnionArray::try_new(fields.clone(), vec![0i8].into(), None, children).unwrap();
+        // Dense, holding a null string: a typed NULL is bound.
+        let children: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(Vec::<i64>::new())),
+            Arc::new(StringArray::from(vec![None::<&str>])),
+        ];
+        let dense =
+            UnionArray::try_new(fields, vec![1i8].into(), Some(vec![0i32].into()), children)
+                .unwrap();
+        let batch = RecordBatch::try_from_iter([
+            ("a", Arc::new(sparse) as ArrayRef),
+            ("b", Arc::new(dense) as ArrayRef),
+        ])
+        .unwrap();
+        assert_eq!(
+            param_values(&batch).unwrap(),
+            [ScalarValue::Int64(Some(41)), ScalarValue::Utf8(None)]
+        );
     }
 
     #[test]

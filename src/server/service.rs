@@ -48,7 +48,7 @@ use tonic::metadata::MetadataValue;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::{Authenticator, Principal};
-use super::handle::{Statement, StatementLimits, Statements, sql_ticket, ticket_sql};
+use super::handle::{Statement, Statements, sql_ticket, ticket_sql};
 use super::metadata;
 use super::params;
 use super::placeholders::{
@@ -108,7 +108,7 @@ impl SqlService {
             max_queries: max_queries.max(1),
             sql_info,
             xdbc: metadata::xdbc_type_info(),
-            statements: Statements::new(StatementLimits::default()),
+            statements: Statements::new(config.statements),
             sessions,
         }
     }

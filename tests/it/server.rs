@@ -712,3 +712,392 @@ async fn a_client_that_goes_away_cancels_its_query_and_frees_its_slot() {
     );
     server.stop().await;
 }
+
+/// Prepared statements as flightsql-dbapi (the DB-API driver behind Superset) and older
+/// Flight SQL JDBC drivers use them: bind with `DoPut`, ignore the handle the answer carries
+/// and execute the one they prepared. The values stay with that handle on the server until
+/// it is closed; the handle the answer carries (what ADBC and arrow-flight's own client go
+/// on with) works too.
+mod original_handles {
+    use super::*;
+
+    use arrow_flight::encode::FlightDataEncoderBuilder;
+    use arrow_flight::sql::{
+        ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
+        ActionCreatePreparedStatementResult, Any, CommandPreparedStatementQuery,
+        DoPutPreparedStatementResult, ProstMessageExt,
+    };
+    use arrow_flight::{Action, FlightDescriptor};
+    use bytes::Bytes;
+    use datafusion::arrow::array::{ArrayRef, BinaryArray, BooleanArray, Float64Array, UnionArray};
+    use datafusion::arrow::datatypes::{Field, UnionFields};
+    use prost::Message;
+    use socialcx::server::handle::StatementLimits;
+
+    type Client = FlightSqlServiceClient<Channel>;
+
+    const BY_BRAND: &str = "SELECT count(*) AS n FROM conversations WHERE brand = $1";
+
+    /// A Python value, as flightsql-dbapi's `ParameterRecordBuilder` sees it.
+    #[derive(Clone, Copy)]
+    enum PyValue<'a> {
+        Int(i64),
+        Str(&'a str),
+    }
+
+    /// Parameters as flightsql-dbapi binds them: each value a one-row dense union of int64,
+    /// float64, utf8, binary and bool (type ids 0 to 4) whose member is the value's type,
+    /// in columns `param_0`, `param_1`, ...
+    fn dbapi_parameters(values: &[PyValue]) -> RecordBatch {
+        let fields = UnionFields::try_new(
+            0..5i8,
+            [
+                Field::new("0", DataType::Int64, true),
+                Field::new("1", DataType::Float64, true),
+                Field::new("2", DataType::Utf8, true),
+                Field::new("3", DataType::Binary, true),
+                Field::new("4", DataType::Boolean, true),
+            ],
+        )
+        .unwrap();
+        let columns = values.iter().enumerate().map(|(i, value)| {
+            let (type_id, ints, strings): (i8, Vec<i64>, Vec<&str>) = match *value {
+                PyValue::Int(n) => (0, vec![n], vec![]),
+                PyValue::Str(s) => (2, vec![], vec![s]),
+            };
+            let children: Vec<ArrayRef> = vec![
+                Arc::new(Int64Array::from(ints)),
+                Arc::new(Float64Array::from(Vec::<f64>::new())),
+                Arc::new(StringArray::from(strings)),
+                Arc::new(BinaryArray::from(Vec::<&[u8]>::new())),
+                Arc::new(BooleanArray::from(Vec::<bool>::new())),
+            ];
+            let union = UnionArray::try_new(
+                fields.clone(),
+                vec![type_id].into(),
+                Some(vec![0i32].into()),
+                children,
+            )
+            .unwrap();
+            (format!("param_{i}"), Arc::new(union) as ArrayRef)
+        });
+        RecordBatch::try_from_iter(columns).unwrap()
+    }
+
+    /// One plain column of parameters, `$1`.
+    fn plain_parameter(value: &str) -> RecordBatch {
+        RecordBatch::try_from_iter([("$1", Arc::new(StringArray::from(vec![value])) as ArrayRef)])
+            .unwrap()
+    }
+
+    /// Prepare `sql` with the raw action: the handle the server issued.
+    async fn prepare(client: &mut Client, sql: &str) -> Bytes {
+        let request = ActionCreatePreparedStatementRequest {
+            query: sql.into(),
+            transaction_id: None,
+        };
+        let action = Action {
+            r#type: "CreatePreparedStatement".into(),
+            body: request.as_any().encode_to_vec().into(),
+        };
+        let mut results = client.do_action(action).await.unwrap();
+        let body = results.message().await.unwrap().expect("a result");
+        let result: ActionCreatePreparedStatementResult =
+            Any::decode(body.body).unwrap().unpack().unwrap().unwrap();
+        result.prepared_statement_handle
+    }
+
+    /// Bind `values` to `handle` with `DoPut`, as flightsql-dbapi does; the handle the
+    /// answer carries.
+    async fn bind(
+        client: &mut Client,
+        handle: &Bytes,
+        values: RecordBatch,
+    ) -> Result<Bytes, tonic::Status> {
+        let command = CommandPreparedStatementQuery {
+            prepared_statement_handle: handle.clone(),
+        };
+        let descriptor = FlightDescriptor::new_cmd(command.as_any().encode_to_vec());
+        let messages = FlightDataEncoderBuilder::new()
+            .with_flight_descriptor(Some(descriptor))
+            .with_schema(values.schema())
+            .build(futures::stream::iter([Ok(values)]))
+            .try_collect::<Vec<_>>()
+            .await
+            .expect("parameters encode");
+        let mut results = client
+            .do_put(futures::stream::iter(messages))
+            .await
+            .map_err(status)?;
+        let answer = results.message().await?.expect("DoPut answers");
+        let result = DoPutPreparedStatementResult::decode(answer.app_metadata)
+            .expect("a DoPutPreparedStatementResult");
+        Ok(result
+            .prepared_statement_handle
+            .expect("the answer names a handle"))
+    }
+
+    /// Run the statement `handle` names: GetFlightInfo, then DoGet of its ticket.
+    async fn execute(
+        client: &mut Client,
+        handle: &Bytes,
+    ) -> Result<Vec<RecordBatch>, tonic::Status> {
+        let command = CommandPreparedStatementQuery {
+            prepared_statement_handle: handle.clone(),
+        };
+        let descriptor = FlightDescriptor::new_cmd(command.as_any().encode_to_vec());
+        let info = client
+            .inner_mut()
+            .get_flight_info(descriptor)
+            .await?
+            .into_inner();
+        fetch(client, info).await.map(|(_, batches)| batches)
+    }
+
+    async fn close(client: &mut Client, handle: &Bytes) {
+        let request = ActionClosePreparedStatementRequest {
+            prepared_statement_handle: handle.clone(),
+        };
+        let action = Action {
+            r#type: "ClosePreparedStatement".into(),
+            body: request.as_any().encode_to_vec().into(),
+        };
+        client
+            .do_action(action)
+            .await
+            .unwrap()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap();
+    }
+
+    /// The one integer of a `count(*)` result.
+    fn count(batches: &[RecordBatch]) -> i64 {
+        assert_eq!(rows(batches), 1);
+        batches[0].column(0).as_primitive::<Int64Type>().value(0)
+    }
+
+    fn assert_gone(result: Result<Vec<RecordBatch>, tonic::Status>, what: &str) {
+        let err = result.expect_err(what);
+        assert_eq!(err.code(), Code::InvalidArgument, "{what}: {err:?}");
+        assert!(
+            err.message().contains("unknown prepared statement handle")
+                && err.message().contains("prepare the statement again"),
+            "{what}: {err}"
+        );
+    }
+
+    async fn brand_counts(engine: &Engine) -> Vec<(String, i64)> {
+        let counts = common::pairs(
+            engine,
+            "SELECT brand, count(*) FROM conversations GROUP BY brand ORDER BY brand",
+        )
+        .await;
+        assert!(counts.len() >= 2, "{counts:?}");
+        counts
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_original_handle_runs_with_the_values_bound_to_it_until_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = lake(dir.path(), 2_000).await;
+        let counts = brand_counts(&engine).await;
+        let server = Running::start(engine, ServerConfig::default()).await;
+        let mut client = server.client().await;
+
+        let original = prepare(&mut client, BY_BRAND).await;
+        // Without values the statement is refused, never run with none.
+        let err = execute(&mut client, &original).await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+        assert!(err.message().contains("bind their values"), "{err}");
+
+        // Every brand in turn, each value a dense union as flightsql-dbapi sends it: the
+        // original handle runs with the values bound last.
+        for (brand, want) in &counts {
+            bind(
+                &mut client,
+                &original,
+                dbapi_parameters(&[PyValue::Str(brand)]),
+            )
+            .await
+            .unwrap();
+            let got = count(&execute(&mut client, &original).await.unwrap());
+            assert_eq!(got, *want, "{brand}");
+            // Executing again does not consume the values.
+            let again = count(&execute(&mut client, &original).await.unwrap());
+            assert_eq!(again, *want, "{brand}, second run");
+        }
+        // Plain typed values (what ADBC sends) bind to the original handle the same way.
+        let (first, first_count) = &counts[0];
+        bind(&mut client, &original, plain_parameter(first))
+            .await
+            .unwrap();
+        assert_eq!(
+            count(&execute(&mut client, &original).await.unwrap()),
+            *first_count
+        );
+
+        // Values belong to their statement: another one of the same SQL has its own.
+        let other = prepare(&mut client, BY_BRAND).await;
+        let (second, second_count) = &counts[1];
+        bind(
+            &mut client,
+            &other,
+            dbapi_parameters(&[PyValue::Str(second)]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            count(&execute(&mut client, &other).await.unwrap()),
+            *second_count
+        );
+        assert_eq!(
+            count(&execute(&mut client, &original).await.unwrap()),
+            *first_count
+        );
+
+        // Closed: the handle and its values are gone, with an error that says what to do;
+        // binding to it again is refused the same way. The other statement is untouched.
+        close(&mut client, &original).await;
+        assert_gone(
+            execute(&mut client, &original).await,
+            "executing a closed handle",
+        );
+        let rebind = bind(&mut client, &original, plain_parameter(first)).await;
+        assert_gone(rebind.map(|_| Vec::new()), "binding a closed handle");
+        assert_eq!(
+            count(&execute(&mut client, &other).await.unwrap()),
+            *second_count
+        );
+        close(&mut client, &other).await;
+        server.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_handle_the_bind_answers_with_runs_the_values_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = lake(dir.path(), 2_000).await;
+        let counts = brand_counts(&engine).await;
+        let server = Running::start(engine.clone(), ServerConfig::default()).await;
+        let mut client = server.client().await;
+
+        // By hand: execute the handle DoPut answered with.
+        let original = prepare(&mut client, BY_BRAND).await;
+        for (brand, want) in counts.iter().take(2) {
+            let returned = bind(
+                &mut client,
+                &original,
+                dbapi_parameters(&[PyValue::Str(brand)]),
+            )
+            .await
+            .unwrap();
+            assert!(!returned.is_empty());
+            assert_eq!(
+                count(&execute(&mut client, &returned).await.unwrap()),
+                *want,
+                "{brand}"
+            );
+        }
+        close(&mut client, &original).await;
+
+        // arrow-flight's client switches to the answered handle by itself; two parameters
+        // of two types, run twice with different values.
+        let mut prepared = client
+            .prepare(
+                "SELECT count(*) AS n FROM conversations WHERE brand = $1 AND likes >= $2".into(),
+                None,
+            )
+            .await
+            .unwrap();
+        for ((brand, _), min_likes) in counts.iter().zip([0i64, 5]) {
+            prepared
+                .set_parameters(dbapi_parameters(&[
+                    PyValue::Str(brand),
+                    PyValue::Int(min_likes),
+                ]))
+                .unwrap();
+            let info = prepared.execute().await.unwrap();
+            let (_, batches) = fetch(&mut client, info).await.unwrap();
+            let want = common::scalar(
+                &engine,
+                &format!(
+                    "SELECT count(*) FROM conversations WHERE brand = '{brand}' AND likes >= {min_likes}"
+                ),
+            )
+            .await;
+            assert_eq!(count(&batches), want, "{brand} {min_likes}");
+        }
+        prepared.close().await.unwrap();
+        server.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn statements_with_values_are_bounded_in_number_lifetime_and_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = lake(dir.path(), 500).await;
+        let counts = brand_counts(&engine).await;
+        let idle = Duration::from_secs(3);
+        let config = ServerConfig {
+            statements: StatementLimits {
+                capacity: 2,
+                idle,
+                ..StatementLimits::default()
+            },
+            ..ServerConfig::default()
+        };
+        let server = Running::start(engine.clone(), config).await;
+        let mut client = server.client().await;
+        let (first, first_count) = &counts[0];
+        let (second, _) = &counts[1];
+
+        let a = prepare(&mut client, BY_BRAND).await;
+        bind(&mut client, &a, dbapi_parameters(&[PyValue::Str(first)]))
+            .await
+            .unwrap();
+        let b = prepare(&mut client, BY_BRAND).await;
+        bind(&mut client, &b, dbapi_parameters(&[PyValue::Str(second)]))
+            .await
+            .unwrap();
+        // `a` used last: a third statement drops `b`, the least recently used.
+        assert_eq!(
+            count(&execute(&mut client, &a).await.unwrap()),
+            *first_count
+        );
+        let c = prepare(&mut client, BY_BRAND).await;
+        assert_gone(
+            execute(&mut client, &b).await,
+            "the least recently used statement beyond the capacity",
+        );
+        assert_eq!(
+            count(&execute(&mut client, &a).await.unwrap()),
+            *first_count
+        );
+        // Unused for longer than the idle limit: gone, values and all.
+        tokio::time::sleep(idle + Duration::from_millis(800)).await;
+        assert_gone(execute(&mut client, &a).await, "an idle statement");
+        assert_gone(execute(&mut client, &c).await, "an idle statement");
+        server.stop().await;
+
+        // Values larger than the server keeps are refused, clearly.
+        let config = ServerConfig {
+            statements: StatementLimits {
+                param_bytes: 1,
+                ..StatementLimits::default()
+            },
+            ..ServerConfig::default()
+        };
+        let server = Running::start(engine, config).await;
+        let mut client = server.client().await;
+        let handle = prepare(&mut client, BY_BRAND).await;
+        let err = bind(
+            &mut client,
+            &handle,
+            dbapi_parameters(&[PyValue::Str(first)]),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+        assert!(err.message().contains("exceed the server's limit"), "{err}");
+        server.stop().await;
+    }
+}
