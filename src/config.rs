@@ -15,7 +15,7 @@ use crate::{Error, Result};
 /// `taxonomy.toml (shipped)`).
 ///
 /// ```
-/// #[derive(serde::Deserialize)]
+/// #[derive(Debug, serde::Deserialize)]
 /// struct Routing {
 ///     teams: std::collections::BTreeMap<String, String>,
 /// }

@@ -474,14 +474,30 @@ async fn an_alert_fires_on_an_injected_spike_and_not_on_the_data_without_it() {
 fn the_scheduler_fires_jobs_on_time_and_stops_on_sigterm() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
+    // Data from yesterday to tomorrow (UTC), so that every firing's day has some, even
+    // across midnight.
+    let lake = dir.path().join("lake");
+    let file = dir.path().join("now.ndjson");
+    let config = socialcx::generator::GeneratorConfig {
+        rows: 3_000,
+        seed: 10,
+        start: chrono::Utc::now().date_naive().pred_opt().unwrap(),
+        days: 3,
+        ..Default::default()
+    };
+    socialcx::generator::generate_file(&config, &file, &socialcx::progress::Silent).unwrap();
+    ok(&socialcx(
+        &lake,
+        &["ingest", "--no-progress", file.to_str().unwrap()],
+    ));
     // Every two seconds (six-field cron), for the day the firing falls on.
-    let (lake, jobs) = cli_lake(
-        dir.path(),
-        2_000,
-        10,
+    let jobs = dir.path().join("jobs.toml");
+    std::fs::write(
+        &jobs,
         "[[job]]\nname = \"often\"\nreport = \"channel_audit\"\ntable = \"metrics.often\"\n\
          schedule = \"*/2 * * * * *\"\nas_of = \"same_day\"\n",
-    );
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_socialcx"))
         .args([
             "--lake",
