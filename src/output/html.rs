@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::util::display::FormatOptions;
 
 use crate::Result;
 
@@ -88,11 +88,7 @@ pub fn table(schema: &Schema, shown: &[RecordBatch], total: usize) -> Result<Str
         .collect();
     let mut shown_rows = 0;
     for batch in shown {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let formatters = super::formatters(batch, &options)?;
         for i in 0..batch.num_rows() {
             out.push_str("<tr>");
             for (formatter, numeric) in formatters.iter().zip(&numeric) {

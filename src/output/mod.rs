@@ -303,16 +303,25 @@ pub fn text_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>> {
     let options = FormatOptions::default();
     let mut rows = Vec::new();
     for batch in batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let formatters = formatters(batch, &options)?;
         for i in 0..batch.num_rows() {
             rows.push(formatters.iter().map(|f| f.value(i).to_string()).collect());
         }
     }
     Ok(rows)
+}
+
+/// One formatter per column of `batch`, to show its cells as text.
+fn formatters<'a>(
+    batch: &'a RecordBatch,
+    options: &FormatOptions<'a>,
+) -> Result<Vec<ArrayFormatter<'a>>> {
+    let formatters = batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), options))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(formatters)
 }
 
 #[cfg(test)]
