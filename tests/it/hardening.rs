@@ -103,7 +103,10 @@ fn mutate_messages(messages: &[FlightData], rng: &mut ChaCha8Rng) -> Vec<FlightD
 }
 
 /// Prepare `sql` through the raw action, returning the server's handle.
-async fn prepare(client: &mut FlightSqlServiceClient<Channel>, sql: &str) -> bytes::Bytes {
+pub(crate) async fn prepare(
+    client: &mut FlightSqlServiceClient<Channel>,
+    sql: &str,
+) -> bytes::Bytes {
     let request = ActionCreatePreparedStatementRequest {
         query: sql.into(),
         transaction_id: None,
@@ -120,7 +123,7 @@ async fn prepare(client: &mut FlightSqlServiceClient<Channel>, sql: &str) -> byt
 }
 
 /// Run the prepared statement `handle` names, as a client that keeps the original handle.
-async fn execute_prepared(
+pub(crate) async fn execute_prepared(
     client: &mut FlightSqlServiceClient<Channel>,
     handle: &[u8],
 ) -> Result<Vec<RecordBatch>, tonic::Status> {

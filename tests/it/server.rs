@@ -723,8 +723,7 @@ mod original_handles {
 
     use arrow_flight::encode::FlightDataEncoderBuilder;
     use arrow_flight::sql::{
-        ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
-        ActionCreatePreparedStatementResult, Any, CommandPreparedStatementQuery,
+        ActionClosePreparedStatementRequest, CommandPreparedStatementQuery,
         DoPutPreparedStatementResult, ProstMessageExt,
     };
     use arrow_flight::{Action, FlightDescriptor};
@@ -735,6 +734,8 @@ mod original_handles {
     use socialcx::server::handle::StatementLimits;
 
     type Client = FlightSqlServiceClient<Channel>;
+
+    use crate::hardening::{execute_prepared as execute, prepare};
 
     const BY_BRAND: &str = "SELECT count(*) AS n FROM conversations WHERE brand = $1";
 
@@ -790,23 +791,6 @@ mod original_handles {
             .unwrap()
     }
 
-    /// Prepare `sql` with the raw action: the handle the server issued.
-    async fn prepare(client: &mut Client, sql: &str) -> Bytes {
-        let request = ActionCreatePreparedStatementRequest {
-            query: sql.into(),
-            transaction_id: None,
-        };
-        let action = Action {
-            r#type: "CreatePreparedStatement".into(),
-            body: request.as_any().encode_to_vec().into(),
-        };
-        let mut results = client.do_action(action).await.unwrap();
-        let body = results.message().await.unwrap().expect("a result");
-        let result: ActionCreatePreparedStatementResult =
-            Any::decode(body.body).unwrap().unpack().unwrap().unwrap();
-        result.prepared_statement_handle
-    }
-
     /// Bind `values` to `handle` with `DoPut`, as flightsql-dbapi does; the handle the
     /// answer carries.
     async fn bind(
@@ -835,23 +819,6 @@ mod original_handles {
         Ok(result
             .prepared_statement_handle
             .expect("the answer names a handle"))
-    }
-
-    /// Run the statement `handle` names: GetFlightInfo, then DoGet of its ticket.
-    async fn execute(
-        client: &mut Client,
-        handle: &Bytes,
-    ) -> Result<Vec<RecordBatch>, tonic::Status> {
-        let command = CommandPreparedStatementQuery {
-            prepared_statement_handle: handle.clone(),
-        };
-        let descriptor = FlightDescriptor::new_cmd(command.as_any().encode_to_vec());
-        let info = client
-            .inner_mut()
-            .get_flight_info(descriptor)
-            .await?
-            .into_inner();
-        fetch(client, info).await.map(|(_, batches)| batches)
     }
 
     async fn close(client: &mut Client, handle: &Bytes) {
