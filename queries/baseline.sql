@@ -9,17 +9,20 @@
 -- param: brand string null  Only this brand (null: every brand)
 -- param: channel string null  Only this channel (null: every channel)
 --
+-- Scores are the stored columns, computed once at ingest (docs/lake.md). Sentiment is
+-- cx_sentiment, the customer-care mode, because on hand-labelled care posts it was not tuned
+-- on it is right more often than VADER (accuracy 0.625 against 0.550, docs/functions.md).
 -- Customer posts are messages not written by a brand account. A post is positive when
--- sentiment(text) >= 0.05 and negative when <= -0.05 (VADER's thresholds); net sentiment is
--- share positive minus share negative. The stage is moment_of_truth(text), 'unclassified'
--- when no stage is recognised. Share of voice is the brand's share of all brands' customer
+-- cx_sentiment >= 0.05 and negative when <= -0.05 (VADER's thresholds); net sentiment is
+-- share positive minus share negative. The stage is the stored stage (moment_of_truth(text)),
+-- 'unclassified' when no stage is recognised. Share of voice is the brand's share of all brands' customer
 -- posts on that channel, stage and day (computed before the brand filter). Response metrics
 -- are for threads a customer started in the cell: answered when a brand account replied in
 -- the thread, at any time; the first-response time runs from the first post to that reply.
 WITH posts AS (
     SELECT brand, channel, date AS day, conversation_id, thread_id, parent_id, author_id,
-           created_at, coalesce(moment_of_truth(text), 'unclassified') AS stage,
-           sentiment(text) AS sentiment
+           created_at, coalesce(stage, 'unclassified') AS stage,
+           cx_sentiment AS sentiment
     FROM conversations
     WHERE NOT is_brand AND ($from IS NULL OR created_at >= $from) AND ($to IS NULL OR created_at < $to)
       AND ($channel IS NULL OR channel = $channel)

@@ -3,9 +3,9 @@
 The SQL is socialcx's own: `socialcx report NAME --sql` prints it with the parameters bound,
 and a short, fixed list of rewrites (RULES) turns it into DuckDB's dialect:
 
-* socialcx's functions become columns materialised once by socialcx itself:
-  `sentiment(text)` -> `sentiment_text`, `moment_of_truth(text)` -> `moment_of_truth_text`
-  (`conversations.parquet` holds the table plus these two columns), and each
+* the reports read the scores socialcx stores in `conversations` (`cx_sentiment`, `stage`),
+  which `conversations.parquet` holds; a call of `sentiment(text)` or `moment_of_truth(text)`
+  (none in the shipped reports) would read columns materialised beside them; each
   `author_influence(args)` call becomes `read_parquet(...)` of that call's result;
 * socialcx's typed timestamp literal `arrow_cast(µs, 'Timestamp(µs, "UTC")')` becomes
   `make_timestamp(µs)::TIMESTAMPTZ`, and `to_unixtime(` becomes DuckDB's `epoch(`.

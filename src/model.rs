@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock};
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, ListBuilder, RecordBatch,
-    StringBuilder, TimestampMicrosecondBuilder,
+    StringBuilder, TimestampMicrosecondBuilder, new_null_array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
@@ -51,10 +51,30 @@ static CONVERSATION_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("mentions", utf8_list(), false),
         Field::new("hashtags", utf8_list(), false),
         Field::new("rating", DataType::Int32, true),
+        Field::new(SENTIMENT, DataType::Float64, true),
+        Field::new(CX_SENTIMENT, DataType::Float64, true),
+        Field::new(STAGE, DataType::Utf8, true),
+        Field::new(STAGES, utf8_list(), true),
         Field::new("date", DataType::Date32, false),
         Field::new("ingest_id", DataType::Utf8, false),
     ]))
 });
+
+/// `conversations.sentiment`: VADER's compound score of `text`, stored at ingest.
+pub const SENTIMENT: &str = "sentiment";
+/// `conversations.cx_sentiment`: the customer-care mode's compound score of `text`.
+pub const CX_SENTIMENT: &str = "cx_sentiment";
+/// `conversations.stage`: the primary moment of truth of `text`, null when none applies.
+pub const STAGE: &str = "stage";
+/// `conversations.stages`: every moment of truth of `text`, strongest first.
+pub const STAGES: &str = "stages";
+
+/// The columns of `conversations` computed from `text` (the scores), in schema order.
+///
+/// ```
+/// assert_eq!(socialcx::model::SCORE_COLUMNS[0], "sentiment");
+/// ```
+pub const SCORE_COLUMNS: [&str; 4] = [SENTIMENT, CX_SENTIMENT, STAGE, STAGES];
 
 /// The schema of the `conversations` table.
 ///
@@ -143,7 +163,8 @@ pub fn date32(day: NaiveDate) -> i32 {
     (day - NaiveDate::default()).num_days() as i32
 }
 
-/// Builds `conversations` record batches from validated rows.
+/// Builds `conversations` record batches from validated rows. The score columns
+/// ([`SCORE_COLUMNS`]) are left null: scoring fills them before a batch is written.
 pub struct ConversationBatchBuilder {
     ingest_id: String,
     conversation_id: StringBuilder,
@@ -281,6 +302,10 @@ impl ConversationBatchBuilder {
             Arc::new(self.mentions.finish()),
             Arc::new(self.hashtags.finish()),
             Arc::new(self.rating.finish()),
+            new_null_array(&DataType::Float64, n),
+            new_null_array(&DataType::Float64, n),
+            new_null_array(&DataType::Utf8, n),
+            new_null_array(&utf8_list(), n),
             Arc::new(self.date.finish()),
             Arc::new(ingest.finish()),
         ];

@@ -55,14 +55,14 @@ const QUERIES: [(&str, &str); 7] = [
          GROUP BY r.brand ORDER BY threads DESC",
     ),
     (
-        "Customer sentiment by brand: VADER vs the customer-care mode (share negative, mean score)",
+        "Customer sentiment by brand: VADER vs the customer-care mode (scores stored at ingest)",
         "SELECT brand, count(*) AS customer_msgs,
-                round(100.0 * avg(CASE WHEN sentiment_label(text) = 'negative' THEN 1 ELSE 0 END), 1)
+                round(100.0 * avg(CASE WHEN sentiment <= -0.05 THEN 1 ELSE 0 END), 1)
                     AS pct_negative_vader,
-                round(100.0 * avg(CASE WHEN cx_sentiment_label(text) = 'negative' THEN 1 ELSE 0 END), 1)
+                round(100.0 * avg(CASE WHEN cx_sentiment <= -0.05 THEN 1 ELSE 0 END), 1)
                     AS pct_negative_cx,
-                round(avg(sentiment(text)), 3) AS mean_vader,
-                round(avg(cx_sentiment(text)), 3) AS mean_cx
+                round(avg(sentiment), 3) AS mean_vader,
+                round(avg(cx_sentiment), 3) AS mean_cx
          FROM conversations WHERE NOT is_brand
          GROUP BY brand ORDER BY pct_negative_cx DESC",
     ),

@@ -65,6 +65,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Land NDJSON, CSV, Parquet or "Customer Support on Twitter" CSV files.
     Ingest(IngestArgs),
+    /// Store the current configuration's scores (sentiment, stage) in the lake's files.
+    Enrich(EnrichArgs),
     /// Run SQL (an argument, a file or standard input) and print or save the result.
     Sql(SqlArgs),
     /// An interactive SQL shell.
@@ -143,6 +145,22 @@ pub struct IngestArgs {
     /// Files (or directories of .ndjson/.jsonl/.json/.csv/.parquet files) to land.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `socialcx enrich`: rewrite the conversations files another configuration scored (a
+/// different --lexicon or --taxonomy, an older build, or a lake from before scores were
+/// stored), so that queries read their scores instead of computing them.
+#[derive(Debug, Args)]
+pub struct EnrichArgs {
+    /// Rewrite every conversations file, not only the stale ones.
+    #[arg(long)]
+    pub all: bool,
+    /// Files rewritten per commit (each commit is atomic; a crash keeps those made).
+    #[arg(long, default_value_t = 16)]
+    pub files_per_commit: usize,
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -397,6 +415,17 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 );
             }
             Ok(if summary.failed() > 0 { 1 } else { 0 })
+        }
+        Command::Enrich(args) => {
+            let engine = crate::open_with(cli.engine_config()?).await?;
+            let options = crate::ingest::enrich::EnrichOptions {
+                all: args.all,
+                files_per_commit: args.files_per_commit,
+                progress: progress::bars(!args.no_progress),
+            };
+            let summary = crate::ingest::enrich::enrich(&engine, &options).await?;
+            println!("{summary}");
+            Ok(0)
         }
         Command::Sql(args) => {
             let sql = args.script()?;

@@ -7,14 +7,16 @@
 
 use datafusion::prelude::SessionContext;
 
+use std::sync::Arc;
+
 use super::EngineConfig;
 use super::influence;
-use super::moments::{self, Tagger};
-use super::sentiment::Sentiment;
+use super::scoring::Scoring;
 use crate::Result;
 
 /// Register every socialcx function on `ctx`, configured by `config` (for example
-/// its domain lexicon).
+/// its domain lexicon); returns the scoring functions' configuration, which also
+/// computes the `conversations` score columns.
 ///
 /// ```
 /// use datafusion::execution::FunctionRegistry;
@@ -22,15 +24,11 @@ use crate::Result;
 /// socialcx::engine::functions::register_all(&ctx, &socialcx::EngineConfig::new("memory://")).unwrap();
 /// assert!(ctx.udf("sentiment").is_ok());
 /// ```
-pub fn register_all(ctx: &SessionContext, config: &EngineConfig) -> Result<()> {
-    let sentiment = Sentiment::load(config.lexicon.as_deref())?;
-    for udf in sentiment.udfs() {
-        ctx.register_udf(udf);
-    }
-    let tagger = Tagger::load(config.taxonomy.as_deref())?;
-    for udf in moments::udf::udfs(&tagger) {
-        ctx.register_udf(udf);
+pub fn register_all(ctx: &SessionContext, config: &EngineConfig) -> Result<Arc<Scoring>> {
+    let scoring = Scoring::load(config.lexicon.as_deref(), config.taxonomy.as_deref())?;
+    for udf in scoring.udfs() {
+        ctx.register_udf(udf.clone());
     }
     influence::register(ctx);
-    Ok(())
+    Ok(Arc::new(scoring))
 }

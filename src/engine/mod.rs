@@ -6,6 +6,7 @@ pub mod exec;
 pub mod functions;
 pub mod influence;
 pub mod moments;
+pub mod scoring;
 pub mod sentiment;
 pub mod table_function;
 pub mod text_kernel;
@@ -23,6 +24,7 @@ use url::Url;
 use crate::lake::metrics::{METRICS, MetricsSchema};
 use crate::lake::table::LakeTable;
 use crate::lake::{self, Lake};
+use crate::model::CONVERSATIONS;
 use crate::{Error, Result};
 
 /// The catalog the lake's tables live in, as BI tools see it.
@@ -181,6 +183,7 @@ pub struct Engine {
     lake: Arc<Lake>,
     memory_limit: usize,
     pool: Arc<exec::ExecPool>,
+    scoring: Arc<scoring::Scoring>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -252,21 +255,54 @@ impl Engine {
         let ctx = SessionContext::new_with_config_rt(session, runtime);
         let url = Url::parse(lake::OBJECT_STORE_URL).expect("static URL");
         ctx.register_object_store(&url, Arc::clone(lake.store()));
+        let scoring = functions::register_all(&ctx, config)?;
         for def in lake::tables() {
             let name = def.name.clone();
-            ctx.register_table(name, Arc::new(LakeTable::new(Arc::clone(&lake), def)))?;
+            let mut table = LakeTable::new(Arc::clone(&lake), def);
+            if name == CONVERSATIONS {
+                table = table.with_derived(Arc::clone(&scoring) as _);
+            }
+            ctx.register_table(name, Arc::new(table))?;
         }
         let metrics = Arc::new(MetricsSchema::new(Arc::clone(&lake)));
         ctx.catalog(CATALOG)
             .expect("the default catalog")
             .register_schema(METRICS, Arc::clone(&metrics) as _)?;
-        functions::register_all(&ctx, config)?;
         Ok(Engine {
             ctx,
             lake,
             memory_limit,
             pool: Arc::new(exec::ExecPool::new()),
+            scoring,
         })
+    }
+
+    /// What scores messages in this engine (its fingerprint names the configuration).
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) {
+    /// use socialcx::lake::table::DerivedColumns;
+    /// println!("scores by {}", engine.scoring().fingerprint());
+    /// # }
+    /// ```
+    pub fn scoring(&self) -> &Arc<scoring::Scoring> {
+        &self.scoring
+    }
+
+    /// A `conversations` batch with its score columns computed from `text` by this
+    /// engine's configuration (what ingest and `enrich` store).
+    ///
+    /// ```no_run
+    /// # fn f(engine: socialcx::Engine, batch: datafusion::arrow::array::RecordBatch) -> socialcx::Result<()> {
+    /// let scored = engine.score(&batch)?;
+    /// assert_eq!(scored.num_rows(), batch.num_rows());
+    /// # Ok(()) }
+    /// ```
+    pub fn score(
+        &self,
+        batch: &datafusion::arrow::array::RecordBatch,
+    ) -> Result<datafusion::arrow::array::RecordBatch> {
+        self.scoring.score(&self.ctx.state(), batch)
     }
 
     /// Plan a SQL statement. The result is lazy: execute it with `collect`,

@@ -7,8 +7,9 @@
 //! conversation whose id is already in the lake is not landed again (first write wins).
 //!
 //! Landing one input runs the [`stages`] in order: parse, drop repeated ids, look the ids
-//! up in the lake, thread, drop landed ids, plan the files, write, commit.
+//! up in the lake, thread, drop landed ids, plan the files, score, write, commit.
 
+pub mod enrich;
 pub mod fields;
 pub mod quarantine;
 pub mod readers;
@@ -340,8 +341,10 @@ async fn ingest_attempt(
     duplicates += stages::drop_landed(&mut rows, &lake_ids);
 
     let mut tx = lake.begin("ingest");
-    let files = stages::plan_files(&rows, tx.id())?;
+    let mut files = stages::plan_files(&rows, tx.id())?;
     drop(rows);
+    bar.message(&format!("scoring {name}"));
+    stages::score(engine, &mut files)?;
     bar.start(&format!("writing {name}"), files.len() as u64, Unit::Files);
     tx.write_all(files, &|done| bar.set(done)).await?;
     let landed: u64 = tx.added().iter().map(|f| f.rows).sum();

@@ -7,10 +7,11 @@
 //! 4. [`thread`]: thread ids (and TWCS brands) from reply links, the lake's included;
 //! 5. [`drop_landed`]: rows whose id the lake already holds are duplicates;
 //! 6. [`plan_files`]: rows ordered by day and time into the files the lake's layout plans;
-//! 7. [`write_quarantine`] and the transaction's own `write_all` and `commit_on`.
+//! 7. [`score`]: the score columns computed from `text`, on every core;
+//! 8. [`write_quarantine`] and the transaction's own `write_all` and `commit_on`.
 //!
 //! A stage takes what the one before produced and nothing else, so a stage can be added
-//! between two (scoring, say, between 6 and 7) and each is tested on its own.
+//! between two and each is tested on its own.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -285,12 +286,61 @@ pub fn plan_files(rows: &[Conversation], operation_id: &str) -> Result<Vec<Stage
             def: def.clone(),
             partition: planned.partition,
             batches,
+            fingerprint: None,
         });
     }
     Ok(files)
 }
 
-/// Stage 7 (beside the conversations' files): stage the `rejected` rows of input `name`,
+/// Stage 7: the score columns of every batch of `files` computed by `engine`'s scoring
+/// configuration, whose fingerprint each file then records. Batches are scored on as many
+/// threads as there are cores.
+///
+/// ```no_run
+/// # async fn f(engine: socialcx::Engine, rows: Vec<socialcx::model::Conversation>) -> socialcx::Result<()> {
+/// use socialcx::ingest::stages::{plan_files, score};
+/// let mut files = plan_files(&rows, "op1")?;
+/// score(&engine, &mut files)?;
+/// assert!(files.iter().all(|f| f.fingerprint.is_some()));
+/// # Ok(()) }
+/// ```
+pub fn score(engine: &Engine, files: &mut [StagedFile]) -> Result<()> {
+    use crate::lake::table::DerivedColumns;
+    let fingerprint = engine.scoring().fingerprint().to_string();
+    let mut batches: Vec<&mut RecordBatch> = Vec::new();
+    for file in files.iter_mut() {
+        file.fingerprint = Some(fingerprint.clone());
+        batches.extend(file.batches.iter_mut());
+    }
+    score_batches(engine, &mut batches)
+}
+
+/// Replace each batch by its scored self, the batches shared out over the cores.
+pub(crate) fn score_batches(engine: &Engine, batches: &mut [&mut RecordBatch]) -> Result<()> {
+    if batches.is_empty() {
+        return Ok(());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = batches.len().div_ceil(cores.min(batches.len()));
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = batches
+            .chunks_mut(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || -> Result<()> {
+                    for batch in chunk {
+                        **batch = engine.score(batch)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .try_for_each(|w| w.join().expect("a scoring thread panicked"))
+    })
+}
+
+/// Stage 8 (beside the conversations' files): stage the `rejected` rows of input `name`,
 /// in line order, as one `quarantine` file of today's partition. Nothing is written when
 /// there are none.
 ///

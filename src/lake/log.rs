@@ -45,6 +45,11 @@ pub struct DataFile {
     /// Min and max of the table's time column (µs since epoch, UTC).
     #[serde(default)]
     pub time_range: Option<[i64; 2]>,
+    /// The fingerprint of what computed the file's derived columns (the conversations'
+    /// scores, see [`super::table::DerivedColumns`]); `None` for files without them, such
+    /// as those written before scores were stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 /// The input a commit came from, so the same input is not landed twice.

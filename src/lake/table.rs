@@ -1,5 +1,10 @@
 //! A lake table as a DataFusion [`TableProvider`]: the files the commit log names,
 //! pruned by partition values and time ranges before a single file is opened.
+//!
+//! A table may have derived columns ([`DerivedColumns`]: the conversations' scores), stored
+//! in each file with the fingerprint of what computed them. A scan reads them from the
+//! files whose fingerprint is the current one and computes them from the other columns for
+//! the rest, so every answer is the current configuration's; `EXPLAIN` shows both paths.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -21,9 +26,13 @@ use datafusion::error::Result as DfResult;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::Column as ColumnExpr;
 use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::union::UnionExec;
 
 use super::Lake;
 use super::log::DataFile;
@@ -51,17 +60,122 @@ impl TableDef {
     }
 }
 
+/// Columns a table stores that are computed from its other columns (the conversations'
+/// scores, from `text`). Writers store them with the [`fingerprint`](Self::fingerprint) of
+/// what computed them (see [`super::log::DataFile::fingerprint`]); a [`LakeTable`] computes
+/// them again for the files whose fingerprint differs.
+///
+/// ```
+/// use datafusion::prelude::{col, lit};
+/// use socialcx::lake::table::DerivedColumns;
+/// #[derive(Debug)]
+/// struct Doubled(Vec<(String, datafusion::logical_expr::Expr)>);
+/// impl DerivedColumns for Doubled {
+///     fn fingerprint(&self) -> &str { "doubled-v1" }
+///     fn columns(&self) -> &[(String, datafusion::logical_expr::Expr)] { &self.0 }
+/// }
+/// let d = Doubled(vec![("likes2".into(), col("likes") * lit(2))]);
+/// assert_eq!(d.columns()[0].0, "likes2");
+/// ```
+pub trait DerivedColumns: std::fmt::Debug + Send + Sync {
+    /// What computes the columns now (for the scores: the lexicon, the taxonomy and the
+    /// scoring code's version).
+    fn fingerprint(&self) -> &str;
+    /// Each derived column's name and the expression computing it from the other columns.
+    fn columns(&self) -> &[(String, Expr)];
+}
+
 /// A table of the lake, read through the commit log.
 #[derive(Debug)]
 pub struct LakeTable {
     lake: Arc<Lake>,
     def: TableDef,
+    derived: Option<Arc<dyn DerivedColumns>>,
 }
 
 impl LakeTable {
     /// The table `def` of `lake`.
     pub fn new(lake: Arc<Lake>, def: TableDef) -> Self {
-        Self { lake, def }
+        Self {
+            lake,
+            def,
+            derived: None,
+        }
+    }
+
+    /// The same table, whose `derived` columns are read from the files that `derived`'s
+    /// fingerprint computed and computed from the other columns for the others.
+    pub fn with_derived(mut self, derived: Arc<dyn DerivedColumns>) -> Self {
+        self.derived = Some(derived);
+        self
+    }
+
+    /// A Parquet scan of `files`, with the table's columns `projection`.
+    async fn parquet_scan(
+        &self,
+        state: &dyn Session,
+        files: &[DataFile],
+        projection: Option<Vec<usize>>,
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let schema = &self.def.schema;
+        let total_rows: u64 = files.iter().map(|f| f.rows).sum();
+        let total_bytes: u64 = files.iter().map(|f| f.bytes).sum();
+        let statistics = Statistics::new_unknown(schema)
+            .with_num_rows(Precision::Exact(total_rows as usize))
+            .with_total_byte_size(Precision::Inexact(total_bytes as usize));
+        let groups = balance(files, state.config().target_partitions(), schema);
+
+        let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
+        let source = format.file_source(TableSchema::from(Arc::clone(schema)));
+        let config =
+            FileScanConfigBuilder::new(ObjectStoreUrl::parse(super::OBJECT_STORE_URL)?, source)
+                .with_file_groups(groups)
+                .with_statistics(statistics)
+                .with_projection_indices(projection)?
+                .with_limit(limit)
+                .build();
+        format.create_physical_plan(state, config).await
+    }
+
+    /// A scan of `files` whose derived columns are stale: the other columns it needs are
+    /// read and the derived ones computed from them (a projection over the scan).
+    async fn derived_scan(
+        &self,
+        state: &dyn Session,
+        files: &[DataFile],
+        projection: &[usize],
+        derived: &dyn DerivedColumns,
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let schema = &self.def.schema;
+        let computed = |name: &str| derived.columns().iter().find(|(n, _)| n == name);
+        let mut read: Vec<usize> = Vec::new();
+        for &i in projection {
+            match computed(schema.field(i).name()) {
+                None => read.push(i),
+                Some((_, expr)) => {
+                    for column in expr.column_refs() {
+                        read.push(schema.index_of(&column.name)?);
+                    }
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        read.retain(|i| seen.insert(*i));
+        let scan = self.parquet_scan(state, files, Some(read), limit).await?;
+        let scanned = scan.schema();
+        let df_schema = DFSchema::try_from(Arc::clone(&scanned))?;
+        let mut exprs: Vec<(Arc<dyn PhysicalExpr>, String)> = Vec::with_capacity(projection.len());
+        for &i in projection {
+            let name = schema.field(i).name();
+            let expr: Arc<dyn PhysicalExpr> = match computed(name) {
+                Some((_, expr)) => state.create_physical_expr(expr.clone(), &df_schema)?,
+                None => Arc::new(ColumnExpr::new_with_schema(name, &scanned)?),
+            };
+            exprs.push((expr, name.clone()));
+        }
+        Ok(Arc::new(ProjectionExec::try_new(exprs, scan)?))
     }
 
     /// The files of the current snapshot that `filters` cannot rule out.
@@ -160,24 +274,32 @@ impl TableProvider for LakeTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        let schema = &self.def.schema;
-        let total_rows: u64 = files.iter().map(|f| f.rows).sum();
-        let total_bytes: u64 = files.iter().map(|f| f.bytes).sum();
-        let statistics = Statistics::new_unknown(schema)
-            .with_num_rows(Precision::Exact(total_rows as usize))
-            .with_total_byte_size(Precision::Inexact(total_bytes as usize));
-        let groups = balance(&files, state.config().target_partitions(), schema);
-
-        let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
-        let source = format.file_source(TableSchema::from(Arc::clone(schema)));
-        let config =
-            FileScanConfigBuilder::new(ObjectStoreUrl::parse(super::OBJECT_STORE_URL)?, source)
-                .with_file_groups(groups)
-                .with_statistics(statistics)
-                .with_projection_indices(projection.cloned())?
-                .with_limit(limit)
-                .build();
-        format.create_physical_plan(state, config).await
+        let all: Vec<usize> = (0..self.def.schema.fields().len()).collect();
+        let projection = projection.cloned().unwrap_or(all);
+        let derived = self.derived.as_ref().filter(|d| {
+            projection.iter().any(|&i| {
+                let name = self.def.schema.field(i).name();
+                d.columns().iter().any(|(n, _)| n == name)
+            })
+        });
+        let Some(derived) = derived else {
+            return self
+                .parquet_scan(state, &files, Some(projection), limit)
+                .await;
+        };
+        let (current, stale): (Vec<DataFile>, Vec<DataFile>) = files
+            .into_iter()
+            .partition(|f| f.fingerprint.as_deref() == Some(derived.fingerprint()));
+        let mut inputs = Vec::with_capacity(2);
+        if !current.is_empty() {
+            let scan = self.parquet_scan(state, &current, Some(projection.clone()), limit);
+            inputs.push(scan.await?);
+        }
+        if !stale.is_empty() {
+            let scan = self.derived_scan(state, &stale, &projection, derived.as_ref(), limit);
+            inputs.push(scan.await?);
+        }
+        UnionExec::try_new(inputs)
     }
 }
 

@@ -116,6 +116,9 @@ pub struct StagedFile {
     pub def: TableDef,
     pub partition: Partition,
     pub batches: Vec<RecordBatch>,
+    /// The fingerprint of what computed the rows' derived columns (see
+    /// [`super::table::DerivedColumns`]), recorded in the commit log with the file.
+    pub fingerprint: Option<String>,
 }
 
 /// Files written for one operation, made visible together by [`Transaction::commit`], or
@@ -192,7 +195,7 @@ impl Transaction {
     ) -> Result<&DataFile> {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let file = write_file(&self.lake, &self.id, seq, def, partition, &batches).await?;
+        let file = write_file(&self.lake, &self.id, seq, def, partition, &batches, None).await?;
         self.add.push(file);
         Ok(self.add.last().expect("just pushed"))
     }
@@ -224,7 +227,13 @@ impl Transaction {
             let (lake, id, seq) = (Arc::clone(&self.lake), self.id.clone(), self.next_seq);
             self.next_seq += 1;
             writes.spawn(async move {
-                write_file(&lake, &id, seq, &file.def, file.partition, &file.batches).await
+                let StagedFile {
+                    def,
+                    partition,
+                    batches,
+                    fingerprint,
+                } = file;
+                write_file(&lake, &id, seq, &def, partition, &batches, fingerprint).await
             });
         }
         while !writes.is_empty() {
@@ -304,6 +313,7 @@ async fn write_file(
     def: &TableDef,
     partition: Partition,
     batches: &[RecordBatch],
+    fingerprint: Option<String>,
 ) -> Result<DataFile> {
     let mut dir = def.dir();
     if let Some(sub) = &partition.dir {
@@ -327,6 +337,7 @@ async fn write_file(
         partition: partition.values,
         partition_span: partition.span,
         time_range: def.time_column.and_then(|c| time_range(batches, c)),
+        fingerprint,
     })
 }
 
@@ -334,24 +345,36 @@ async fn write_file(
 #[cfg(feature = "test-hooks")]
 mod test_hooks {
     use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
 
-    /// With `SOCIALCX_TEST_COMMIT_BARRIER=DIR`, an `ingest` or `job` transaction whose
-    /// files are written says so in `DIR` (`ready-PID`) and waits for `DIR/go` before its
-    /// first commit attempt: the concurrency tests let several ingests all check the lake
-    /// before any commits, the crash tests kill a process there.
+    /// With `SOCIALCX_TEST_COMMIT_BARRIER=DIR`, an `ingest`, `job` or `enrich` transaction
+    /// whose files are written says so in `DIR` and waits before its commit attempt: the
+    /// process's first such transaction writes `ready-PID` and its K-th after that
+    /// `ready-PID-K`, and each waits for `DIR/go` (every transaction passes) or `DIR/go-K`
+    /// (the first K+1 pass). The concurrency tests let several ingests all check the lake
+    /// before any commits; the crash tests kill a process there, after K commits.
     pub async fn commit_barrier(operation: &str) {
+        static PASSED: AtomicUsize = AtomicUsize::new(0);
         let Some(dir) = std::env::var_os("SOCIALCX_TEST_COMMIT_BARRIER") else {
             return;
         };
-        if !matches!(operation, "ingest" | "job") {
+        if !matches!(operation, "ingest" | "job" | "enrich") {
             return;
         }
         let dir = PathBuf::from(dir);
-        let _ = std::fs::write(dir.join(format!("ready-{}", std::process::id())), b"");
+        let k = PASSED.load(Ordering::SeqCst);
+        let ready = match k {
+            0 => format!("ready-{}", std::process::id()),
+            k => format!("ready-{}-{k}", std::process::id()),
+        };
+        let _ = std::fs::write(dir.join(ready), b"");
         let limit = Instant::now() + Duration::from_secs(120);
-        while !dir.join("go").exists() && Instant::now() < limit {
+        while !(dir.join("go").exists() || dir.join(format!("go-{k}")).exists())
+            && Instant::now() < limit
+        {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        PASSED.fetch_add(1, Ordering::SeqCst);
     }
 }

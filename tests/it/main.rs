@@ -15,6 +15,7 @@ mod pruning;
 mod reports;
 mod s3;
 mod schema;
+mod scores;
 mod sentiment;
 mod server;
 mod twcs;

@@ -80,7 +80,12 @@ async fn date_filters_prune_partitions() {
     let text = datafusion::arrow::util::pretty::pretty_format_batches(&explain)
         .unwrap()
         .to_string();
-    assert_eq!(text.matches(".parquet").count(), 1, "{text}");
+    // (A file may be read in byte ranges, each named: count the distinct files.)
+    let named: std::collections::BTreeSet<&str> = text
+        .split(|c: char| c.is_whitespace() || "[],".contains(c))
+        .filter_map(|w| w.split_once(".parquet").map(|(path, _)| path))
+        .collect();
+    assert_eq!(named.len(), 1, "{text}");
     assert!(text.contains("date=2026-01-02/"), "{text}");
 
     // A filter on created_at prunes by the time range the log records for each file.

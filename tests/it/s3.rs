@@ -136,7 +136,8 @@ const QUERIES: &[&str] = &[
      FROM conversations GROUP BY brand ORDER BY brand",
     "SELECT date, count(*) FROM conversations WHERE created_at >= '2026-01-10' AND created_at < '2026-01-20' \
      GROUP BY date ORDER BY date",
-    "SELECT moment_of_truth(text) AS stage, count(*) FROM conversations GROUP BY stage ORDER BY stage NULLS FIRST",
+    "SELECT moment_of_truth(text) AS mot, count(*) FROM conversations GROUP BY mot ORDER BY mot NULLS FIRST",
+    "SELECT stage, round(sum(cx_sentiment), 6) FROM conversations GROUP BY stage ORDER BY stage NULLS FIRST",
     "SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY reason",
     "SELECT author_id, round(pagerank, 12) FROM author_influence() ORDER BY pagerank DESC, author_id LIMIT 20",
 ];

@@ -33,8 +33,12 @@ async fn conversations_has_the_documented_columns_and_types() {
         ("shares", DataType::Int64, false),
         ("replies", DataType::Int64, false),
         ("mentions", list.clone(), false),
-        ("hashtags", list, false),
+        ("hashtags", list.clone(), false),
         ("rating", DataType::Int32, true),
+        ("sentiment", DataType::Float64, true),
+        ("cx_sentiment", DataType::Float64, true),
+        ("stage", DataType::Utf8, true),
+        ("stages", list, true),
         ("date", DataType::Date32, false),
         ("ingest_id", DataType::Utf8, false),
     ];

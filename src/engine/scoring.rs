@@ -1,0 +1,167 @@
+//! The scores stored with every message: the `conversations` columns `sentiment`,
+//! `cx_sentiment`, `stage` and `stages`, computed from `text` by the same functions SQL
+//! calls (`sentiment`, `cx_sentiment`, `moment_of_truth`, `moments_of_truth`).
+//!
+//! Ingest scores each message once and stores the columns with the [`Scoring::fingerprint`]
+//! of what scored it: the VADER lexicon, the customer-care layer, the taxonomy, the user's
+//! domain lexicon and taxonomy files, and [`SCORING_VERSION`]. An engine opened with another
+//! configuration computes the columns again for the files whose fingerprint differs (see
+//! [`crate::lake::table::DerivedColumns`]); `socialcx enrich` rewrites those files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::common::DFSchema;
+use datafusion::logical_expr::{Expr, ScalarUDF};
+use datafusion::prelude::col;
+use sha2::{Digest, Sha256};
+
+use super::moments::{self, Tagger};
+use super::sentiment::Sentiment;
+use crate::lake::table::DerivedColumns;
+use crate::model::{CX_SENTIMENT, SENTIMENT, STAGE, STAGES};
+use crate::{Error, Result};
+
+/// The version of the scoring code. Raise it with any change to how the functions score
+/// (the tokenizer, a rule, a threshold) so that lakes scored before are read as stale.
+pub const SCORING_VERSION: u32 = 1;
+
+/// The scoring functions of one configuration, and its fingerprint.
+#[derive(Debug)]
+pub struct Scoring {
+    udfs: Vec<ScalarUDF>,
+    columns: Vec<(String, Expr)>,
+    fingerprint: String,
+}
+
+impl Scoring {
+    /// The shipped lexicons and taxonomy, with the user's domain `lexicon` and `taxonomy`
+    /// files on top when given.
+    ///
+    /// ```
+    /// use socialcx::lake::table::DerivedColumns;
+    /// let scoring = socialcx::engine::scoring::Scoring::load(None, None).unwrap();
+    /// assert!(scoring.fingerprint().starts_with("v1-"));
+    /// assert_eq!(scoring.udfs().len(), 9);
+    /// ```
+    pub fn load(lexicon: Option<&Path>, taxonomy: Option<&Path>) -> Result<Scoring> {
+        let sentiment = Sentiment::load(lexicon)?;
+        let tagger = Tagger::load(taxonomy)?;
+        let mut udfs = sentiment.udfs();
+        udfs.extend(moments::udf::udfs(&tagger));
+        let call = |function: &str| {
+            let udf = udfs
+                .iter()
+                .find(|u| u.name() == function)
+                .expect("a scoring function");
+            udf.call(vec![col("text")])
+        };
+        let columns = vec![
+            (SENTIMENT.to_string(), call("sentiment")),
+            (CX_SENTIMENT.to_string(), call("cx_sentiment")),
+            (STAGE.to_string(), call("moment_of_truth")),
+            (STAGES.to_string(), call("moments_of_truth")),
+        ];
+        Ok(Scoring {
+            fingerprint: fingerprint(lexicon, taxonomy)?,
+            udfs,
+            columns,
+        })
+    }
+
+    /// The SQL functions of this configuration (sentiment and moments of truth).
+    pub fn udfs(&self) -> &[ScalarUDF] {
+        &self.udfs
+    }
+
+    /// Score a `conversations` batch: its score columns computed from `text` (the other
+    /// columns as they are). `state` plans the expressions (the engine's session).
+    ///
+    /// ```
+    /// # fn main() -> socialcx::Result<()> {
+    /// use socialcx::model::{Conversation, ConversationBatchBuilder};
+    /// let scoring = socialcx::engine::scoring::Scoring::load(None, None)?;
+    /// let mut b = ConversationBatchBuilder::new("i1");
+    /// b.append(&Conversation { conversation_id: "1".into(), thread_id: None, parent_id: None,
+    ///     channel: "x".into(), brand: "Acme".into(), author_id: "a".into(),
+    ///     author_followers: None, is_brand: false, created_at: 0,
+    ///     text: "I love it".into(), lang: None, likes: 0, shares: 0, replies: 0,
+    ///     mentions: vec![], hashtags: vec![], rating: None });
+    /// let state = datafusion::prelude::SessionContext::new().state();
+    /// let scored = scoring.score(&state, &b.finish()?)?;
+    /// let sentiment = scored.column_by_name("sentiment").unwrap();
+    /// assert_eq!(sentiment.null_count(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn score(
+        &self,
+        state: &datafusion::execution::SessionState,
+        batch: &RecordBatch,
+    ) -> Result<RecordBatch> {
+        let schema = batch.schema();
+        let df_schema = DFSchema::try_from(Arc::clone(&schema))?;
+        let mut columns = batch.columns().to_vec();
+        for (name, expr) in &self.columns {
+            let index = schema.index_of(name)?;
+            let physical = state.create_physical_expr(expr.clone(), &df_schema)?;
+            columns[index] = physical.evaluate(batch)?.into_array(batch.num_rows())?;
+        }
+        Ok(RecordBatch::try_new(schema, columns)?)
+    }
+}
+
+impl DerivedColumns for Scoring {
+    fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    fn columns(&self) -> &[(String, Expr)] {
+        &self.columns
+    }
+}
+
+/// `v<SCORING_VERSION>-` and 16 hex digits of the SHA-256 of everything that decides a
+/// score: the shipped lexicons and taxonomy and the user's files (their bytes).
+fn fingerprint(lexicon: Option<&Path>, taxonomy: Option<&Path>) -> Result<String> {
+    let mut hash = Sha256::new();
+    let mut part = |label: &str, bytes: &[u8]| {
+        hash.update(label.as_bytes());
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    part("version", &SCORING_VERSION.to_le_bytes());
+    part("vader", super::sentiment::lexicon::VADER_LEXICON.as_bytes());
+    part("emoji", super::sentiment::lexicon::VADER_EMOJI.as_bytes());
+    part("care", super::sentiment::CUSTOMER_CARE.as_bytes());
+    part("taxonomy", moments::TAXONOMY.as_bytes());
+    for (label, path) in [("user lexicon", lexicon), ("user taxonomy", taxonomy)] {
+        if let Some(path) = path {
+            let bytes =
+                std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+            part(label, &bytes);
+        }
+    }
+    let digest = hex::encode(hash.finalize());
+    Ok(format!("v{SCORING_VERSION}-{}", &digest[..16]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_follows_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let lexicon = dir.path().join("lexicon.toml");
+        std::fs::write(&lexicon, "[words]\nrefund = -2.0\n").unwrap();
+        let shipped = Scoring::load(None, None).unwrap();
+        let again = Scoring::load(None, None).unwrap();
+        let domain = Scoring::load(Some(&lexicon), None).unwrap();
+        assert_eq!(shipped.fingerprint(), again.fingerprint());
+        assert_ne!(shipped.fingerprint(), domain.fingerprint());
+        std::fs::write(&lexicon, "[words]\nrefund = -3.0\n").unwrap();
+        let edited = Scoring::load(Some(&lexicon), None).unwrap();
+        assert_ne!(domain.fingerprint(), edited.fingerprint());
+    }
+}

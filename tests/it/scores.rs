@@ -1,0 +1,365 @@
+//! Stored scores: ingest stores `sentiment`, `cx_sentiment`, `stage` and `stages`; every answer
+//! is the current configuration's (computed from `text` for files another configuration
+//! scored); `enrich` stores them again, atomically, resumably.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use socialcx::EngineConfig;
+use socialcx::ingest::enrich::{EnrichOptions, enrich};
+use socialcx::lake::table::DerivedColumns;
+
+use crate::common::*;
+
+/// Rows whose stored score differs from the function's, per column (all must be 0).
+const MISMATCHES: &str = "SELECT count(*) AS n,
+    sum(CASE WHEN sentiment IS NOT DISTINCT FROM sentiment(text) THEN 0 ELSE 1 END) AS sentiment,
+    sum(CASE WHEN cx_sentiment IS NOT DISTINCT FROM cx_sentiment(text) THEN 0 ELSE 1 END) AS cx,
+    sum(CASE WHEN stage IS NOT DISTINCT FROM moment_of_truth(text) THEN 0 ELSE 1 END) AS stage,
+    sum(CASE WHEN stages IS NOT DISTINCT FROM moments_of_truth(text) THEN 0 ELSE 1 END) AS stages
+  FROM conversations";
+
+async fn mismatches(engine: &socialcx::Engine) -> Vec<String> {
+    rows(engine, MISMATCHES).await.remove(0)
+}
+
+/// The physical plan of `sql`, as text.
+async fn plan(engine: &socialcx::Engine, sql: &str) -> String {
+    rows(engine, &format!("EXPLAIN {sql}"))
+        .await
+        .into_iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A domain lexicon and a taxonomy that change many scores of generated posts.
+fn custom_config(dir: &Path, lake: &Path) -> EngineConfig {
+    let lexicon = dir.join("lexicon.toml");
+    std::fs::write(
+        &lexicon,
+        "[words]\nhelp = -2.5\nthanks = -1.5\norder = 1.5\n",
+    )
+    .unwrap();
+    let taxonomy = dir.join("taxonomy.toml");
+    std::fs::write(&taxonomy, "threshold = 2.5\n").unwrap();
+    EngineConfig::new(lake.display().to_string())
+        .with_target_partitions(2)
+        .with_lexicon(lexicon)
+        .with_taxonomy(taxonomy)
+}
+
+async fn open(config: EngineConfig) -> socialcx::Engine {
+    socialcx::open_with(config).await.expect("engine opens")
+}
+
+#[tokio::test]
+async fn stored_scores_equal_the_functions_on_every_row_and_are_read_not_computed() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let file = generate_days(dir.path(), "a.ndjson", 6_000, 3, 120);
+    ingest(&engine, &[file, sample("conversations.ndjson")]).await;
+    let files = engine.lake().snapshot().await.unwrap();
+    let files = files.files("conversations");
+    assert!(files.len() >= 2, "several files: {}", files.len());
+    let fingerprint = engine.scoring().fingerprint();
+    assert!(
+        files
+            .iter()
+            .all(|f| f.fingerprint.as_deref() == Some(fingerprint))
+    );
+    assert_eq!(mismatches(&engine).await, ["9000", "0", "0", "0", "0"]);
+    // Stored scores are not all null (a null column would equal a null function only
+    // where the function is null).
+    let scored = scalar(
+        &engine,
+        "SELECT count(*) FROM conversations WHERE sentiment IS NOT NULL AND cx_sentiment IS NOT NULL",
+    )
+    .await;
+    assert_eq!(scored, 9000);
+    let explained = plan(
+        &engine,
+        "SELECT avg(sentiment), count(stage) FROM conversations",
+    )
+    .await;
+    assert!(!explained.contains("sentiment(text"), "{explained}");
+    assert!(!explained.contains("moment_of_truth("), "{explained}");
+}
+
+#[tokio::test]
+async fn another_configuration_is_answered_on_the_fly_until_enrich_stores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let shipped = engine_in(dir.path()).await;
+    let first = generate_days(dir.path(), "a.ndjson", 4_000, 5, 90);
+    ingest(&shipped, &[first]).await;
+    let custom = open(custom_config(dir.path(), &lake)).await;
+    assert_ne!(
+        custom.scoring().fingerprint(),
+        shipped.scoring().fingerprint()
+    );
+    // The configuration matters: the two engines disagree on many rows...
+    let differ = |e: &socialcx::Engine| {
+        let e = e.clone();
+        async move {
+            rows(
+                &e,
+                "SELECT conversation_id, sentiment, stage FROM conversations ORDER BY 1",
+            )
+            .await
+        }
+    };
+    let (a, b) = (differ(&shipped).await, differ(&custom).await);
+    let changed = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+    assert!(changed > 400, "only {changed} rows differ");
+    // ...and each answers with its own configuration, the custom one computing from text.
+    assert_eq!(mismatches(&custom).await, ["4000", "0", "0", "0", "0"]);
+    let sql = "SELECT avg(sentiment), count(stage) FROM conversations";
+    let explained = plan(&custom, sql).await;
+    assert!(explained.contains("sentiment(text@"), "{explained}");
+    let before = rows(&custom, sql).await;
+
+    let done = enrich(&custom, &EnrichOptions::default()).await.unwrap();
+    let snapshot = custom.lake().snapshot().await.unwrap();
+    let enriched: Vec<String> = snapshot
+        .files("conversations")
+        .iter()
+        .map(|f| f.path.clone())
+        .collect();
+    assert_eq!(done.files, enriched.len());
+    assert_eq!(done.rows, 4000);
+    assert_eq!(rows(&custom, sql).await, before);
+    assert_eq!(mismatches(&custom).await, ["4000", "0", "0", "0", "0"]);
+    let explained = plan(&custom, sql).await;
+    assert!(!explained.contains("sentiment(text"), "{explained}");
+    // The shipped engine now computes its own scores for every file.
+    assert_eq!(mismatches(&shipped).await, ["4000", "0", "0", "0", "0"]);
+    assert_eq!(differ(&shipped).await, a);
+    // Nothing more to do; then only the files another configuration wrote are rewritten.
+    assert_eq!(
+        enrich(&custom, &EnrichOptions::default())
+            .await
+            .unwrap()
+            .files,
+        0
+    );
+    let second = generate_days(dir.path(), "b.ndjson", 500, 6, 10);
+    ingest(&shipped, &[second]).await;
+    let snapshot = custom.lake().snapshot().await.unwrap();
+    let new_files = snapshot.files("conversations").len() - enriched.len();
+    let again = enrich(&custom, &EnrichOptions::default()).await.unwrap();
+    assert_eq!((again.files, again.current), (new_files, enriched.len()));
+    let snapshot = custom.lake().snapshot().await.unwrap();
+    for path in &enriched {
+        assert!(
+            snapshot
+                .files("conversations")
+                .iter()
+                .any(|f| &f.path == path),
+            "{path} was rewritten again"
+        );
+    }
+    assert_eq!(mismatches(&custom).await, ["4500", "0", "0", "0", "0"]);
+}
+
+/// A copy of the lake the previous layout wrote (no score columns, no fingerprints):
+/// `datasets/sample/conversations.ndjson` and `broken_lines.ndjson`, ingested by the build
+/// before scores were stored.
+fn old_lake(dir: &Path) -> PathBuf {
+    let to = dir.join("old-lake");
+    copy_dir(&repo().join("tests/fixtures/lake-v1"), &to);
+    to
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every shipped report with its defaults, as CSV, on `lake`; decimals to 9 significant
+/// digits (parallel sums add in any order).
+fn reports(lake: &Path) -> Vec<String> {
+    let round = |csv: String| -> String {
+        let mut out = String::new();
+        let mut cell = String::new();
+        let flush = |cell: &mut String, out: &mut String| {
+            match cell.parse::<f64>() {
+                Ok(f) if cell.contains('.') => out.push_str(&format!("{f:.8e}")),
+                _ => out.push_str(cell),
+            }
+            cell.clear();
+        };
+        for c in csv.chars() {
+            if c == ',' || c == '\n' {
+                flush(&mut cell, &mut out);
+                out.push(c);
+            } else {
+                cell.push(c);
+            }
+        }
+        flush(&mut cell, &mut out);
+        out
+    };
+    report_files()
+        .iter()
+        .map(|r| round(ok(&socialcx(lake, &["report", &r.name, "--format", "csv"]))))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lake_from_before_stored_scores_answers_as_a_new_one_and_enrich_upgrades_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = old_lake(dir.path());
+    let engine = open(EngineConfig::new(old.display().to_string())).await;
+    let snapshot = engine.lake().snapshot().await.unwrap();
+    assert!(
+        snapshot
+            .files("conversations")
+            .iter()
+            .all(|f| f.fingerprint.is_none())
+    );
+    assert_eq!(mismatches(&engine).await, ["3002", "0", "0", "0", "0"]);
+    // The same inputs landed by this build: the same reports.
+    let fresh = dir.path().join("fresh");
+    ok(&socialcx(
+        &fresh,
+        &[
+            "ingest",
+            "--no-progress",
+            sample("conversations.ndjson").to_str().unwrap(),
+            sample("broken_lines.ndjson").to_str().unwrap(),
+        ],
+    ));
+    let expected = reports(&fresh);
+    assert_eq!(reports(&old), expected);
+
+    let out = ok(&socialcx(&old, &["enrich", "--no-progress"]));
+    assert!(out.contains("enriched 2 files (3002 rows)"), "{out}");
+    assert_eq!(reports(&old), expected);
+    let engine = open(EngineConfig::new(old.display().to_string())).await;
+    assert_eq!(mismatches(&engine).await, ["3002", "0", "0", "0", "0"]);
+    let explained = plan(&engine, "SELECT avg(cx_sentiment) FROM conversations").await;
+    assert!(!explained.contains("cx_sentiment(text"), "{explained}");
+    let again = ok(&socialcx(&old, &["enrich", "--no-progress"]));
+    assert!(again.contains("nothing to do"), "{again}");
+}
+
+/// `socialcx enrich` on `lake`, waiting at each commit (the test-hooks barrier in `barrier`).
+fn enrich_at_barrier(lake: &Path, barrier: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_socialcx"))
+        .arg("--lake")
+        .arg(lake)
+        .args(args)
+        .args(["enrich", "--no-progress", "--files-per-commit", "1"])
+        .env("SOCIALCX_TEST_COMMIT_BARRIER", barrier)
+        .env_remove("SOCIALCX_LAKE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_for(path: &Path, child: &mut std::process::Child) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !path.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "enrich exited early");
+        assert!(Instant::now() < deadline, "enrich never reached {path:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "needs the commit barrier: cargo test --features test-hooks (bash tests/run)"
+)]
+#[tokio::test]
+async fn enrich_killed_between_commits_leaves_every_answer_whole_and_a_rerun_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let shipped = engine_in(dir.path()).await;
+    // Several inputs: several files to enrich, one per commit.
+    let inputs: Vec<PathBuf> = (0..5)
+        .map(|i| generate_days(dir.path(), &format!("{i}.ndjson"), 800, 10 + i, 30))
+        .collect();
+    ingest(&shipped, &inputs).await;
+    let files = shipped.lake().snapshot().await.unwrap();
+    let total_files = files.files("conversations").len();
+    assert!(total_files >= 5, "{total_files} files");
+    let config = custom_config(dir.path(), &lake);
+    let lexicon = config.lexicon.clone().unwrap();
+    let taxonomy = config.taxonomy.clone().unwrap();
+    let custom_args = [
+        "--lexicon",
+        lexicon.to_str().unwrap(),
+        "--taxonomy",
+        taxonomy.to_str().unwrap(),
+    ];
+    let custom = open(config).await;
+    let answer = "SELECT brand, count(*), round(sum(sentiment), 9), count(stage), \
+                  count(DISTINCT conversation_id) FROM conversations GROUP BY brand ORDER BY brand";
+    let expected = rows(&custom, answer).await;
+
+    // Killed with its first file written, before any commit: nothing changed.
+    let barrier = tempfile::tempdir().unwrap();
+    let mut child = enrich_at_barrier(&lake, barrier.path(), &custom_args);
+    wait_for(
+        &barrier.path().join(format!("ready-{}", child.id())),
+        &mut child,
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let version = custom.lake().snapshot().await.unwrap().version;
+    assert_eq!(version, shipped.lake().snapshot().await.unwrap().version);
+    assert_eq!(rows(&custom, answer).await, expected);
+
+    // Killed after two commits, waiting at its third.
+    let barrier = tempfile::tempdir().unwrap();
+    std::fs::write(barrier.path().join("go-0"), b"").unwrap();
+    std::fs::write(barrier.path().join("go-1"), b"").unwrap();
+    let mut child = enrich_at_barrier(&lake, barrier.path(), &custom_args);
+    wait_for(
+        &barrier.path().join(format!("ready-{}-2", child.id())),
+        &mut child,
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let snapshot = custom.lake().snapshot().await.unwrap();
+    assert_eq!(snapshot.version, version + 2);
+    let fingerprint = custom.scoring().fingerprint();
+    let current = |s: &socialcx::lake::log::Snapshot| {
+        s.files("conversations")
+            .iter()
+            .filter(|f| f.fingerprint.as_deref() == Some(fingerprint))
+            .count()
+    };
+    assert_eq!(current(&snapshot), 2);
+    assert_eq!(snapshot.files("conversations").len(), total_files);
+    // Both engines answer whole: every row once, scores of their own configuration.
+    assert_eq!(rows(&custom, answer).await, expected);
+    assert_eq!(mismatches(&custom).await, ["4000", "0", "0", "0", "0"]);
+    assert_eq!(mismatches(&shipped).await, ["4000", "0", "0", "0", "0"]);
+
+    // The rerun finishes the job: only the files left, each row landed once.
+    let out = ok(&socialcx(
+        &lake,
+        &[&custom_args[..], &["enrich", "--no-progress"]].concat(),
+    ));
+    assert!(
+        out.contains(&format!("enriched {} files", total_files - 2)),
+        "{out}"
+    );
+    let snapshot = custom.lake().snapshot().await.unwrap();
+    assert_eq!(current(&snapshot), total_files);
+    assert_eq!(rows(&custom, answer).await, expected);
+    let explained = plan(&custom, "SELECT avg(sentiment) FROM conversations").await;
+    assert!(!explained.contains("sentiment(text"), "{explained}");
+}
