@@ -32,5 +32,6 @@ pub fn register_all(ctx: &SessionContext, config: &EngineConfig) -> Result<()> {
         ctx.register_udf(udf);
     }
     influence::register(ctx);
+    super::files::register(ctx, config);
     Ok(())
 }

@@ -434,6 +434,14 @@ pub async fn register_all(engine: &Engine, routing_file: Option<&Path>) -> Resul
                 Arc::clone(&schema),
             )),
         );
+        let params: Vec<&str> = report.params.iter().map(|p| p.name.as_str()).collect();
+        crate::engine::catalog::describe(
+            ctx,
+            &report.name,
+            &format!("{}({})", report.name, params.join(", ")),
+            &format!("{}: {}", report.title, report.description),
+            Some(&format!("SELECT * FROM {}()", report.name)),
+        );
         let view = table::report_table(&report, &[], schema, TableType::View)?;
         views.register_table(report.name.clone(), Arc::new(view))?;
     }
