@@ -70,7 +70,7 @@ async fn socialcx_functions_lists_ours_first_with_table_functions_described() {
     }
     // Every shipped report, as its file declares it.
     for report in common::report_files() {
-        let row = find(&report.name);
+        let row = find(report.name.as_str());
         let params: Vec<&str> = report.params.iter().map(|(p, _)| p.as_str()).collect();
         let syntax = format!("{}({})", report.name, params.join(", "));
         assert_eq!(row[1..4], ["table", "socialcx", syntax.as_str()]);
