@@ -260,8 +260,9 @@ pub struct ServeArgs {
     /// Permit DDL (CREATE VIEW ...), DML and SET statements; refused by default.
     #[arg(long)]
     pub allow_writes: bool,
-    /// Permit CREATE EXTERNAL TABLE and COPY ... TO, which read and write files of the
-    /// server's host (or any URL it reaches); refused by default, even with --allow-writes.
+    /// Permit CREATE EXTERNAL TABLE, COPY ... TO and read_parquet/read_csv/read_json of local
+    /// paths, which read and write files of the server's host (or any URL it reaches);
+    /// refused by default, even with --allow-writes (lake:// paths are always readable).
     #[arg(long)]
     pub allow_file_access: bool,
     /// After Ctrl-C or SIGTERM, how long running queries may go on before they are

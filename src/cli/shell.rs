@@ -331,6 +331,15 @@ async fn command(engine: &Engine, line: &str, settings: &mut Settings) -> Result
             )
             .await?
         }
+        (".functions" | "\\df", _) => {
+            statements(
+                engine,
+                "SELECT function_name, function_type, origin, syntax, description \
+                 FROM socialcx_functions();",
+                settings,
+            )
+            .await?
+        }
         (".describe" | ".schema" | "\\d", Some(table)) => {
             statements(engine, &format!("DESCRIBE {table};"), settings).await?
         }

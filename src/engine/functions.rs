@@ -30,5 +30,6 @@ pub fn register_all(ctx: &SessionContext, config: &EngineConfig) -> Result<Arc<S
         ctx.register_udf(udf.clone());
     }
     influence::register(ctx);
+    super::files::register(ctx, config);
     Ok(Arc::new(scoring))
 }

@@ -2,7 +2,9 @@
 //! (CLI, shell, Flight SQL server, jobs). No interface builds a `SessionContext` of
 //! its own: what the engine registers, every interface sees.
 
+pub mod catalog;
 pub mod exec;
+pub mod files;
 pub mod functions;
 pub mod influence;
 pub mod moments;
@@ -65,6 +67,10 @@ pub struct EngineConfig {
     pub routing: Option<PathBuf>,
     /// Object-store options for cloud lakes (`aws_endpoint`, ...), over the environment.
     pub storage_options: Vec<(String, String)>,
+    /// Whether `read_parquet`, `read_csv` and `read_json` may read files of the local
+    /// filesystem (`true` by default); the lake's files (`lake://...`) they always read.
+    /// See [`files`].
+    pub local_files: bool,
     /// What registers functions, tables and views beyond the engine's own, in order (the
     /// shipped reports, through [`crate::open_with`]).
     pub extensions: Vec<Arc<dyn EngineExtension>>,
@@ -109,8 +115,21 @@ impl EngineConfig {
             taxonomy: None,
             routing: None,
             storage_options: Vec::new(),
+            local_files: true,
             extensions: Vec::new(),
         }
+    }
+
+    /// Let the file functions read local files (the default) or only the lake's (`false`:
+    /// a local path is refused before anything is read).
+    ///
+    /// ```
+    /// let cfg = socialcx::EngineConfig::new("./lake").with_local_files(false);
+    /// assert!(!cfg.local_files);
+    /// ```
+    pub fn with_local_files(mut self, allowed: bool) -> Self {
+        self.local_files = allowed;
+        self
     }
 
     /// Register `extension` when the engine opens (after those added before).
@@ -268,6 +287,8 @@ impl Engine {
         ctx.catalog(CATALOG)
             .expect("the default catalog")
             .register_schema(METRICS, Arc::clone(&metrics) as _)?;
+        // Before the extensions, which describe their table functions to it.
+        catalog::register(&ctx);
         Ok(Engine {
             ctx,
             lake,

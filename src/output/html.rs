@@ -6,7 +6,6 @@ use std::fmt::Write;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
-use datafusion::arrow::util::display::FormatOptions;
 
 use crate::Result;
 
@@ -75,7 +74,7 @@ pub fn table(schema: &Schema, shown: &[RecordBatch], total: usize) -> Result<Str
     if schema.fields().is_empty() {
         return Ok(String::new());
     }
-    let options = FormatOptions::default().with_null("");
+    let options = super::display_options().with_null("");
     let mut out = String::from("<div class=\"rows\"><table><thead><tr>");
     for f in schema.fields() {
         let _ = write!(out, "<th>{}</th>", escape(f.name()));
@@ -86,14 +85,20 @@ pub fn table(schema: &Schema, shown: &[RecordBatch], total: usize) -> Result<Str
         .iter()
         .map(|f| f.data_type().is_numeric())
         .collect();
+    // Floats come rounded from the formatters; decimals are shown to 4 places.
+    let decimal: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().is_decimal())
+        .collect();
     let mut shown_rows = 0;
     for batch in shown {
         let formatters = super::formatters(batch, &options)?;
         for i in 0..batch.num_rows() {
             out.push_str("<tr>");
-            for (formatter, numeric) in formatters.iter().zip(&numeric) {
+            for ((formatter, numeric), decimal) in formatters.iter().zip(&numeric).zip(&decimal) {
                 let mut text = formatter.value(i).to_string();
-                if *numeric
+                if *decimal
                     && text.contains('.')
                     && let Ok(f) = text.parse::<f64>()
                 {

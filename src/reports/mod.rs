@@ -434,6 +434,15 @@ pub async fn register_all(engine: &Engine, routing_file: Option<&Path>) -> Resul
                 Arc::clone(&schema),
             )),
         );
+        let params: Vec<&str> = report.params.iter().map(|p| p.name.as_str()).collect();
+        let example = format!("SELECT * FROM {}()", report.name);
+        crate::engine::catalog::describe(
+            ctx,
+            &report.name,
+            &format!("{}({})", report.name, params.join(", ")),
+            &format!("{}: {}", report.title, report.description),
+            Some(example.as_str()),
+        );
         let view = table::report_table(&report, &[], schema, TableType::View)?;
         views.register_table(report.name.clone(), Arc::new(view))?;
     }

@@ -64,7 +64,9 @@ pub struct ServerConfig {
     /// Permit DDL, DML and `SET` statements.
     pub allow_writes: bool,
     /// Permit statements that read or write files of the server's host or of any URL
-    /// (`CREATE EXTERNAL TABLE`, `COPY ... TO`); off even when writes are allowed.
+    /// (`CREATE EXTERNAL TABLE`, `COPY ... TO`, `read_parquet('/local/path')` and the other
+    /// file functions on local paths); off even when writes are allowed. The lake's files
+    /// (`read_parquet('lake://...')`) are readable either way.
     pub allow_file_access: bool,
     /// How long an issued bearer token stays valid.
     pub token_ttl: Duration,
@@ -130,7 +132,8 @@ pub struct ServerFile {
     pub max_concurrent_queries: Option<usize>,
     /// Permit DDL and DML.
     pub allow_writes: Option<bool>,
-    /// Permit `CREATE EXTERNAL TABLE` and `COPY ... TO` (files on the server's host).
+    /// Permit `CREATE EXTERNAL TABLE`, `COPY ... TO` and the file functions on local paths
+    /// (files on the server's host).
     pub allow_file_access: Option<bool>,
     /// Token lifetime (`12h`).
     pub token_ttl: Option<String>,

@@ -60,7 +60,7 @@ use super::sessions::ClientSessions;
 use super::status::{from_datafusion, from_error};
 use super::wire::wire_schema;
 use crate::Engine;
-use crate::engine::exec;
+use crate::engine::{exec, files};
 use datafusion::prelude::SessionContext;
 
 type DoGetStream = <SqlService as FlightService>::DoGetStream;
@@ -78,7 +78,11 @@ pub struct SqlService {
     sql_info: SqlInfoData,
     xdbc: XdbcTypeInfoData,
     statements: Statements,
-    /// Per-client sessions when writes are allowed (else every client reads the engine's).
+    /// The session clients plan in: the engine's, or with `--allow-file-access` off a copy
+    /// whose file functions read the lake's files only.
+    base: SessionContext,
+    /// Per-client sessions when writes are allowed (copies of `base`; else every client plans
+    /// in `base`).
     sessions: Option<ClientSessions>,
 }
 
@@ -96,7 +100,12 @@ impl SqlService {
             .with_allow_statements(allow_writes);
         let timeout_secs = i32::try_from(timeout.as_secs()).unwrap_or(i32::MAX);
         let sql_info = metadata::sql_info(engine.context(), !allow_writes, timeout_secs);
-        let sessions = allow_writes.then(|| ClientSessions::new(engine.context().clone()));
+        let base = if config.allow_file_access {
+            engine.context().clone()
+        } else {
+            files::lake_files_only(engine.context())
+        };
+        let sessions = allow_writes.then(|| ClientSessions::new(base.clone()));
         SqlService {
             engine,
             auth,
@@ -109,6 +118,7 @@ impl SqlService {
             sql_info,
             xdbc: metadata::xdbc_type_info(),
             statements: Statements::new(config.statements),
+            base,
             sessions,
         }
     }
@@ -144,14 +154,14 @@ impl SqlService {
     }
 
     /// The session `request` runs in: the client's own when writes are allowed (so its
-    /// `SET`, views and drops stay its own), else the engine's.
+    /// `SET`, views and drops stay its own), else the one all clients share.
     async fn session<T>(&self, request: &Request<T>) -> Result<SessionContext, Status> {
         match &self.sessions {
             Some(sessions) => sessions
                 .get(&(Self::user(request), request.remote_addr()))
                 .await
                 .map_err(from_datafusion),
-            None => Ok(self.engine.context().clone()),
+            None => Ok(self.base.clone()),
         }
     }
 

@@ -693,3 +693,27 @@ fn several_reports_go_on_one_html_page_only() {
     let out = socialcx(&lake, &["report", "triage", "-p", "min_post=3"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("min_post"));
 }
+
+#[test]
+fn the_table_rounds_floats_and_csv_keeps_every_digit() {
+    let lake = std::path::Path::new("memory://");
+    let sql = "SELECT 1.0 / 3 AS third, 0.45879999999 AS s, CAST(2.5e-7 AS DOUBLE) AS tiny";
+    let table = ok(&socialcx(lake, &["sql", sql]));
+    for shown in ["| 0.333333 ", "| 0.4588 ", "| 2.5e-7 "] {
+        assert!(table.contains(shown), "{shown} in {table}");
+    }
+    assert!(
+        !table.contains("0.3333333") && !table.contains("0.4587"),
+        "{table}"
+    );
+    // CSV keeps every digit: the values read back are the very numbers.
+    let csv = ok(&socialcx(lake, &["sql", sql, "--format", "csv"]));
+    let values: Vec<f64> = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(values, [1.0 / 3.0, 0.45879999999, 2.5e-7], "{csv}");
+}

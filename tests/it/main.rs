@@ -1,8 +1,10 @@
 //! Integration tests: one binary (DataFusion links once), one module per concern.
 
 mod atomicity;
+mod catalog;
 mod cli;
 mod common;
+mod files;
 mod hardening;
 mod influence;
 mod ingest;
