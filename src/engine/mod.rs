@@ -63,6 +63,9 @@ pub struct EngineConfig {
     pub routing: Option<PathBuf>,
     /// Object-store options for cloud lakes (`aws_endpoint`, ...), over the environment.
     pub storage_options: Vec<(String, String)>,
+    /// Whether the lake is only read (a local lake directory that does not exist is then
+    /// an error) or also written (it is then created). Default: written.
+    pub access: lake::location::Access,
     /// What registers functions, tables and views beyond the engine's own, in order (the
     /// shipped reports, through [`crate::open_with`]).
     pub extensions: Vec<Arc<dyn EngineExtension>>,
@@ -107,8 +110,21 @@ impl EngineConfig {
             taxonomy: None,
             routing: None,
             storage_options: Vec::new(),
+            access: lake::location::Access::Write,
             extensions: Vec::new(),
         }
+    }
+
+    /// Open the lake to only read it, or also to write it (see [`lake::location::Access`]).
+    ///
+    /// ```
+    /// use socialcx::lake::location::Access;
+    /// let cfg = socialcx::EngineConfig::new("./lake").with_access(Access::Read);
+    /// assert_eq!(cfg.access, Access::Read);
+    /// ```
+    pub fn with_access(mut self, access: lake::location::Access) -> Self {
+        self.access = access;
+        self
     }
 
     /// Register `extension` when the engine opens (after those added before).
@@ -204,7 +220,7 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub async fn with_config(config: EngineConfig) -> Result<Engine> {
-        let lake = Lake::open_with(&config.lake, &config.storage_options).await?;
+        let lake = Lake::open_for(&config.lake, &config.storage_options, config.access).await?;
         Self::over_lake(lake, &config).await
     }
 
