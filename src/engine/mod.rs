@@ -3,6 +3,7 @@
 //! its own: what the engine registers, every interface sees.
 
 pub mod exec;
+pub mod explain;
 pub mod functions;
 pub mod influence;
 pub mod moments;
