@@ -17,4 +17,5 @@ mod s3;
 mod schema;
 mod sentiment;
 mod server;
+mod terminal;
 mod twcs;
