@@ -47,8 +47,8 @@ pub enum OutputLayout {
     Csv,
     /// The "Customer Support on Twitter" CSV layout.
     Twcs,
-    /// Texts only, `{"text": ...}` per line: the sentiment exactness corpus
-    /// (see [`sentiment_corpus`]).
+    /// Texts only, `{"text": ...}` per line: the sentiment exactness corpus (its texts are
+    /// in datasets/generator/sentiment_corpus.rs).
     Texts,
 }
 

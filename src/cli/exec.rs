@@ -11,9 +11,10 @@
 use std::io::Write;
 use std::time::Instant;
 
-use crate::Result;
 use crate::engine::Engine;
+use crate::engine::explain::explain_error;
 use crate::output::{OutputFormat, discard, write_stream};
+use crate::{Error, Result};
 
 /// Which statements' results a script writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +72,9 @@ pub struct SqlOutcome {
 }
 
 /// Run every statement of `sql` in order and write their results to `out` as `options`
-/// say; the first error stops the script (the statements before it have run).
+/// say; the first error stops the script (the statements before it have run). A query
+/// error comes back in plain words ([`crate::engine::explain`]: impossible dates, unknown
+/// tables with the closest name, syntax errors with a caret under their place).
 ///
 /// ```no_run
 /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
@@ -83,6 +86,20 @@ pub struct SqlOutcome {
 /// # Ok(()) }
 /// ```
 pub async fn run_sql(
+    engine: &Engine,
+    sql: &str,
+    options: &SqlOptions,
+    out: &mut (dyn Write + Send),
+) -> Result<SqlOutcome> {
+    run_statements(engine, sql, options, out)
+        .await
+        .map_err(|e| match e {
+            Error::Query(query) => Error::Usage(explain_error(engine, sql, &query)),
+            other => other,
+        })
+}
+
+async fn run_statements(
     engine: &Engine,
     sql: &str,
     options: &SqlOptions,

@@ -1,6 +1,7 @@
 //! The analyst's command line: `socialcx demo | generate | ingest | sql | shell | serve | report
-//! | jobs`.
+//! | jobs | completions`.
 
+pub mod complete;
 pub mod demo;
 pub mod exec;
 pub mod jobs;
@@ -11,42 +12,86 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::engine::{EngineConfig, parse_size};
 use crate::generator::{GeneratorConfig, OutputLayout};
 use crate::ingest::{IngestOptions, ingest_files, is_input_file};
-use crate::lake::location::DEFAULT_LAKE;
+use crate::lake::location::{Access, DEFAULT_LAKE};
 use crate::output::{Destination, OutputFormat, write_stream};
 use crate::{Error, Result};
 use exec::{SqlOptions, run_sql};
+
+/// The heading of the options every command takes, apart from each command's own.
+const GLOBAL: &str = "Global options";
 
 /// socialcx: SQL analytics over social customer-experience conversations.
 #[derive(Debug, Parser)]
 #[command(name = "socialcx", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// The lake: a local directory, file:// or memory:// URL.
-    #[arg(long, global = true, env = "SOCIALCX_LAKE", default_value = DEFAULT_LAKE)]
+    /// The lake: a local directory (./lake), file:///path, memory:// (this process only), or
+    /// object storage: s3://bucket/prefix, gs://bucket/prefix, az://container/prefix.
+    /// Commands that only read (sql, shell, report, serve, jobs list) refuse a local
+    /// directory that does not exist; ingest, demo and jobs run create it.
+    #[arg(
+        long,
+        global = true,
+        env = "SOCIALCX_LAKE",
+        default_value = DEFAULT_LAKE,
+        value_name = "URL",
+        help_heading = GLOBAL
+    )]
     pub lake: String,
     /// Memory the engine may use before spilling to disk (e.g. 4GiB); default 75% of RAM.
-    #[arg(long, global = true, env = "SOCIALCX_MEMORY_LIMIT")]
+    #[arg(
+        long,
+        global = true,
+        env = "SOCIALCX_MEMORY_LIMIT",
+        value_name = "SIZE",
+        help_heading = GLOBAL
+    )]
     pub memory_limit: Option<String>,
     /// Directory for spill files (default: the system temporary directory).
-    #[arg(long, global = true, env = "SOCIALCX_SPILL_DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "SOCIALCX_SPILL_DIR",
+        value_name = "DIR",
+        help_heading = GLOBAL
+    )]
     pub spill_dir: Option<PathBuf>,
     /// A domain lexicon (TOML) for the sentiment functions: words and phrases to add or
     /// override, for both modes.
-    #[arg(long, global = true, env = "SOCIALCX_LEXICON")]
+    #[arg(
+        long,
+        global = true,
+        env = "SOCIALCX_LEXICON",
+        value_name = "FILE",
+        help_heading = GLOBAL
+    )]
     pub lexicon: Option<PathBuf>,
     /// A moments-of-truth taxonomy (TOML) extending the shipped one (or replacing it,
     /// with `replace = true`).
-    #[arg(long, global = true, env = "SOCIALCX_TAXONOMY")]
+    #[arg(
+        long,
+        global = true,
+        env = "SOCIALCX_TAXONOMY",
+        value_name = "FILE",
+        help_heading = GLOBAL
+    )]
     pub taxonomy: Option<PathBuf>,
     /// The triage routing table (TOML `[teams] stage = "team"`) replacing the shipped one.
-    #[arg(long, global = true, env = "SOCIALCX_ROUTING")]
+    #[arg(
+        long,
+        global = true,
+        env = "SOCIALCX_ROUTING",
+        value_name = "FILE",
+        help_heading = GLOBAL
+    )]
     pub routing: Option<PathBuf>,
-    /// More log output (-v: info, -vv: debug).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    /// More log output (-v: info, -vv: debug; SOCIALCX_LOG takes a tracing filter).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
     /// Run SQL (and shell commands such as .tables) and exit, as `socialcx shell -c SQL`
     /// does; repeatable.
@@ -69,14 +114,41 @@ pub enum Command {
     Enrich(EnrichArgs),
     /// Run SQL (an argument, a file or standard input) and print or save the result.
     Sql(SqlArgs),
-    /// An interactive SQL shell.
+    /// An interactive SQL shell (Tab completes keywords, tables, columns and dot commands).
     Shell(ShellArgs),
     /// Serve the engine over Arrow Flight SQL (ADBC, JDBC, BI tools).
+    #[command(after_help = SERVE_ENVIRONMENT)]
     Serve(ServeArgs),
-    /// Run a shipped report by name (`--list` shows them).
+    /// Run a shipped report by name (--list shows them).
     Report(ReportArgs),
     /// Baseline metric jobs: list, run, backfill, schedule.
     Jobs(jobs::JobsArgs),
+    /// Print a completion script for bash, zsh, fish, elvish or powershell.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+}
+
+/// What `serve --help` says about the variables that have no option.
+const SERVE_ENVIRONMENT: &str = "\
+Credentials come from the environment or --config, never from the command line:
+  SOCIALCX_USER and SOCIALCX_PASSWORD  basic authentication, exchanged for a bearer token
+  SOCIALCX_TOKEN                       a static bearer token
+Each option above can also be set by the variable it names; the command line wins over the
+environment, and the environment over --config.";
+
+/// What `completions --help` says about installing the script.
+const COMPLETIONS_HELP: &str = "\
+Install (then open a new shell):
+  bash: socialcx completions bash > ~/.local/share/bash-completion/completions/socialcx
+  zsh:  socialcx completions zsh > ~/.zfunc/_socialcx   (with fpath+=~/.zfunc before compinit)
+  fish: socialcx completions fish > ~/.config/fish/completions/socialcx.fish";
+
+/// `socialcx completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::aot::Shell,
 }
 
 /// Where and how a result is written (shared by `sql` and `report`).
@@ -239,35 +311,45 @@ fn read_stdin() -> Result<String> {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:50051].
-    #[arg(long)]
+    #[arg(long, env = "SOCIALCX_ADDR", value_name = "HOST:PORT")]
     pub addr: Option<String>,
     /// A server configuration file (TOML: addr, user, password, token, tls_cert, tls_key,
     /// query_timeout, max_concurrent_queries, allow_writes, allow_file_access, token_ttl, shutdown_grace).
-    #[arg(long, env = "SOCIALCX_SERVER_CONFIG")]
+    #[arg(long, env = "SOCIALCX_SERVER_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// TLS certificate chain (PEM); with --tls-key, the server speaks TLS only.
-    #[arg(long, requires = "tls_key")]
+    #[arg(
+        long,
+        requires = "tls_key",
+        env = "SOCIALCX_TLS_CERT",
+        value_name = "FILE"
+    )]
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM).
-    #[arg(long, requires = "tls_cert")]
+    #[arg(
+        long,
+        requires = "tls_cert",
+        env = "SOCIALCX_TLS_KEY",
+        value_name = "FILE"
+    )]
     pub tls_key: Option<PathBuf>,
     /// A query's time limit (30s, 10m, 1h) [default: 10m].
-    #[arg(long)]
+    #[arg(long, env = "SOCIALCX_QUERY_TIMEOUT", value_name = "DURATION")]
     pub query_timeout: Option<String>,
     /// Queries running at once; more wait for a slot [default: 16].
-    #[arg(long)]
+    #[arg(long, env = "SOCIALCX_MAX_CONCURRENT_QUERIES", value_name = "N")]
     pub max_concurrent_queries: Option<usize>,
     /// Permit DDL (CREATE VIEW ...), DML and SET statements; refused by default.
-    #[arg(long)]
+    #[arg(long, env = "SOCIALCX_ALLOW_WRITES", value_parser = BoolishValueParser::new())]
     pub allow_writes: bool,
     /// Permit CREATE EXTERNAL TABLE, COPY ... TO and read_parquet/read_csv/read_json of local
     /// paths, which read and write files of the server's host (or any URL it reaches);
     /// refused by default, even with --allow-writes (lake:// paths are always readable).
-    #[arg(long)]
+    #[arg(long, env = "SOCIALCX_ALLOW_FILE_ACCESS", value_parser = BoolishValueParser::new())]
     pub allow_file_access: bool,
     /// After Ctrl-C or SIGTERM, how long running queries may go on before they are
     /// dropped [default: 30s].
-    #[arg(long)]
+    #[arg(long, env = "SOCIALCX_SHUTDOWN_GRACE", value_name = "DURATION")]
     pub shutdown_grace: Option<String>,
 }
 
@@ -336,9 +418,41 @@ impl ServeArgs {
 }
 
 impl Cli {
-    /// The engine configuration the global options describe.
+    /// What the command does with the lake: commands that only read it must not create a
+    /// local lake directory that is not there (a mistyped `--lake` would read as empty).
+    ///
+    /// ```
+    /// use clap::Parser;
+    /// use socialcx::cli::Cli;
+    /// use socialcx::lake::location::Access;
+    /// let access = |args: &[&str]| Cli::try_parse_from(args).unwrap().access();
+    /// assert_eq!(access(&["socialcx", "sql", "SELECT 1"]), Access::Read);
+    /// assert_eq!(access(&["socialcx", "jobs", "list"]), Access::Read);
+    /// assert_eq!(access(&["socialcx", "ingest", "in.ndjson"]), Access::Write);
+    /// assert_eq!(access(&["socialcx", "jobs", "run", "baseline_daily"]), Access::Write);
+    /// ```
+    pub fn access(&self) -> Access {
+        match &self.command {
+            Some(Command::Ingest(_) | Command::Demo) => Access::Write,
+            // Enrich rewrites the files of a lake that exists: a missing one is a mistake.
+            Some(Command::Enrich(_)) => Access::Read,
+            Some(Command::Jobs(args)) => match args.command {
+                jobs::JobsCommand::List => Access::Read,
+                _ => Access::Write,
+            },
+            _ => Access::Read,
+        }
+    }
+
+    /// The engine configuration the global options describe (with [`Cli::access`]).
+    ///
+    /// ```
+    /// use clap::Parser;
+    /// let cli = socialcx::cli::Cli::try_parse_from(["socialcx", "--lake", "memory://", "shell"]).unwrap();
+    /// assert_eq!(cli.engine_config().unwrap().lake, "memory://");
+    /// ```
     pub fn engine_config(&self) -> Result<EngineConfig> {
-        let mut config = EngineConfig::new(self.lake.clone());
+        let mut config = EngineConfig::new(self.lake.clone()).with_access(self.access());
         if let Some(limit) = &self.memory_limit {
             config = config.with_memory_limit(parse_size(limit)?);
         }
@@ -358,12 +472,22 @@ impl Cli {
     }
 }
 
+/// Open the engine the command line describes; a command that writes and so made a new
+/// local lake says so, once, on stderr.
+async fn open_engine(cli: &Cli) -> Result<crate::Engine> {
+    let engine = crate::open_with(cli.engine_config()?).await?;
+    if engine.lake().created() {
+        eprintln!("created a new lake at {}", engine.lake().url());
+    }
+    Ok(engine)
+}
+
 /// Run the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
     let command = match (&cli.command, cli.commands.is_empty()) {
         (Some(command), true) => command,
         (None, false) => {
-            let engine = crate::open_with(cli.engine_config()?).await?;
+            let engine = open_engine(&cli).await?;
             return shell::run(&engine, None, &cli.commands).await;
         }
         (Some(_), false) => {
@@ -379,6 +503,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
     };
     match command {
+        Command::Completions(args) => {
+            let mut out = std::io::stdout();
+            clap_complete::aot::generate(args.shell, &mut Cli::command(), "socialcx", &mut out);
+            out.flush().map_err(|e| Error::io("standard output", e))?;
+            Ok(0)
+        }
         Command::Generate(args) => {
             let config = GeneratorConfig {
                 rows: args.rows,
@@ -402,7 +532,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Ingest(args) => {
-            let engine = crate::open_with(cli.engine_config()?).await?;
+            let engine = open_engine(&cli).await?;
             let files = expand_inputs(&args.files)?;
             let options = IngestOptions {
                 progress: progress::bars(!args.no_progress),
@@ -430,7 +560,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Sql(args) => {
             let sql = args.script()?;
-            let engine = crate::open_with(cli.engine_config()?).await?;
+            let engine = open_engine(&cli).await?;
             let format = args.out.format;
             let options = SqlOptions {
                 timer: !args.quiet,
@@ -456,12 +586,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Shell(args) => {
-            let engine = crate::open_with(cli.engine_config()?).await?;
+            let engine = open_engine(&cli).await?;
             shell::run(&engine, args.history.clone(), &args.commands).await
         }
         Command::Serve(args) => {
             let config = args.server_config()?;
-            let engine = crate::open_with(cli.engine_config()?).await?;
+            let engine = open_engine(&cli).await?;
             let server = crate::server::Server::bind(engine, config).await?;
             eprintln!(
                 "socialcx Flight SQL server on {} (lake {}); Ctrl-C or SIGTERM stops it",
@@ -473,11 +603,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Report(args) => run_report(&cli, args).await,
         Command::Jobs(args) => {
-            let engine = crate::open_with(cli.engine_config()?).await?;
+            let engine = open_engine(&cli).await?;
             jobs::run_jobs(&engine, args).await
         }
         Command::Demo => {
-            let engine = crate::open_with(cli.engine_config()?).await?;
+            let engine = open_engine(&cli).await?;
             demo::run(&engine).await?;
             Ok(0)
         }
@@ -530,7 +660,7 @@ async fn run_report(cli: &Cli, args: &ReportArgs) -> Result<i32> {
             reports.len()
         )));
     }
-    let engine = crate::open_with(cli.engine_config()?).await?;
+    let engine = open_engine(cli).await?;
     let mut out = Destination::open(args.out.output.as_deref(), format)?;
     if format == OutputFormat::Html {
         let mut sections = Vec::new();

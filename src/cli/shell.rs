@@ -1,8 +1,14 @@
 //! The interactive SQL shell, in the manner of duckdb's and datafusion-cli's.
 //!
 //! Statements end with `;` and may span lines; dot commands (`.tables`, `.describe T`,
-//! `.format csv`, `.maxrows 100`, `.timer off`, `.help`, `.quit`) act at once.
+//! `.format csv`, `.maxrows 100`, `.timer off`, `.help`, `.quit`) act at once. Tab
+//! completes keywords, tables, columns and dot commands (see [`super::complete`]).
 //! Ctrl-C cancels the running query (or clears the line being typed); Ctrl-D quits.
+//!
+//! Ctrl-C stops a query at once in both of its states: waiting for batches (the
+//! statement's work is dropped, which stops it on the engine's pool) and writing them (the
+//! output fails at its next write, so a result pouring onto a slow terminal does not hold
+//! the prompt back until it is all written).
 //!
 //! The same lines can come from a script: standard input when it is not a terminal
 //! (`socialcx shell < script.sql`) or `-c SQL`. A script runs without prompts or banner
@@ -14,23 +20,28 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
+use rustyline::history::DefaultHistory;
+use rustyline::{CompletionType, Config, Editor};
 
+use super::complete::{ShellHelper, Vocabulary};
 use super::exec::{Results, SqlOptions, run_sql};
 use crate::engine::Engine;
+use crate::engine::exec::{CANCELLED, CancelToken};
 use crate::output::OutputFormat;
 use crate::{Error, Result};
 
 const HELP: &str = "\
 Statements end with ';' and may span several lines. EXPLAIN and EXPLAIN ANALYZE work.
   .tables              list tables (also: \\dt, SHOW TABLES;)
+  .functions           socialcx's functions first, then DataFusion's (also: \\df)
   .describe TABLE      columns and types of TABLE (also: \\d TABLE)
   .format FORMAT       table | csv | json | ndjson (now: {format})
   .maxrows N           rows the table format shows, 0 for all (now: {maxrows})
   .timer on|off        print row count and time after each statement
   .help                this text
   .quit                leave (also: \\q, Ctrl-D)
+Tab completes keywords, table and column names, and these commands.
 Ctrl-C cancels a running query.";
 
 /// The shell's settings, changed by dot commands.
@@ -154,24 +165,80 @@ impl Lines {
     }
 }
 
-/// Act on one input; `Ok(false)` means quit.
-async fn act(engine: &Engine, input: Input, settings: &mut Settings) -> Result<bool> {
+/// Act on one input, writing results to `out`; `Ok(false)` means quit.
+async fn act(
+    engine: &Engine,
+    input: Input,
+    settings: &mut Settings,
+    out: &mut (dyn Write + Send),
+) -> Result<bool> {
     match input {
         Input::Nothing => Ok(true),
-        Input::Command(line) => command(engine, &line, settings).await,
+        Input::Command(line) => command(engine, &line, settings, out).await,
         Input::Sql(sql) => {
-            statements(engine, &sql, settings).await?;
+            statements(engine, &sql, settings, out).await?;
             Ok(true)
         }
     }
 }
 
-/// Run `sql` and write its results to stdout.
-async fn statements(engine: &Engine, sql: &str, settings: &Settings) -> Result<()> {
-    let mut out = std::io::stdout();
-    run_sql(engine, sql, &settings.options(), &mut out).await?;
+/// Run `sql` and write its results to `out`.
+async fn statements(
+    engine: &Engine,
+    sql: &str,
+    settings: &Settings,
+    out: &mut (dyn Write + Send),
+) -> Result<()> {
+    run_sql(engine, sql, &settings.options(), out).await?;
     out.flush()?;
     Ok(())
+}
+
+/// Standard output (or another writer) that fails once its [`CancelToken`] is set, and
+/// remembers whether what it wrote last ended a line.
+struct Stoppable<W> {
+    inner: W,
+    stop: CancelToken,
+    last: Option<u8>,
+}
+
+impl<W: Write> Stoppable<W> {
+    fn new(inner: W, stop: CancelToken) -> Stoppable<W> {
+        Stoppable {
+            inner,
+            stop,
+            last: None,
+        }
+    }
+
+    /// Whether the output so far stops in the middle of a line.
+    fn mid_line(&self) -> bool {
+        self.last.is_some_and(|b| b != b'\n')
+    }
+
+    fn check(&self) -> std::io::Result<()> {
+        if self.stop.is_cancelled() {
+            Err(std::io::Error::other(CANCELLED))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<W: Write> Write for Stoppable<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.check()?;
+        let n = self.inner.write(buf)?;
+        if n > 0 {
+            self.last = Some(buf[n - 1]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.check()?;
+        self.inner.flush()
+    }
 }
 
 /// How a script ended.
@@ -208,7 +275,7 @@ async fn script(
                 return Flow::Failed;
             }
         };
-        match act(engine, item, settings).await {
+        match act(engine, item, settings, &mut std::io::stdout()).await {
             Ok(true) if end => return Flow::Go,
             Ok(true) => {}
             Ok(false) => return Flow::Quit,
@@ -223,7 +290,12 @@ async fn script(
 
 /// The shell at a prompt, on the terminal, until the user quits.
 async fn interactive(engine: &Engine, history: Option<PathBuf>) -> Result<()> {
-    let mut editor = DefaultEditor::new().map_err(|e| Error::Usage(format!("shell: {e}")))?;
+    let config = Config::builder()
+        .completion_type(CompletionType::List)
+        .build();
+    let mut editor: Editor<ShellHelper, DefaultHistory> =
+        Editor::with_config(config).map_err(|e| Error::Usage(format!("shell: {e}")))?;
+    editor.set_helper(Some(ShellHelper::new(Vocabulary::of(engine).await)));
     let history = history
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".socialcx_history")));
     if let Some(h) = &history {
@@ -259,22 +331,74 @@ async fn interactive(engine: &Engine, history: Option<PathBuf>) -> Result<()> {
                 let _ = editor.add_history_entry(text.trim());
             }
         }
-        // Dropping the work on Ctrl-C drops its stream, which stops the query.
-        tokio::select! {
-            result = act(engine, input, &mut settings) => match result {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => eprintln!("error: {e}"),
-            },
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("query cancelled");
-            }
+        let changes_catalog = matches!(&input, Input::Sql(sql) if is_ddl(sql));
+        match interruptible(engine, input, &mut settings).await {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => eprintln!("error: {e}"),
+        }
+        if changes_catalog && let Some(helper) = editor.helper_mut() {
+            // A view made or dropped: Tab knows it from the next line on.
+            helper.vocabulary = Vocabulary::of(engine).await;
         }
     }
     if let Some(h) = &history {
         let _ = editor.save_history(h);
     }
     Ok(())
+}
+
+/// [`act`] on `input`, stopped by Ctrl-C: the query's work is dropped while it waits for
+/// batches, and its output fails at the next write while it prints them. A cancelled input
+/// prints `query cancelled` and counts as done (`Ok(true)`).
+async fn interruptible(engine: &Engine, input: Input, settings: &mut Settings) -> Result<bool> {
+    let stop = CancelToken::default();
+    let (pressed, interrupted) = tokio::sync::oneshot::channel::<()>();
+    // The signal is watched on a task of its own: it is seen even while this one is busy
+    // writing to a slow terminal.
+    let watcher = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.cancel();
+                let _ = pressed.send(());
+            }
+        })
+    };
+    let mut out = Stoppable::new(std::io::stdout(), stop.clone());
+    let outcome = tokio::select! {
+        result = act(engine, input, settings, &mut out) => Some(result),
+        Ok(()) = interrupted => None,
+    };
+    watcher.abort();
+    match outcome {
+        Some(Err(_)) | None if stop.is_cancelled() => {
+            if out.mid_line() {
+                let mut stdout = std::io::stdout();
+                let _ = stdout.write_all(b"\n");
+                let _ = stdout.flush();
+            }
+            eprintln!("query cancelled");
+            Ok(true)
+        }
+        Some(result) => result,
+        None => Ok(true),
+    }
+}
+
+/// Whether `sql` may change the tables there are (`CREATE`, `DROP`, `ALTER`).
+fn is_ddl(sql: &str) -> bool {
+    sql.split(';').any(|statement| {
+        let first = statement
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("--"))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_default();
+        ["CREATE", "DROP", "ALTER"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(first))
+    })
 }
 
 /// Whether `sql` ends with a `;` outside quotes and comments.
@@ -310,24 +434,31 @@ fn statement_complete(sql: &str) -> bool {
     quote.is_none() && last == Some(';')
 }
 
-/// Run a dot command; `Ok(false)` means quit.
-async fn command(engine: &Engine, line: &str, settings: &mut Settings) -> Result<bool> {
+/// Run a dot command, writing what it shows to `out`; `Ok(false)` means quit.
+async fn command(
+    engine: &Engine,
+    line: &str,
+    settings: &mut Settings,
+    out: &mut (dyn Write + Send),
+) -> Result<bool> {
     let mut words = line.split_whitespace();
     let name = words.next().unwrap_or_default();
     let arg = words.next();
     match (name, arg) {
         (".quit" | ".exit" | "\\q", _) => return Ok(false),
-        (".help" | "\\?" | "\\h", _) => println!(
+        (".help" | "\\?" | "\\h", _) => writeln!(
+            out,
             "{}",
             HELP.replace("{format}", settings.format.name())
                 .replace("{maxrows}", &settings.max_rows.to_string())
-        ),
+        )?,
         (".tables" | "\\dt", _) => {
             statements(
                 engine,
                 "SELECT table_schema AS schema, table_name AS name, table_type AS type \
                  FROM information_schema.tables ORDER BY 1, 2;",
                 settings,
+                out,
             )
             .await?
         }
@@ -337,11 +468,12 @@ async fn command(engine: &Engine, line: &str, settings: &mut Settings) -> Result
                 "SELECT function_name, function_type, origin, syntax, description \
                  FROM socialcx_functions();",
                 settings,
+                out,
             )
             .await?
         }
         (".describe" | ".schema" | "\\d", Some(table)) => {
-            statements(engine, &format!("DESCRIBE {table};"), settings).await?
+            statements(engine, &format!("DESCRIBE {table};"), settings, out).await?
         }
         (".describe" | ".schema" | "\\d", None) => {
             return Err(Error::Usage("usage: .describe TABLE".into()));
@@ -367,7 +499,35 @@ async fn command(engine: &Engine, line: &str, settings: &mut Settings) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::{Input, Lines, statement_complete};
+    use std::io::Write;
+
+    use super::{Input, Lines, Stoppable, is_ddl, statement_complete};
+    use crate::engine::exec::CancelToken;
+
+    #[test]
+    fn output_fails_at_its_next_write_once_cancelled() {
+        let stop = CancelToken::default();
+        let mut out = Stoppable::new(Vec::new(), stop.clone());
+        write!(out, "a,b\n1,").unwrap();
+        assert!(out.mid_line());
+        stop.cancel();
+        let err = out.write_all(b"2\n").unwrap_err();
+        assert_eq!(err.to_string(), crate::engine::exec::CANCELLED);
+        assert!(out.flush().is_err());
+        assert_eq!(out.inner, b"a,b\n1,", "nothing written after the cancel");
+        let mut whole = Stoppable::new(Vec::new(), CancelToken::default());
+        whole.write_all(b"n\n1\n").unwrap();
+        assert!(!whole.mid_line());
+    }
+
+    #[test]
+    fn statements_that_change_the_tables_are_told_apart() {
+        assert!(is_ddl("CREATE VIEW v AS SELECT 1;"));
+        assert!(is_ddl("-- a view\ncreate view v AS SELECT 1;"));
+        assert!(is_ddl("SELECT 1; DROP VIEW v;"));
+        assert!(!is_ddl("SELECT 'CREATE' AS word;"));
+        assert!(!is_ddl("EXPLAIN SELECT 1;"));
+    }
 
     #[test]
     fn statements_end_with_a_semicolon_outside_quotes_and_comments() {

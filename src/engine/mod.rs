@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod exec;
+pub mod explain;
 pub mod files;
 pub mod functions;
 pub mod influence;
@@ -71,6 +72,9 @@ pub struct EngineConfig {
     /// filesystem (`true` by default); the lake's files (`lake://...`) they always read.
     /// See [`files`].
     pub local_files: bool,
+    /// Whether the lake is only read (a local lake directory that does not exist is then
+    /// an error) or also written (it is then created). Default: written.
+    pub access: lake::location::Access,
     /// What registers functions, tables and views beyond the engine's own, in order (the
     /// shipped reports, through [`crate::open_with`]).
     pub extensions: Vec<Arc<dyn EngineExtension>>,
@@ -116,6 +120,7 @@ impl EngineConfig {
             routing: None,
             storage_options: Vec::new(),
             local_files: true,
+            access: lake::location::Access::Write,
             extensions: Vec::new(),
         }
     }
@@ -129,6 +134,18 @@ impl EngineConfig {
     /// ```
     pub fn with_local_files(mut self, allowed: bool) -> Self {
         self.local_files = allowed;
+        self
+    }
+
+    /// Open the lake to only read it, or also to write it (see [`lake::location::Access`]).
+    ///
+    /// ```
+    /// use socialcx::lake::location::Access;
+    /// let cfg = socialcx::EngineConfig::new("./lake").with_access(Access::Read);
+    /// assert_eq!(cfg.access, Access::Read);
+    /// ```
+    pub fn with_access(mut self, access: lake::location::Access) -> Self {
+        self.access = access;
         self
     }
 
@@ -226,7 +243,7 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub async fn with_config(config: EngineConfig) -> Result<Engine> {
-        let lake = Lake::open_with(&config.lake, &config.storage_options).await?;
+        let lake = Lake::open_for(&config.lake, &config.storage_options, config.access).await?;
         Self::over_lake(lake, &config).await
     }
 

@@ -92,6 +92,7 @@ pub struct Lake {
     url: String,
     store: Arc<dyn ObjectStore>,
     log: CommitLog,
+    created: bool,
 }
 
 impl Lake {
@@ -119,18 +120,53 @@ impl Lake {
     /// # Ok(()) }
     /// ```
     pub async fn open_with(url: &str, options: &[(String, String)]) -> Result<Arc<Lake>> {
-        let loc = location::resolve_with(url, options)?;
-        Ok(Self::with_store(&loc.display, loc.store))
+        Self::open_for(url, options, location::Access::Write).await
+    }
+
+    /// Open the lake at `url` for `access`: to only read, a local lake directory that does
+    /// not exist is an error and is not created (see [`location::Access`]).
+    ///
+    /// ```no_run
+    /// # async fn f() -> socialcx::Result<()> {
+    /// use socialcx::lake::{Lake, location::Access};
+    /// let lake = Lake::open_for("./lake", &[], Access::Read).await?; // fails if ./lake is not there
+    /// assert!(!lake.created());
+    /// # Ok(()) }
+    /// ```
+    pub async fn open_for(
+        url: &str,
+        options: &[(String, String)],
+        access: location::Access,
+    ) -> Result<Arc<Lake>> {
+        let loc = location::resolve_for(url, options, access)?;
+        Ok(Self::build(&loc.display, loc.store, loc.created))
     }
 
     /// A lake over an existing store rooted at the lake (`url` is for messages only).
     /// Tests use this to put a failing store under the lake.
     pub fn with_store(url: &str, store: Arc<dyn ObjectStore>) -> Arc<Lake> {
+        Self::build(url, store, false)
+    }
+
+    fn build(url: &str, store: Arc<dyn ObjectStore>, created: bool) -> Arc<Lake> {
         Arc::new(Lake {
             url: url.to_string(),
             log: CommitLog::new(url, Arc::clone(&store)),
             store,
+            created,
         })
+    }
+
+    /// Whether opening made a new local lake directory (a command that writes says so).
+    ///
+    /// ```no_run
+    /// # async fn f() -> socialcx::Result<()> {
+    /// let lake = socialcx::lake::Lake::open("./new-lake").await?;
+    /// if lake.created() { eprintln!("created a new lake at {}", lake.url()); }
+    /// # Ok(()) }
+    /// ```
+    pub fn created(&self) -> bool {
+        self.created
     }
 
     /// The lake's URL, without credentials.

@@ -57,7 +57,7 @@ use super::placeholders::{
 };
 use super::query::{QueryLog, QueryStream};
 use super::sessions::ClientSessions;
-use super::status::{from_datafusion, from_error};
+use super::status::{explained, explained_error, from_datafusion, from_error};
 use super::wire::wire_schema;
 use crate::Engine;
 use crate::engine::{exec, files};
@@ -193,7 +193,10 @@ impl SqlService {
         ctx: &SessionContext,
         handle: &Statement,
     ) -> Result<(LogicalPlan, Schema), Status> {
-        let mut statements = self.engine.parse(&handle.sql).map_err(from_error)?;
+        let mut statements = self
+            .engine
+            .parse(&handle.sql)
+            .map_err(|e| explained_error(&self.engine, &handle.sql, e))?;
         if statements.len() != 1 {
             return Err(Status::invalid_argument(format!(
                 "send one SQL statement per request ({} given)",
@@ -211,7 +214,7 @@ impl SqlService {
         let plan = state
             .statement_to_plan(statement)
             .await
-            .map_err(from_datafusion)?;
+            .map_err(|e| explained(&self.engine, &handle.sql, e))?;
         self.options.verify_plan(&plan).map_err(|e| {
             Status::permission_denied(format!(
                 "{}: this server is read-only (start it with --allow-writes to permit DDL, \
@@ -236,15 +239,17 @@ impl SqlService {
         }
     }
 
+    /// The physical plan of `plan` (planned from the client's `sql`: errors in plain words).
     async fn physical(
         &self,
         ctx: &SessionContext,
         plan: &LogicalPlan,
+        sql: &str,
     ) -> Result<Arc<dyn ExecutionPlan>, Status> {
         ctx.state()
             .create_physical_plan(plan)
             .await
-            .map_err(from_datafusion)
+            .map_err(|e| explained(&self.engine, sql, e))
     }
 
     /// Plan `handle` and answer with `ticket` for it (DDL, when allowed, runs here).
@@ -270,7 +275,7 @@ impl SqlService {
                     .map(|info| info.with_descriptor(descriptor.clone()))
                     .map_err(|e| Status::internal(e.to_string()));
             }
-            let schema = wire_schema(&self.physical(ctx, &plan).await?.schema());
+            let schema = wire_schema(&self.physical(ctx, &plan, &handle.sql).await?.schema());
             let endpoint = FlightEndpoint::new().with_ticket(ticket);
             FlightInfo::new()
                 .try_with_schema(&schema)
@@ -322,7 +327,7 @@ impl SqlService {
         let result = async {
             let permit = self.permit(started).await?;
             let plan = self.plan(ctx, &handle).await?;
-            let physical = self.physical(ctx, &plan).await?;
+            let physical = self.physical(ctx, &plan, &handle.sql).await?;
             let schema = wire_schema(&physical.schema());
             let running = exec::run(
                 self.engine.pool(),
@@ -869,7 +874,7 @@ impl FlightSqlService for SqlService {
             let dataset = if is_command(&plan) {
                 Schema::empty()
             } else if parameters.fields().is_empty() {
-                wire_schema(&self.physical(&ctx, &plan).await?.schema())
+                wire_schema(&self.physical(&ctx, &plan, &handle.sql).await?.schema())
                     .as_ref()
                     .clone()
             } else {

@@ -114,7 +114,7 @@ fn sql_writes_every_format_with_the_same_answer() {
 #[test]
 fn bad_sql_is_an_error_message_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
+    let lake = empty_lake(dir.path());
     for sql in [
         "SELEC 1",
         "SELECT nope FROM conversations",
@@ -180,7 +180,7 @@ fn the_shell_runs_statements_and_commands_from_stdin() {
 #[test]
 fn a_script_stops_at_its_first_error_with_status_1() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
+    let lake = empty_lake(dir.path());
     let script = ".format csv\nSELECT 1 AS good;\nSELEC oops;\nSELECT 2 AS unreached;\n";
 
     // Piped into the shell, and given to -c: the statements after the error do not run.
@@ -219,7 +219,7 @@ fn a_script_stops_at_its_first_error_with_status_1() {
 #[test]
 fn sql_comes_from_an_argument_a_file_standard_input_or_dash_c() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
+    let lake = empty_lake(dir.path());
 
     // Piped into `sql`, or `sql -f -`.
     let out = socialcx_stdin(
@@ -311,7 +311,7 @@ fn parquet_columns(path: &std::path::Path) -> Vec<(String, Vec<i64>)> {
 #[test]
 fn several_statements_write_the_last_result_in_every_machine_format() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
+    let lake = empty_lake(dir.path());
     let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).to_string();
 
     // The two Parquet files: both readable, each holding the last result.
@@ -716,4 +716,296 @@ fn the_table_rounds_floats_and_csv_keeps_every_digit() {
         .map(|v| v.parse().unwrap())
         .collect();
     assert_eq!(values, [1.0 / 3.0, 0.45879999999, 2.5e-7], "{csv}");
+}
+
+/// The standard error of a run, as text.
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_lake_that_is_not_there_is_refused_by_reads_and_made_by_writes() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lakee");
+    let reads: [&[&str]; 5] = [
+        &["sql", "SELECT count(*) FROM conversations"],
+        &["shell", "-c", "SELECT 1"],
+        &["-c", "SELECT 1"],
+        &["report", "channel_audit"],
+        &["jobs", "list"],
+    ];
+    for args in reads {
+        let out = socialcx(&lake, args);
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} answered: {:?}", out.stdout);
+        assert!(stderr.contains("no lake here"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("socialcx ingest FILE --lake {}", lake.display()))
+                && stderr.contains("socialcx demo"),
+            "{args:?} does not say how to make one: {stderr}"
+        );
+        assert!(!lake.exists(), "{args:?} created the lake");
+    }
+    // The server refuses it too, and exits instead of serving an empty lake.
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_socialcx"))
+        .arg("--lake")
+        .arg(&lake)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env_remove("SOCIALCX_LAKE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            serve.kill().unwrap();
+            panic!("serve started on a lake that is not there");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    serve
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no lake here"), "{stderr}");
+    assert!(!lake.exists(), "serve created the lake");
+
+    // A command that writes makes the lake, and says so once.
+    let file = generate(dir.path(), "in.ndjson", 50, 1, OutputLayout::Ndjson);
+    let out = socialcx(&lake, &["ingest", "--no-progress", file.to_str().unwrap()]);
+    ok(&out);
+    let url = format!("file://{}", lake.canonicalize().unwrap().display());
+    let stderr = stderr_of(&out);
+    assert_eq!(
+        stderr.matches("created a new lake at").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("created a new lake at {url}")),
+        "{stderr}"
+    );
+    // It is there now: not new again, and the reads see what landed.
+    let other = generate(dir.path(), "more.ndjson", 10, 2, OutputLayout::Ndjson);
+    let out = socialcx(&lake, &["ingest", "--no-progress", other.to_str().unwrap()]);
+    ok(&out);
+    assert!(
+        !stderr_of(&out).contains("created a new lake"),
+        "{}",
+        stderr_of(&out)
+    );
+    let count = "SELECT count(*) AS n FROM conversations";
+    assert_eq!(
+        ok(&socialcx(&lake, &["sql", count, "--format", "csv", "-q"])),
+        "n\n60\n"
+    );
+    // A job run writes too: it makes its lake.
+    let jobs_lake = dir.path().join("jobs-lake");
+    let out = socialcx(
+        &jobs_lake,
+        &["jobs", "run", "baseline_daily", "--as-of", "2026-01-15"],
+    );
+    assert!(
+        stderr_of(&out).contains("created a new lake at") && jobs_lake.is_dir(),
+        "{}",
+        stderr_of(&out)
+    );
+    // A directory that is there but empty is an empty lake; memory:// is always there.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert_eq!(
+        ok(&socialcx(&empty, &["sql", count, "--format", "csv", "-q"])),
+        "n\n0\n"
+    );
+    assert_eq!(
+        ok(&socialcx(
+            std::path::Path::new("memory://"),
+            &["sql", count, "--format", "csv", "-q"]
+        )),
+        "n\n0\n"
+    );
+}
+
+#[test]
+fn help_sets_global_options_apart_and_names_every_variable() {
+    use clap::CommandFactory;
+    let lake = std::path::Path::new("memory://");
+    let sql = ok(&socialcx(lake, &["sql", "--help"]));
+    let (own, global) = sql
+        .split_once("Global options:")
+        .unwrap_or_else(|| panic!("no global options heading:\n{sql}"));
+    for option in ["--format", "--max-rows", "--output", "--quiet"] {
+        assert!(
+            own.contains(option) && !global.contains(option),
+            "{option}:\n{sql}"
+        );
+    }
+    for option in [
+        "--lake",
+        "--memory-limit",
+        "--spill-dir",
+        "--lexicon",
+        "--verbose",
+    ] {
+        assert!(
+            global.contains(option) && !own.contains(option),
+            "{option}:\n{sql}"
+        );
+    }
+    // --lake names every kind of lake.
+    for scheme in ["./lake", "file://", "memory://", "s3://", "gs://", "az://"] {
+        assert!(
+            global.contains(scheme),
+            "--lake help lacks {scheme}:\n{sql}"
+        );
+    }
+
+    // Every option of serve can come from a SOCIALCX_ variable, and its help says which;
+    // the credentials, which have no option, are named too.
+    let serve_help = ok(&socialcx(lake, &["serve", "--help"]));
+    let mut command = socialcx::cli::Cli::command();
+    command.build();
+    let serve = command.find_subcommand("serve").unwrap();
+    let mut own_options = 0;
+    for arg in serve.get_arguments() {
+        if arg.is_global_set() || arg.get_id() == "help" {
+            continue;
+        }
+        own_options += 1;
+        let env = arg
+            .get_env()
+            .unwrap_or_else(|| panic!("serve --{} has no variable", arg.get_id()))
+            .to_string_lossy()
+            .into_owned();
+        assert!(env.starts_with("SOCIALCX_"), "{env}");
+        assert!(
+            serve_help.contains(&format!("[env: {env}=")),
+            "{env}:\n{serve_help}"
+        );
+    }
+    assert!(own_options >= 9, "{own_options}");
+    for variable in [
+        "SOCIALCX_USER",
+        "SOCIALCX_PASSWORD",
+        "SOCIALCX_TOKEN",
+        "SOCIALCX_LAKE",
+    ] {
+        assert!(serve_help.contains(variable), "{variable}:\n{serve_help}");
+    }
+
+    // No help text shows rustdoc's link syntax: the doc comments are read as plain words.
+    fn check(command: &mut clap::Command, path: &str) {
+        let help = command.render_long_help().to_string();
+        assert!(
+            !help.contains("[`") && !help.contains("`]"),
+            "{path} --help shows a rustdoc link:\n{help}"
+        );
+        for sub in command.get_subcommands_mut() {
+            let path = format!("{path} {}", sub.get_name());
+            check(sub, &path);
+        }
+    }
+    check(&mut command, "socialcx");
+}
+
+#[test]
+fn completion_scripts_for_bash_zsh_and_fish() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    for (shell, marker) in [
+        ("bash", "complete -F _socialcx"),
+        ("zsh", "#compdef socialcx"),
+        ("fish", "complete -c socialcx"),
+    ] {
+        let script = ok(&socialcx(&lake, &["completions", shell]));
+        assert!(script.contains(marker), "{shell}:\n{script}");
+        // Fish names options without their dashes (`-l lake`).
+        for word in [
+            "ingest",
+            "shell",
+            "serve",
+            "report",
+            "completions",
+            "lake",
+            "format",
+        ] {
+            assert!(script.contains(word), "{shell} does not complete {word}");
+        }
+    }
+    assert!(!lake.exists(), "completions touched the lake");
+    let out = socialcx(&lake, &["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("bash"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn common_sql_mistakes_are_explained_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = empty_lake(dir.path());
+    let failed = |args: &[&str]| {
+        let out = socialcx(&lake, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        stderr_of(&out)
+    };
+    // A day that does not exist, as a literal and as a cast.
+    for (sql, day) in [
+        ("SELECT DATE '2026-02-30' AS d", "2026-02-30"),
+        ("SELECT '2026-13-01'::date AS d", "2026-13-01"),
+    ] {
+        let stderr = failed(&["sql", sql]);
+        assert!(
+            stderr.starts_with(&format!(
+                "error: '{day}' is not a valid date (expected YYYY-MM-DD, a day that exists)"
+            )),
+            "{sql}: {stderr}"
+        );
+        assert!(!stderr.contains("Cast error"), "{stderr}");
+    }
+    // A table name one letter off: the closest table, in the shell too.
+    let stderr = failed(&["sql", "SELECT count(*) FROM conversation"]);
+    assert!(
+        stderr.starts_with("error: table 'conversation' not found; did you mean 'conversations'?"),
+        "{stderr}"
+    );
+    let stderr = failed(&["shell", "-c", "SELECT * FROM quarantined;"]);
+    assert!(
+        stderr.contains("table 'quarantined' not found; did you mean 'quarantine'?"),
+        "{stderr}"
+    );
+    // A syntax error: where it is, and the line with a caret under the place.
+    let stderr = failed(&["sql", "SELECT 1;\nSELECT * FRM conversations"]);
+    assert!(
+        stderr.starts_with("error: syntax error at line 2, column 10: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\n  SELECT * FRM conversations\n           ^\n"),
+        "{stderr}"
+    );
+    // With -v, DataFusion's own words are there too.
+    let out = Command::new(env!("CARGO_BIN_EXE_socialcx"))
+        .arg("--lake")
+        .arg(&lake)
+        .args(["-v", "sql", "SELECT count(*) FROM conversation"])
+        .env_remove("SOCIALCX_LAKE")
+        .env_remove("SOCIALCX_LOG")
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("table 'socialcx.public.conversation' not found")
+            && stderr.contains("did you mean 'conversations'?"),
+        "{stderr}"
+    );
 }

@@ -20,6 +20,14 @@ pub fn sample(name: &str) -> PathBuf {
     repo().join("datasets/sample").join(name)
 }
 
+/// A new, empty lake directory `dir/lake` (commands that only read refuse a lake
+/// directory that is not there).
+pub fn empty_lake(dir: &Path) -> PathBuf {
+    let lake = dir.join("lake");
+    std::fs::create_dir_all(&lake).unwrap();
+    lake
+}
+
 /// An engine over a new lake in `dir`.
 pub async fn engine_in(dir: &Path) -> Engine {
     socialcx::open_with(

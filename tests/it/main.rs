@@ -20,4 +20,5 @@ mod schema;
 mod scores;
 mod sentiment;
 mod server;
+mod terminal;
 mod twcs;

@@ -1068,3 +1068,40 @@ mod original_handles {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_mistakes_are_explained_to_clients_in_plain_words() {
+    let engine = socialcx::open("memory://").await.unwrap();
+    let server = Running::start(engine, ServerConfig::default()).await;
+    let mut client = server.client().await;
+    let err = run(&mut client, "SELECT count(*) FROM conversation")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    assert_eq!(
+        err.message(),
+        "table 'conversation' not found; did you mean 'conversations'?"
+    );
+    let err = run(&mut client, "SELECT DATE '2026-02-30' AS d")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    assert_eq!(
+        err.message(),
+        "'2026-02-30' is not a valid date (expected YYYY-MM-DD, a day that exists)"
+    );
+    let err = run(&mut client, "SELECT *\nFRM conversations")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    assert!(
+        err.message()
+            .starts_with("syntax error at line 2, column 1: ")
+            && err.message().ends_with("\n  FRM conversations\n  ^"),
+        "{err}"
+    );
+    // The server goes on.
+    let (_, batches) = run(&mut client, "SELECT 1 AS one").await.unwrap();
+    assert_eq!(rows(&batches), 1);
+    server.stop().await;
+}
