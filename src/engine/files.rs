@@ -458,7 +458,7 @@ impl Target {
             Target::Local(path) => ListingTableUrl::parse(path),
             Target::Lake(path) => {
                 let store = lake::OBJECT_STORE_URL;
-                match path.find(|c: char| matches!(c, '*' | '?' | '[')) {
+                match path.find(['*', '?', '[']) {
                     None => ListingTableUrl::parse(format!("{store}{path}")),
                     Some(at) => {
                         let cut = path[..at].rfind('/').map_or(0, |i| i + 1);
