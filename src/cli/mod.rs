@@ -605,7 +605,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Report(args) => run_report(&cli, args).await,
         Command::Jobs(args) => {
             let engine = open_engine(&cli).await?;
-            jobs::run_jobs(&engine, args).await
+            jobs::run_jobs(&engine, args, cli.verbose).await
         }
         Command::Demo => {
             let engine = open_engine(&cli).await?;
