@@ -198,6 +198,17 @@ pub async fn breaches(
 }
 
 /// [`breaches`], and how every cell fared ([`Checked`]; `None` for a job without alerts).
+///
+/// ```no_run
+/// # async fn f(engine: socialcx::Engine, result: Vec<datafusion::arrow::array::RecordBatch>) -> socialcx::Result<()> {
+/// let jobs = socialcx::jobs::config::Jobs::shipped();
+/// let job = jobs.find("baseline_daily")?;
+/// let (alerts, checked) = socialcx::jobs::alerts::check(&engine, job, "2026-01-15".parse().unwrap(), &result).await?;
+/// if alerts.is_empty() {
+///     println!("{}", checked.unwrap().describe());
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn check(
     engine: &Engine,
     job: &Job,

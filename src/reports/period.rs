@@ -206,6 +206,13 @@ impl Calendar {
     }
 
     /// The calendar of the lake `state` reads, by [`CALENDAR_SQL`].
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> datafusion::error::Result<()> {
+    /// let calendar = socialcx::reports::period::Calendar::read(&engine.context().state()).await?;
+    /// println!("complete through {:?}", calendar.last_complete_day());
+    /// # Ok(()) }
+    /// ```
     pub async fn read(state: &SessionState) -> datafusion::error::Result<Calendar> {
         let plan = state.create_logical_plan(CALENDAR_SQL).await?;
         let physical = state.create_physical_plan(&plan).await?;
@@ -241,21 +248,46 @@ impl Calendar {
     }
 
     /// The days, in order.
+    ///
+    /// ```
+    /// use socialcx::reports::period::{Calendar, DayCount};
+    /// let d = |s: &str| s.parse().unwrap();
+    /// let c = Calendar::new(vec![DayCount::new(d("2026-03-02"), 1, 1), DayCount::new(d("2026-03-01"), 2, 1)]);
+    /// assert_eq!(c.days().next().unwrap().day, d("2026-03-01"));
+    /// ```
     pub fn days(&self) -> impl Iterator<Item = &DayCount> {
         self.days.values()
     }
 
     /// The first day with a message.
+    ///
+    /// ```
+    /// assert_eq!(socialcx::reports::period::Calendar::default().first_day(), None);
+    /// ```
     pub fn first_day(&self) -> Option<NaiveDate> {
         self.days.keys().next().copied()
     }
 
     /// The day of the last message.
+    ///
+    /// ```
+    /// use socialcx::reports::period::{Calendar, DayCount};
+    /// let d = |s: &str| s.parse().unwrap();
+    /// let c = Calendar::new(vec![DayCount::new(d("2026-03-01"), 2, 1), DayCount::new(d("2026-03-04"), 1, 0)]);
+    /// assert_eq!(c.last_day(), Some(d("2026-03-04")));
+    /// ```
     pub fn last_day(&self) -> Option<NaiveDate> {
         self.days.keys().next_back().copied()
     }
 
     /// Customer posts on `day` (0 for a day without messages).
+    ///
+    /// ```
+    /// use socialcx::reports::period::{Calendar, DayCount};
+    /// let d = |s: &str| s.parse().unwrap();
+    /// let c = Calendar::new(vec![DayCount::new(d("2026-03-01"), 5, 3)]);
+    /// assert_eq!((c.customer_posts(d("2026-03-01")), c.customer_posts(d("2026-03-02"))), (3, 0));
+    /// ```
     pub fn customer_posts(&self, day: NaiveDate) -> u64 {
         self.days.get(&day).map_or(0, |d| d.customer_posts)
     }
@@ -316,6 +348,13 @@ impl Calendar {
     }
 
     /// The last complete day (see [`Calendar::is_complete`] and the module's docs), if any.
+    ///
+    /// ```
+    /// use socialcx::reports::period::{Calendar, DayCount};
+    /// let d = |s: &str| s.parse().unwrap();
+    /// let one_day = Calendar::new(vec![DayCount::new(d("2026-03-01"), 5, 3)]);
+    /// assert_eq!(one_day.last_complete_day(), None, "the day of the last message is not over");
+    /// ```
     pub fn last_complete_day(&self) -> Option<NaiveDate> {
         self.days
             .keys()
@@ -326,11 +365,21 @@ impl Calendar {
 }
 
 /// Midnight (UTC) at the start of `day`.
+///
+/// ```
+/// let t = socialcx::reports::period::midnight("2026-03-01".parse().unwrap());
+/// assert_eq!(t.to_rfc3339(), "2026-03-01T00:00:00+00:00");
+/// ```
 pub fn midnight(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
 }
 
 /// An instant as a parameter value (`2026-03-31T00:00:00Z`).
+///
+/// ```
+/// use socialcx::reports::period::{instant_text, midnight};
+/// assert_eq!(instant_text(midnight("2026-03-31".parse().unwrap())), "2026-03-31T00:00:00Z");
+/// ```
 pub fn instant_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }

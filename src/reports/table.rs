@@ -59,7 +59,7 @@ pub struct ReportTable {
 
 impl ReportTable {
     /// The table of `report` run with `values` (checked now: a wrong name or value is an
-    /// error here, not at the scan).
+    /// error here, not at the scan); see the example on [`ReportTable`].
     pub fn new(
         report: Arc<Report>,
         values: Vec<(String, Option<String>)>,
