@@ -5,10 +5,17 @@
 --   brands, the brand's response rate to the threads customers start, and the median and p90
 --   first-response time in minutes.
 -- param: from timestamp null  First instant of the window (UTC, included; null: from the first message)
--- param: to timestamp null  End of the window (UTC, excluded; null: through the last message)
+-- param: to timestamp null  End of the window (UTC, excluded; null: the midnight after the last complete day)
 -- param: brand string null  Only this brand (null: every brand)
 -- param: channel string null  Only this channel (null: every channel)
+-- window: to=last_complete_day from=first_message
 --
+-- The default window ends at the last complete day: the last UTC day that is over (the lake
+-- holds a message from a later day) and whose customer posts reach half the median of the
+-- same weekday over the four weeks before (docs/reports.md). Data stops raggedly, and the
+-- days after the last full one hold only late replies: a chart or a rate that ran into them
+-- would end in a collapse. Give `to` to include them. The bound is resolved before the report
+-- is planned and bound as a literal timestamp, so the lake prunes its files by it.
 -- Scores are the stored columns, computed once at ingest (docs/lake.md). Sentiment is
 -- cx_sentiment, the customer-care mode, because on hand-labelled care posts it was not tuned
 -- on it is right more often than VADER (accuracy 0.625 against 0.550, docs/functions.md).

@@ -1,17 +1,27 @@
 -- name: influencers
 -- title: Influencers to build relationships with
 -- description: The customers with the most influence in the window (weighted PageRank over
---   replies, mentions and shares, as a 0..100 percentile), with their message count, mean
---   sentiment, the journey stages and channels they speak about (comma-separated), and
---   their reach.
+--   replies, mentions and shares, as a 0..100 percentile), with their followers, message
+--   count, mean sentiment, the journey stages and channels they speak about (comma-separated),
+--   their reach, and an example post.
 -- param: from timestamp null  First instant of the window (UTC, included; null: from the first message)
--- param: to timestamp null  End of the window (UTC, excluded; null: through the last message)
+-- param: to timestamp null  End of the window (UTC, excluded; null: the midnight after the last complete day)
 -- param: brand string null  Only conversations about this brand (null: every brand)
 -- param: limit int 50  How many authors
+-- window: to=last_complete_day from=first_message
 --
+-- The default window ends at the last complete day: the last UTC day that is over (the lake
+-- holds a message from a later day) and whose customer posts reach half the median of the
+-- same weekday over the four weeks before (docs/reports.md). Data stops raggedly, and the
+-- days after the last full one hold only late replies: a chart or a rate that ran into them
+-- would end in a collapse. Give `to` to include them. The bound is resolved before the report
+-- is planned and bound as a literal timestamp, so the lake prunes its files by it.
 -- Scores are the stored columns, computed once at ingest (docs/lake.md). mean_sentiment is
 -- over cx_sentiment, the customer-care mode, because on hand-labelled care posts it was not tuned
 -- on it is right more often than VADER (accuracy 0.625 against 0.550, docs/functions.md).
+-- followers is the most followers the author was seen with; the author_id is the handle. The
+-- example post is the author's most engaged post in the window (likes + shares + replies; on
+-- a tie the latest), so a community manager sees what they are heard for before reaching out.
 WITH ranked AS (
     SELECT author_id, pagerank, influence_percentile, in_degree, distinct_engagers,
            followers, total_reach
@@ -31,9 +41,27 @@ voice AS (
            array_to_string(array_sort(array_distinct(array_agg(channel))), ', ') AS channels
     FROM posts
     GROUP BY author_id
+),
+top AS (
+    SELECT r.author_id, r.influence_percentile, r.pagerank, r.in_degree, r.distinct_engagers,
+           r.followers, r.total_reach, v.messages, v.mean_sentiment, v.stages, v.channels
+    FROM ranked r JOIN voice v ON v.author_id = r.author_id
+    ORDER BY r.pagerank DESC, r.author_id
+    LIMIT $limit
+),
+examples AS (
+    SELECT author_id, text, channel, created_at,
+           row_number() OVER (PARTITION BY author_id
+                              ORDER BY likes + shares + replies DESC, created_at DESC,
+                                       conversation_id DESC) AS n
+    FROM conversations
+    WHERE NOT is_brand AND ($from IS NULL OR created_at >= $from) AND ($to IS NULL OR created_at < $to)
+      AND ($brand IS NULL OR brand = $brand)
+      AND author_id IN (SELECT author_id FROM top)
 )
-SELECT r.author_id, r.influence_percentile, r.pagerank, r.in_degree, r.distinct_engagers,
-       r.followers, r.total_reach, v.messages, v.mean_sentiment, v.stages, v.channels
-FROM ranked r JOIN voice v ON v.author_id = r.author_id
-ORDER BY r.pagerank DESC, r.author_id
-LIMIT $limit
+SELECT t.author_id, t.influence_percentile, t.pagerank, t.in_degree, t.distinct_engagers,
+       t.followers, t.total_reach, t.messages, t.mean_sentiment, t.stages, t.channels,
+       e.text AS example_post, e.channel AS example_channel, e.created_at AS example_at
+FROM top t
+LEFT JOIN examples e ON e.author_id = t.author_id AND e.n = 1
+ORDER BY t.pagerank DESC, t.author_id

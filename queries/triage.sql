@@ -9,7 +9,11 @@
 -- param: channel string null  Only this channel (null: every channel)
 -- param: half_life_hours float 24  Hours of waiting after which the recency weight halves
 -- param: limit int 100  How many conversations
+-- window: to=last_message from=first_message
 --
+-- The queue is as of the last message by default, not the last complete day of the other
+-- reports: an agent answers what is waiting now, and the newest posts are the most urgent.
+-- The as_of column is that instant (the last message seen, or `to`).
 -- Scores are the stored columns, computed once at ingest (docs/lake.md). Sentiment is
 -- cx_sentiment, the customer-care mode, because on hand-labelled care posts it was not tuned
 -- on it is right more often than VADER (accuracy 0.625 against 0.550, docs/functions.md).
@@ -65,7 +69,8 @@ scored AS (
            CASE WHEN w.replied_at IS NULL THEN 'unanswered' ELSE 'follow_up' END AS status,
            coalesce(i.influence_percentile, 0.0) AS influence_percentile,
            w.sentiment,
-           (to_unixtime(c.as_of) - to_unixtime(w.created_at)) / 3600.0 AS waiting_hours
+           (to_unixtime(c.as_of) - to_unixtime(w.created_at)) / 3600.0 AS waiting_hours,
+           c.as_of
     FROM waiting w
     JOIN roots r ON r.thread_id = w.thread_id
     CROSS JOIN clock c
@@ -77,7 +82,7 @@ SELECT 100.0 * (0.5 + s.influence_percentile / 200.0) * ((1.0 - s.sentiment) / 2
        coalesce(t.team, 'unrouted') AS team,
        s.stage, s.status, s.brand, s.channel, s.thread_id, s.author_id,
        s.influence_percentile, s.sentiment, s.waiting_hours, s.waiting_messages,
-       s.started_at, s.waiting_since, s.text
+       s.started_at, s.waiting_since, s.text, s.as_of
 FROM scored s
 LEFT JOIN routing t ON t.stage = s.stage
 ORDER BY priority DESC, s.thread_id

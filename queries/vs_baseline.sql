@@ -5,13 +5,20 @@
 --   baseline (mean and standard deviation of the daily values over the baseline_days before the
 --   period), with the delta and z-score, flagged when |z| reaches the threshold.
 -- param: from timestamp null  Start of the period (UTC, included; null: 7 days before its end)
--- param: to timestamp null  End of the period (UTC, excluded; null: midnight after the last message)
+-- param: to timestamp null  End of the period (UTC, excluded; null: the midnight after the last complete day)
 -- param: baseline_days int 28  Length of the trailing baseline before the period, in days
 -- param: threshold float 2  |z-score| at which a change is flagged
--- param: min_posts int 10  A rate or sentiment change is flagged only when the period has this many posts (threads, for response_rate) in the cell
+-- param: min_posts int 10  A change is flagged only when its cell has this many posts in the period (threads, for response_rate; for customer_posts, in the period or expected from the baseline)
 -- param: brand string null  Only this brand (null: every brand)
 -- param: channel string null  Only this channel (null: every channel)
+-- window: to=last_complete_day from=7d
 --
+-- The default period is the 7 days through the last complete day: the last UTC day that is
+-- over (the lake holds a message from a later day) and whose customer posts reach half the
+-- median of the same weekday over the four weeks before (docs/reports.md). Data stops raggedly: the days after the last
+-- full one hold only late replies, and a period ending in them reads as a collapse of volume
+-- in every cell. The bounds are resolved before the report is planned and bound as literal
+-- timestamps, so the lake reads only the files of the period and its baseline.
 -- Scores are the stored columns, computed once at ingest (docs/lake.md). Sentiment is
 -- cx_sentiment, the customer-care mode, because on hand-labelled care posts it was not tuned
 -- on it is right more often than VADER (accuracy 0.625 against 0.550, docs/functions.md).
@@ -20,39 +27,29 @@
 -- days that had posts. The period's value is pooled over the whole period (posts per day for
 -- customer_posts), and z = (period value - baseline mean) / baseline standard deviation of the
 -- daily values, so a period of several days is judged by the daily spread (conservative). z
--- is null when the baseline has fewer than two days or no spread; null is never flagged, nor
--- is a rate or sentiment metric measured on fewer than min_posts (period_sample). A
--- thread counts as answered when a brand account replied before the period's end.
-WITH clock AS (
-    SELECT coalesce($to, date_trunc('day', max(created_at)) + INTERVAL '1 day') AS period_end
+-- is null when the baseline has fewer than two days or no spread; null is never flagged. No
+-- flag rests on a handful of posts: a rate or sentiment metric needs min_posts posts
+-- (threads, for response_rate) in the period (period_sample), and a volume change needs
+-- min_posts posts in the period or expected over it from the baseline (baseline_mean x the
+-- period's days), so a drop from 30 expected posts to 2 is flagged and a rise from 1 to 4
+-- is not. A thread counts as answered when a brand account replied before the period's end.
+WITH posts AS (
+    SELECT brand, channel, coalesce(stage, 'unclassified') AS stage,
+           date AS day, conversation_id, parent_id, cx_sentiment AS sentiment,
+           created_at >= $from AS in_period
     FROM conversations
-),
-span AS (
-    SELECT coalesce($from, period_end - INTERVAL '7 days') AS period_start, period_end
-    FROM clock
-),
-bounds AS (
-    SELECT period_start, period_end,
-           period_start - CAST(concat($baseline_days, ' days') AS INTERVAL) AS baseline_start,
-           (to_unixtime(period_end) - to_unixtime(period_start)) / 86400.0 AS period_days
-    FROM span
-),
-posts AS (
-    SELECT c.brand, c.channel, coalesce(c.stage, 'unclassified') AS stage,
-           c.date AS day, c.conversation_id, c.parent_id, c.cx_sentiment AS sentiment,
-           c.created_at >= b.period_start AS in_period
-    FROM conversations c
-    CROSS JOIN bounds b
-    WHERE NOT c.is_brand AND c.created_at >= b.baseline_start AND c.created_at < b.period_end
-      AND ($brand IS NULL OR c.brand = $brand)
-      AND ($channel IS NULL OR c.channel = $channel)
+    WHERE NOT is_brand
+      AND created_at >= $from - CAST(concat($baseline_days, ' days') AS INTERVAL)
+      AND created_at < $to
+      AND ($brand IS NULL OR brand = $brand)
+      AND ($channel IS NULL OR channel = $channel)
 ),
 answered AS (
-    SELECT DISTINCT c.thread_id
-    FROM conversations c
-    CROSS JOIN bounds b
-    WHERE c.is_brand AND c.parent_id IS NOT NULL
-      AND c.created_at >= b.baseline_start AND c.created_at < b.period_end
+    SELECT DISTINCT thread_id
+    FROM conversations
+    WHERE is_brand AND parent_id IS NOT NULL
+      AND created_at >= $from - CAST(concat($baseline_days, ' days') AS INTERVAL)
+      AND created_at < $to
 ),
 daily AS (
     SELECT p.brand, p.channel, p.stage, p.day, p.in_period,
@@ -100,14 +97,14 @@ baseline_stats AS (
     FROM baseline
 ),
 period AS (
-    SELECT m.brand, m.channel, m.stage, m.metric,
-           CASE WHEN m.metric = 'customer_posts' THEN sum(m.value) / max(b.period_days)
-                ELSE sum(m.value * m.weight) / sum(m.weight) END AS period_value,
-           sum(m.weight) AS period_sample
-    FROM metrics m
-    CROSS JOIN bounds b
-    WHERE m.in_period
-    GROUP BY m.brand, m.channel, m.stage, m.metric
+    SELECT brand, channel, stage, metric,
+           CASE WHEN metric = 'customer_posts'
+                THEN sum(value) / ((to_unixtime($to) - to_unixtime($from)) / 86400.0)
+                ELSE sum(value * weight) / sum(weight) END AS period_value,
+           sum(weight) AS period_sample
+    FROM metrics
+    WHERE in_period
+    GROUP BY brand, channel, stage, metric
 ),
 joined AS (
     SELECT coalesce(p.brand, s.brand) AS brand,
@@ -131,9 +128,14 @@ scored AS (
 SELECT s.brand, s.channel, s.stage, s.metric, s.period_value, s.period_sample, s.baseline_mean,
        s.baseline_sd, s.baseline_days, s.delta, s.z_score,
        coalesce(abs(s.z_score) >= $threshold
-                AND (s.metric = 'customer_posts' OR s.period_sample >= $min_posts), false)
+                AND CASE WHEN s.metric = 'customer_posts'
+                         THEN greatest(CAST(s.period_sample AS DOUBLE),
+                                       s.baseline_mean
+                                         * ((to_unixtime($to) - to_unixtime($from)) / 86400.0))
+                              >= $min_posts
+                         ELSE s.period_sample >= $min_posts END, false)
          AS flagged,
-       b.period_start, b.period_end, b.baseline_start
+       $from AS period_start, $to AS period_end,
+       $from - CAST(concat($baseline_days, ' days') AS INTERVAL) AS baseline_start
 FROM scored s
-CROSS JOIN bounds b
 ORDER BY flagged DESC, abs(s.z_score) DESC NULLS LAST, s.brand, s.channel, s.stage, s.metric

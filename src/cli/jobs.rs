@@ -55,8 +55,9 @@ pub enum JobsCommand {
     Schedule,
 }
 
-/// Run a `jobs` subcommand.
-pub async fn run_jobs(engine: &Engine, args: &JobsArgs) -> Result<i32> {
+/// Run a `jobs` subcommand; with `verbose` (`-v`), `run` and `backfill` also say how each
+/// run's cells fared against their baselines (why no alert was raised, or which were).
+pub async fn run_jobs(engine: &Engine, args: &JobsArgs, verbose: u8) -> Result<i32> {
     let jobs = Jobs::load(args.jobs.as_deref())?;
     match &args.command {
         JobsCommand::List => {
@@ -69,6 +70,9 @@ pub async fn run_jobs(engine: &Engine, args: &JobsArgs) -> Result<i32> {
             let started = Instant::now();
             let outcome = run(engine, job, as_of, Trigger::Run).await?;
             println!("{}", describe(job, &outcome, started));
+            if verbose > 0 {
+                println!("  {}", explain(job, &outcome));
+            }
             if outcome.no_data {
                 eprintln!("{}", no_data_hint(engine).await?);
                 return Ok(NO_DATA);
@@ -82,7 +86,7 @@ pub async fn run_jobs(engine: &Engine, args: &JobsArgs) -> Result<i32> {
             no_progress,
         } => {
             let job = jobs.find(name)?;
-            backfill(engine, job, *from, *to, !no_progress).await
+            backfill(engine, job, *from, *to, !no_progress, verbose > 0).await
         }
         JobsCommand::Schedule => schedule(engine, &jobs).await,
     }
@@ -140,6 +144,16 @@ fn describe(job: &Job, outcome: &Outcome, started: Instant) -> String {
     }
 }
 
+/// Why a run raised the alerts it did, or none: its cells against their baselines.
+fn explain(job: &Job, outcome: &Outcome) -> String {
+    match (&outcome.checked, &job.alert) {
+        (Some(checked), _) => checked.describe(),
+        (None, None) => format!("no alert: job {} has no [job.alert]", job.name),
+        (None, Some(_)) if outcome.no_data => "no alert: no data to check".to_string(),
+        (None, Some(_)) => "no alert: the run failed before its check".to_string(),
+    }
+}
+
 /// The as-of days of `job`'s periods from `from` to `to`: the days its scheduled runs cover
 /// (every day for a daily job, one day a week for a weekly one).
 pub fn periods(job: &Job, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
@@ -165,6 +179,7 @@ async fn backfill(
     from: NaiveDate,
     to: NaiveDate,
     progress: bool,
+    verbose: bool,
 ) -> Result<i32> {
     if to < from {
         return Err(Error::Usage(format!("--to {to} is before --from {from}")));
@@ -188,9 +203,13 @@ async fn backfill(
         bar.set_message(format!("{} {day}", job.name));
         let one = Instant::now();
         let outcome = run(engine, job, *day, Trigger::Backfill).await?;
-        bar.println(describe(job, &outcome, one));
+        let mut line = describe(job, &outcome, one);
+        if verbose {
+            line = format!("{line}\n  {}", explain(job, &outcome));
+        }
+        bar.println(&line);
         if !progress {
-            println!("{}", describe(job, &outcome, one));
+            println!("{line}");
         }
         rows += outcome.rows;
         alerts += outcome.alerts.len();

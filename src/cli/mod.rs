@@ -20,6 +20,7 @@ use crate::generator::{GeneratorConfig, OutputLayout};
 use crate::ingest::{IngestOptions, ingest_files, is_input_file};
 use crate::lake::location::{Access, DEFAULT_LAKE};
 use crate::output::{Destination, OutputFormat, write_stream};
+use crate::reports::text_values;
 use crate::{Error, Result};
 use exec::{SqlOptions, run_sql};
 
@@ -604,7 +605,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Report(args) => run_report(&cli, args).await,
         Command::Jobs(args) => {
             let engine = open_engine(&cli).await?;
-            jobs::run_jobs(&engine, args).await
+            jobs::run_jobs(&engine, args, cli.verbose).await
         }
         Command::Demo => {
             let engine = open_engine(&cli).await?;
@@ -647,8 +648,24 @@ async fn run_report(cli: &Cli, args: &ReportArgs) -> Result<i32> {
             .collect()
     };
     if args.sql {
+        // The window's defaults are resolved from the lake, as a run would resolve them: the
+        // lake is opened only when a report needs it.
+        let needs_lake = reports
+            .iter()
+            .any(|r| r.needs_calendar(&text_values(&own(r))));
+        let engine = if needs_lake {
+            Some(open_engine(cli).await?)
+        } else {
+            None
+        };
         for r in &reports {
-            println!("{};", r.bind(&own(r))?);
+            let given = text_values(&own(r));
+            let (values, period) = match &engine {
+                Some(engine) => r.resolve(engine, &given).await?,
+                None => r.resolve_with(None, &given)?,
+            };
+            eprintln!("{}: {}", r.name, period.describe());
+            println!("{};", r.bind_values(&values)?);
         }
         return Ok(0);
     }
@@ -666,15 +683,18 @@ async fn run_report(cli: &Cli, args: &ReportArgs) -> Result<i32> {
         let mut sections = Vec::new();
         for r in reports {
             let started = Instant::now();
-            let values = own(&r);
-            let batches = r.plan(&engine, &values).await?.collect().await?;
+            let given = own(&r);
+            let (values, period) = r.resolve(&engine, &text_values(&given)).await?;
+            let batches = r.plan_bound(&engine, &values).await?.collect().await?;
             let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
             eprintln!(
-                "{}: {rows} rows in {:.3}s",
+                "{}: {rows} rows in {:.3}s; {}",
                 r.name,
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                period.describe()
             );
-            sections.push(crate::reports::page::Section::new(r, values, batches));
+            sections
+                .push(crate::reports::page::Section::new(r, given, batches).with_period(period));
         }
         let title = match sections.as_slice() {
             [one] => one.title().to_string(),
@@ -686,8 +706,11 @@ async fn run_report(cli: &Cli, args: &ReportArgs) -> Result<i32> {
     } else {
         let report = &reports[0];
         let started = Instant::now();
+        let (values, period) = report.resolve(&engine, &text_values(&own(report))).await?;
+        // The period on stderr, so that the rows on stdout stay machine-readable.
+        eprintln!("{}: {}", report.name, period.describe());
         let stream = engine
-            .stream(report.plan(&engine, &own(report)).await?)
+            .stream(report.plan_bound(&engine, &values).await?)
             .await?;
         let rows = write_stream(stream, format, &mut out, args.out.max_rows).await?;
         eprintln!("{rows} rows in {:.3}s", started.elapsed().as_secs_f64());
@@ -701,6 +724,9 @@ pub fn report_list() -> String {
     let mut text = String::new();
     for r in crate::reports::shipped() {
         text.push_str(&format!("{}: {}\n  {}\n", r.name, r.title, r.description));
+        if let Some(window) = &r.window {
+            text.push_str(&format!("  default period: {}\n", window.describe()));
+        }
         for p in &r.params {
             text.push_str(&format!(
                 "  --param {}=<{}>  (default {})  {}\n",

@@ -91,6 +91,101 @@ impl Cells {
     }
 }
 
+/// How a run's cells fared against their baselines: why it raised its alerts, or none.
+/// Each cell (a row of the result) is counted once, at the first test it fails: `light`
+/// (below `min_weight` today), `new` (no history at all), `short` (no metric with a value
+/// and `min_history` days), `flat` (its baselines have no spread), `within` (every judged
+/// metric inside mean +- k sigma), `breached` (at least one beyond).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Checked {
+    /// Cells of the result.
+    pub cells: usize,
+    /// Cells below `min_weight` in the weight column.
+    pub light: usize,
+    /// Cells with no row in the baseline's days.
+    pub new: usize,
+    /// Cells with history, but no metric with a value and `min_history` days of it.
+    pub short: usize,
+    /// Cells whose judged metrics all have a baseline without spread.
+    pub flat: usize,
+    /// Cells judged, every metric within mean +- k sigma.
+    pub within: usize,
+    /// Cells with at least one breach.
+    pub breached: usize,
+    /// The largest |z| judged: (z, cell, metric).
+    pub largest: Option<(f64, String, String)>,
+    /// The alert's settings, for the words.
+    pub k: f64,
+    /// See `k`.
+    pub min_history: u32,
+    /// See `k` (`None`: no weight column).
+    pub weight: Option<(String, f64)>,
+}
+
+impl Checked {
+    /// The check in a line: how many cells were judged and why the others were not, and the
+    /// largest |z| found.
+    ///
+    /// ```
+    /// use socialcx::jobs::alerts::Checked;
+    /// let c = Checked { cells: 214, light: 190, within: 24, k: 3.0, min_history: 14,
+    ///     weight: Some(("customer_posts".into(), 20.0)),
+    ///     largest: Some((-2.1, "brand=Voltix, channel=twitter, stage=service".into(), "mean_sentiment".into())),
+    ///     ..Default::default() };
+    /// assert_eq!(c.describe(), "no alert: 214 cells checked, 190 below min_weight=20 (customer_posts), \
+    ///     24 within k=3 sigma; largest |z| 2.1 (z = -2.10) in brand=Voltix, channel=twitter, stage=service (mean_sentiment)");
+    /// ```
+    pub fn describe(&self) -> String {
+        let mut text = match self.breached {
+            0 => "no alert".to_string(),
+            n => format!("{n} cell{} beyond k={} sigma", plural(n), self.k),
+        };
+        text.push_str(&format!(
+            ": {} cell{} checked",
+            self.cells,
+            plural(self.cells)
+        ));
+        let mut parts = Vec::new();
+        if let Some((column, min)) = &self.weight
+            && self.light > 0
+        {
+            parts.push(format!("{} below min_weight={min} ({column})", self.light));
+        }
+        if self.new > 0 {
+            parts.push(format!("{} without history", self.new));
+        }
+        if self.short > 0 {
+            parts.push(format!(
+                "{} with fewer than min_history={} days",
+                self.short, self.min_history
+            ));
+        }
+        if self.flat > 0 {
+            parts.push(format!("{} with a flat baseline", self.flat));
+        }
+        if self.within > 0 {
+            parts.push(format!("{} within k={} sigma", self.within, self.k));
+        }
+        for part in parts {
+            text.push_str(", ");
+            text.push_str(&part);
+        }
+        match &self.largest {
+            Some((z, cell, metric)) => text.push_str(&format!(
+                "; largest |z| {:.1} (z = {z:+.2}) in {cell} ({metric})",
+                z.abs()
+            )),
+            None if self.cells > 0 => text.push_str("; no cell could be judged"),
+            None => {}
+        }
+        text
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// The breaches of `result` (the job's rows for `as_of`, with or without the partition
 /// columns) against the job's history in its metrics table.
 pub async fn breaches(
@@ -99,8 +194,29 @@ pub async fn breaches(
     as_of: NaiveDate,
     result: &[RecordBatch],
 ) -> Result<Vec<Alert>> {
+    Ok(check(engine, job, as_of, result).await?.0)
+}
+
+/// [`breaches`], and how every cell fared ([`Checked`]; `None` for a job without alerts).
+///
+/// ```no_run
+/// # async fn f(engine: socialcx::Engine, result: Vec<datafusion::arrow::array::RecordBatch>) -> socialcx::Result<()> {
+/// let jobs = socialcx::jobs::config::Jobs::shipped();
+/// let job = jobs.find("baseline_daily")?;
+/// let (alerts, checked) = socialcx::jobs::alerts::check(&engine, job, "2026-01-15".parse().unwrap(), &result).await?;
+/// if alerts.is_empty() {
+///     println!("{}", checked.unwrap().describe());
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn check(
+    engine: &Engine,
+    job: &Job,
+    as_of: NaiveDate,
+    result: &[RecordBatch],
+) -> Result<(Vec<Alert>, Option<Checked>)> {
     let Some(spec) = &job.alert else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
     let today = Cells::read(result, spec)?;
     let mut seen = std::collections::HashSet::new();
@@ -142,13 +258,24 @@ pub async fn breaches(
         }
     }
     let mut alerts = Vec::new();
+    let mut checked = Checked {
+        cells: today.rows.len(),
+        k: spec.k,
+        min_history: spec.min_history,
+        weight: spec.weight.clone().map(|w| (w, spec.min_weight)),
+        ..Checked::default()
+    };
     for (cell, values, weight) in &today.rows {
         if spec.weight.is_some() && weight.unwrap_or(0.0) < spec.min_weight {
+            checked.light += 1;
             continue;
         }
         let Some(history) = baseline.get(cell.as_str()) else {
+            checked.new += 1;
             continue;
         };
+        // What this cell's metrics came to: judged (a z), flat, or neither.
+        let (mut judged, mut flat, mut beyond) = (0usize, 0usize, 0usize);
         for (m, value) in values.iter().enumerate() {
             let (Some(value), past) = (value, &history[m]) else {
                 continue;
@@ -160,10 +287,20 @@ pub async fn breaches(
             let mean = past.iter().sum::<f64>() / n;
             let sd = (past.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
             if sd <= f64::EPSILON * mean.abs().max(1.0) {
+                flat += 1;
                 continue;
             }
             let z = (value - mean) / sd;
+            judged += 1;
+            if checked
+                .largest
+                .as_ref()
+                .is_none_or(|(largest, _, _)| z.abs() > largest.abs())
+            {
+                checked.largest = Some((z, cell.clone(), spec.metrics[m].clone()));
+            }
             if z.abs() >= spec.k {
+                beyond += 1;
                 alerts.push(Alert {
                     job: job.name.clone(),
                     table: job.qualified_table(),
@@ -179,7 +316,13 @@ pub async fn breaches(
                 });
             }
         }
+        match (beyond, judged, flat) {
+            (1.., _, _) => checked.breached += 1,
+            (0, 1.., _) => checked.within += 1,
+            (0, 0, 1..) => checked.flat += 1,
+            _ => checked.short += 1,
+        }
     }
     alerts.sort_by(|a, b| b.z_score.abs().total_cmp(&a.z_score.abs()));
-    Ok(alerts)
+    Ok((alerts, Some(checked)))
 }

@@ -75,6 +75,9 @@ pub struct Outcome {
     pub rows: usize,
     /// The breaches it found.
     pub alerts: Vec<Alert>,
+    /// How its cells fared against their baselines (`None`: the job has no alerts, or the
+    /// run found no data or failed).
+    pub checked: Option<alerts::Checked>,
     /// Attempts made.
     pub attempts: u32,
     /// The last attempt's error; `None` when the run succeeded.
@@ -131,6 +134,7 @@ pub async fn run(
         as_of,
         rows: 0,
         alerts: Vec::new(),
+        checked: None,
         attempts: 0,
         error: None,
         no_data: false,
@@ -160,7 +164,7 @@ pub async fn run(
                     outcome.error = None;
                     return Ok(());
                 }
-                Ok(Some((rows, alerts))) => {
+                Ok(Some((rows, alerts, checked))) => {
                     for a in &alerts {
                         tracing::warn!(
                             target: "socialcx::jobs::alert",
@@ -169,8 +173,12 @@ pub async fn run(
                             "baseline breach"
                         );
                     }
+                    if let Some(checked) = &checked {
+                        tracing::info!(job = %job.name, as_of = %as_of, "{}", checked.describe());
+                    }
                     outcome.rows = rows;
                     outcome.alerts = alerts;
+                    outcome.checked = checked;
                     outcome.error = None;
                     return Ok(());
                 }
@@ -206,9 +214,10 @@ pub async fn run(
 /// Builds an attempt's record: (status, rows, alerts, error).
 type RecordFn<'a> = dyn Fn(&str, Option<i64>, Option<i64>, Option<String>) -> RunRecord + 'a;
 
-/// One attempt: query, alerts, write, commit. Returns (rows, alerts), or `None` when the
-/// report has no rows for the period: then only the run's record is committed (an empty
-/// partition would read as a day of zero activity, and replace a real one).
+/// One attempt: query, alerts, write, commit. Returns (rows, alerts, how the cells fared),
+/// or `None` when the report has no rows for the period: then only the run's record is
+/// committed (an empty partition would read as a day of zero activity, and replace a real
+/// one).
 async fn attempt_once(
     engine: &Engine,
     job: &Job,
@@ -217,7 +226,7 @@ async fn attempt_once(
     attempt: u32,
     lock: &Mutex<JobLock>,
     record: &RecordFn<'_>,
-) -> Result<Option<(usize, Vec<Alert>)>> {
+) -> Result<Option<(usize, Vec<Alert>, Option<alerts::Checked>)>> {
     let values = job.values(as_of);
     let df = job.report.plan(engine, &values).await?;
     let schema = df.schema().as_arrow().clone();
@@ -234,7 +243,7 @@ async fn attempt_once(
         tx.commit().await?;
         return Ok(None);
     }
-    let alerts = alerts::breaches(engine, job, as_of, &batches).await?;
+    let (alerts, checked) = alerts::check(engine, job, as_of, &batches).await?;
     let (schema, batches) = history::with_partition_columns(&job.name, as_of, &schema, &batches)?;
     let lake = engine.lake();
     let table = job.qualified_table();
@@ -277,7 +286,7 @@ async fn attempt_once(
         "alerts": alerts.len(), "attempt": attempt,
     }));
     tx.commit().await?;
-    Ok(Some((rows, alerts)))
+    Ok(Some((rows, alerts, checked)))
 }
 
 /// Write a run record's file in `tx` (not yet committed).

@@ -12,13 +12,25 @@ use crate::Result;
 /// Rows a query's page shows (the page says how many it left out).
 pub const QUERY_ROWS: usize = 10_000;
 
-/// The style every page shares: the body, the header and the table of rows.
+/// The style every page shares: the body, the header and the table of rows. The rows are
+/// shown whole, in no scroll box of their own, so that what is printed is what was shown:
+/// long text wraps in its cell (never cut off), column names break after an underscore, and
+/// printing repeats the table's head on each page and keeps a row on one page.
 pub const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;\
 max-width:1100px;padding:16px 24px;color:#222}h1{margin:0 0 4px}header p{color:#666;margin:0 0 8px}\
-.rows{max-height:420px;overflow:auto;border:1px solid #eee}table{border-collapse:collapse;font-size:12px}\
-th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap;max-width:420px;\
-overflow:hidden;text-overflow:ellipsis}th{position:sticky;top:0;background:#fafafa}\
-td.n{text-align:right;font-variant-numeric:tabular-nums}.more,.empty{color:#666}";
+.rows{overflow-x:auto;border:1px solid #eee}table{border-collapse:collapse;font-size:12px}\
+th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}\
+th{background:#fafafa;font-weight:600}td{white-space:nowrap}\
+td.t{white-space:normal;min-width:24ch;overflow-wrap:anywhere}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}.more,.empty{color:#666}\
+@media print{body{max-width:none;padding:0;font-size:11px}.rows{overflow:visible;border:none}\
+table{font-size:9px;width:100%}th,td{padding:1px 4px;white-space:normal;overflow-wrap:anywhere}\
+thead{display:table-header-group}tr{break-inside:avoid}\
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
+
+/// A cell's text at least this long wraps in its cell (class `t`) instead of widening its
+/// column.
+pub const WRAP_CHARS: usize = 48;
 
 /// Text with `&`, `<`, `>` and quotes escaped for HTML and SVG.
 ///
@@ -71,13 +83,36 @@ pub fn page(title: &str, header: &str, body: &str, style: &str) -> String {
 /// assert!(html.contains("2 rows, 1 shown"));
 /// ```
 pub fn table(schema: &Schema, shown: &[RecordBatch], total: usize) -> Result<String> {
+    table_with(schema, shown, total, &|_, _| None)
+}
+
+/// [`table`] with some cells written differently: `cell(column, row)` (`row` counted over
+/// all of `shown`) gives a cell's text, or `None` for the usual one. Report pages show rates
+/// as percentages this way.
+///
+/// ```
+/// use std::sync::Arc;
+/// use datafusion::arrow::array::{Float64Array, RecordBatch};
+/// let batch = RecordBatch::try_from_iter([("rate", Arc::new(Float64Array::from(vec![0.25])) as _)]).unwrap();
+/// let html = socialcx::output::html::table_with(&batch.schema(), &[batch.clone()], 1,
+///     &|column, row| (column == 0).then(|| format!("{}%", 25 + row))).unwrap();
+/// assert!(html.contains(">25%</td>"), "{html}");
+/// ```
+pub fn table_with(
+    schema: &Schema,
+    shown: &[RecordBatch],
+    total: usize,
+    cell: &dyn Fn(usize, usize) -> Option<String>,
+) -> Result<String> {
     if schema.fields().is_empty() {
         return Ok(String::new());
     }
     let options = super::display_options().with_null("");
     let mut out = String::from("<div class=\"rows\"><table><thead><tr>");
     for f in schema.fields() {
-        let _ = write!(out, "<th>{}</th>", escape(f.name()));
+        // A long column name may break after an underscore rather than widen its column.
+        let name = escape(f.name()).replace('_', "_<wbr>");
+        let _ = write!(out, "<th>{name}</th>");
     }
     out.push_str("</tr></thead><tbody>");
     let numeric: Vec<bool> = schema
@@ -96,16 +131,30 @@ pub fn table(schema: &Schema, shown: &[RecordBatch], total: usize) -> Result<Str
         let formatters = super::formatters(batch, &options)?;
         for i in 0..batch.num_rows() {
             out.push_str("<tr>");
-            for ((formatter, numeric), decimal) in formatters.iter().zip(&numeric).zip(&decimal) {
-                let mut text = formatter.value(i).to_string();
-                if *decimal
-                    && text.contains('.')
-                    && let Ok(f) = text.parse::<f64>()
-                {
-                    text = format!("{f:.4}");
-                }
-                let class = if *numeric { " class=\"n\"" } else { "" };
-                let _ = write!(out, "<td{class} title=\"{0}\">{0}</td>", escape(&text));
+            for (c, ((formatter, numeric), decimal)) in
+                formatters.iter().zip(&numeric).zip(&decimal).enumerate()
+            {
+                let text = match cell(c, shown_rows + i) {
+                    Some(text) => text,
+                    None => {
+                        let mut text = formatter.value(i).to_string();
+                        if *decimal
+                            && text.contains('.')
+                            && let Ok(f) = text.parse::<f64>()
+                        {
+                            text = format!("{f:.4}");
+                        }
+                        text
+                    }
+                };
+                let class = if *numeric {
+                    " class=\"n\""
+                } else if text.chars().count() >= WRAP_CHARS {
+                    " class=\"t\""
+                } else {
+                    ""
+                };
+                let _ = write!(out, "<td{class}>{}</td>", escape(&text));
             }
             out.push_str("</tr>");
         }

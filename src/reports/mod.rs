@@ -18,8 +18,13 @@
 //! function arguments and `LIMIT` included). Every shipped report is planned against the
 //! lake's schema when an [`Engine`] opens and in the tests: a broken query fails there,
 //! not in a user's dashboard.
+//!
+//! A report with a `-- window: to=last_complete_day from=7d` line (see [`period`]) has its
+//! null `from` and `to` resolved from the lake before it is bound: its period ends at the
+//! last complete day, as literal timestamps the lake prunes its files by.
 
 pub mod page;
+pub mod period;
 pub mod routing;
 pub mod svg;
 pub mod table;
@@ -38,6 +43,7 @@ use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::engine::{EngineExtension, sql_literal};
 use crate::{Engine, EngineConfig, Error, Result};
+use period::{Calendar, End, EndReason, Period, Start, Window, instant_text, midnight};
 
 /// The shipped report files, embedded at build time.
 const SHIPPED: &[(&str, &str)] = &[
@@ -144,14 +150,8 @@ impl ParamType {
         let bad = |what: &str| format!("{value:?} is not {what}");
         Ok(match self {
             ParamType::Timestamp => {
-                let instant = match DateTime::parse_from_rfc3339(value) {
-                    Ok(t) => t.with_timezone(&Utc),
-                    Err(_) => NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                        .map_err(|_| bad("a timestamp (2026-01-15T00:00:00Z or 2026-01-15)"))?
-                        .and_hms_opt(0, 0, 0)
-                        .expect("midnight")
-                        .and_utc(),
-                };
+                let instant = parse_timestamp(value)
+                    .ok_or_else(|| bad("a timestamp (2026-01-15T00:00:00Z or 2026-01-15)"))?;
                 format!(
                     "arrow_cast({}, 'Timestamp(µs, \"UTC\")')",
                     instant.timestamp_micros()
@@ -183,6 +183,36 @@ impl ParamType {
     }
 }
 
+/// A timestamp parameter's text as an instant: RFC 3339 (`2026-01-15T00:00:00Z`) or a day
+/// (`2026-01-15`, midnight UTC).
+///
+/// ```
+/// let t = socialcx::reports::parse_timestamp("2026-01-15").unwrap();
+/// assert_eq!(t.to_rfc3339(), "2026-01-15T00:00:00+00:00");
+/// assert!(socialcx::reports::parse_timestamp("last week").is_none());
+/// ```
+pub fn parse_timestamp(value: &str) -> Option<DateTime<Utc>> {
+    match DateTime::parse_from_rfc3339(value) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(_) => NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .ok()
+            .map(midnight),
+    }
+}
+
+/// Values as the command line writes them (`null` for NULL) as text or NULL (`None`).
+///
+/// ```
+/// let v = socialcx::reports::text_values(&[("brand".into(), "null".into()), ("n".into(), "3".into())]);
+/// assert_eq!(v, [("brand".to_string(), None), ("n".to_string(), Some("3".to_string()))]);
+/// ```
+pub fn text_values(values: &[(String, String)]) -> Vec<(String, Option<String>)> {
+    values
+        .iter()
+        .map(|(name, v)| (name.clone(), (v != "null").then(|| v.clone())))
+        .collect()
+}
+
 /// One declared parameter of a report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
@@ -207,6 +237,8 @@ pub struct Report {
     pub description: String,
     /// Its parameters, in header order.
     pub params: Vec<Param>,
+    /// How its null `from` and `to` are resolved (the `-- window:` line; see [`period`]).
+    pub window: Option<Window>,
     /// The SQL (with the header).
     pub sql: String,
     /// Where it came from (for messages).
@@ -225,6 +257,7 @@ impl Report {
         let err = |message: String| Error::config(source, message);
         let mut fields: BTreeMap<&str, String> = BTreeMap::new();
         let mut params = Vec::new();
+        let mut window = None;
         let mut last: Option<&str> = None;
         for line in sql.lines() {
             let Some(comment) = line.trim_start().strip_prefix("--") else {
@@ -280,6 +313,10 @@ impl Report {
                     });
                     last = Some("param");
                 }
+                "window" => {
+                    window = Some(Window::parse(value).map_err(err)?);
+                    last = None;
+                }
                 _ => last = None,
             }
         }
@@ -289,11 +326,24 @@ impl Report {
                 .cloned()
                 .ok_or_else(|| err(format!("the header has no `-- {key}:` line")))
         };
+        if window.is_some() {
+            for bound in ["from", "to"] {
+                if !params
+                    .iter()
+                    .any(|p| p.name == bound && p.kind == ParamType::Timestamp)
+                {
+                    return Err(err(format!(
+                        "a `-- window:` line needs a timestamp parameter `{bound}`"
+                    )));
+                }
+            }
+        }
         Ok(Report {
             name: take("name")?,
             title: take("title")?,
             description: take("description")?,
             params,
+            window,
             sql: sql.to_string(),
             source: source.to_string(),
         })
@@ -309,11 +359,7 @@ impl Report {
     /// assert!(sql.ends_with("SELECT 'ana' AS w"));
     /// ```
     pub fn bind(&self, values: &[(String, String)]) -> Result<String> {
-        let values: Vec<(String, Option<String>)> = values
-            .iter()
-            .map(|(name, v)| (name.clone(), (v != "null").then(|| v.clone())))
-            .collect();
-        self.bind_values(&values)
+        self.bind_values(&text_values(values))
     }
 
     /// [`Report::bind`] with values that are text or NULL (`None`): what SQL and Flight SQL
@@ -326,6 +372,31 @@ impl Report {
     /// assert!(r.bind_values(&[("who".into(), None)]).unwrap().ends_with("SELECT CAST(NULL AS VARCHAR) AS w"));
     /// ```
     pub fn bind_values(&self, values: &[(String, Option<String>)]) -> Result<String> {
+        let usage = |m: String| Error::Usage(format!("report {}: {m}", self.name));
+        let literals = self.literals(values)?;
+        let tokens = Tokenizer::new(&GenericDialect {}, &self.sql)
+            .tokenize()
+            .map_err(|e| usage(format!("cannot read the SQL: {e}")))?;
+        let mut out = String::with_capacity(self.sql.len());
+        for token in tokens {
+            match &token {
+                Token::Placeholder(p) => match literals.get(p) {
+                    Some(literal) => out.push_str(literal),
+                    None => {
+                        return Err(usage(format!(
+                            "the SQL uses {p}, which the header does not declare"
+                        )));
+                    }
+                },
+                other => out.push_str(&other.to_string()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every parameter's literal (`$name` -> SQL), from `values` else the default; unknown
+    /// names and values of the wrong type are refused.
+    fn literals(&self, values: &[(String, Option<String>)]) -> Result<BTreeMap<String, String>> {
         let usage = |m: String| Error::Usage(format!("report {}: {m}", self.name));
         for (name, _) in values {
             if !self.params.iter().any(|p| &p.name == name) {
@@ -349,29 +420,173 @@ impl Report {
                 .map_err(|e| usage(format!("parameter {}: {e}", p.name)))?;
             literals.insert(format!("${}", p.name), literal);
         }
-        let tokens = Tokenizer::new(&GenericDialect {}, &self.sql)
-            .tokenize()
-            .map_err(|e| usage(format!("cannot read the SQL: {e}")))?;
-        let mut out = String::with_capacity(self.sql.len());
-        for token in tokens {
-            match &token {
-                Token::Placeholder(p) => match literals.get(p) {
-                    Some(literal) => out.push_str(literal),
-                    None => {
-                        return Err(usage(format!(
-                            "the SQL uses {p}, which the header does not declare"
-                        )));
-                    }
-                },
-                other => out.push_str(&other.to_string()),
-            }
-        }
-        Ok(out)
+        Ok(literals)
     }
 
-    /// Plan the report with `values` (lazy: nothing runs until the result is consumed).
+    /// The value parameter `name` runs with: the last one given, else its default (`None`:
+    /// NULL).
+    fn effective(&self, values: &[(String, Option<String>)], name: &str) -> Option<String> {
+        match values.iter().rev().find(|(n, _)| n == name) {
+            Some((_, v)) => v.clone(),
+            None => self
+                .params
+                .iter()
+                .find(|p| p.name == name)
+                .and_then(|p| p.default.clone()),
+        }
+    }
+
+    /// Whether running with `values` needs the lake's [`Calendar`]: the report's window ends
+    /// at the last complete day and `to` is null.
+    ///
+    /// ```
+    /// let vs = socialcx::reports::find("vs_baseline").unwrap();
+    /// assert!(vs.needs_calendar(&[]));
+    /// assert!(!vs.needs_calendar(&[("to".into(), Some("2026-03-01".into()))]));
+    /// assert!(!socialcx::reports::find("triage").unwrap().needs_calendar(&[]));
+    /// ```
+    pub fn needs_calendar(&self, values: &[(String, Option<String>)]) -> bool {
+        self.window.is_some_and(|w| w.end == End::LastCompleteDay)
+            && self.effective(values, "to").is_none()
+    }
+
+    /// `values` with the report's null `from` and `to` resolved by its window against
+    /// `calendar` (the lake's days; `None`: nothing is read, nothing resolved that needs
+    /// it), and the [`Period`] the report then covers. The values are checked as
+    /// [`Report::bind_values`] checks them.
+    ///
+    /// ```
+    /// use socialcx::reports::period::{Calendar, DayCount};
+    /// let d = |s: &str| s.parse().unwrap();
+    /// let calendar = Calendar::new(vec![DayCount::new(d("2026-03-01"), 10, 8),
+    ///     DayCount::new(d("2026-03-02"), 10, 8), DayCount::new(d("2026-03-03"), 1, 0)]);
+    /// let vs = socialcx::reports::find("vs_baseline").unwrap();
+    /// let (values, period) = vs.resolve_with(Some(&calendar), &[]).unwrap();
+    /// assert_eq!(period.to.unwrap().to_rfc3339(), "2026-03-03T00:00:00+00:00");
+    /// assert_eq!(period.from.unwrap().to_rfc3339(), "2026-02-24T00:00:00+00:00");
+    /// assert!(vs.bind_values(&values).unwrap().contains("arrow_cast(1772496000000000"));
+    /// ```
+    pub fn resolve_with(
+        &self,
+        calendar: Option<&Calendar>,
+        values: &[(String, Option<String>)],
+    ) -> Result<(Vec<(String, Option<String>)>, Period)> {
+        self.literals(values)?;
+        let instant = |name: &str| -> Option<DateTime<Utc>> {
+            self.params
+                .iter()
+                .find(|p| p.name == name && p.kind == ParamType::Timestamp)
+                .and_then(|_| self.effective(values, name))
+                .and_then(|v| parse_timestamp(&v))
+        };
+        let mut period = Period::given(instant("from"), instant("to"));
+        period.baseline_days = self
+            .params
+            .iter()
+            .find(|p| p.name == "baseline_days" && p.kind == ParamType::Int)
+            .and_then(|_| self.effective(values, "baseline_days"))
+            .and_then(|v| v.parse().ok());
+        let mut resolved = values.to_vec();
+        let Some(window) = self.window else {
+            return Ok((resolved, period));
+        };
+        if period.to.is_none() {
+            match window.end {
+                End::LastMessage => period.end = EndReason::LastMessage,
+                End::LastCompleteDay => {
+                    if let Some(calendar) = calendar {
+                        period.first_day = calendar.first_day();
+                        period.last_day = calendar.last_day();
+                        period.last_complete_day = calendar.last_complete_day();
+                        let through_last = period
+                            .last_day
+                            .map(|d| midnight(d + chrono::Duration::days(1)));
+                        let (to, reason) = match (period.last_complete_day, through_last) {
+                            (_, None) => (None, EndReason::EmptyLake),
+                            (None, Some(t)) => (Some(t), EndReason::NoCompleteDay),
+                            (Some(day), Some(t)) => {
+                                let end = midnight(day + chrono::Duration::days(1));
+                                if period.from.is_some_and(|f| f >= end) {
+                                    (Some(t), EndReason::FromAfterComplete)
+                                } else {
+                                    (Some(end), EndReason::LastCompleteDay)
+                                }
+                            }
+                        };
+                        period.to = to;
+                        period.end = reason;
+                        if let Some(to) = to {
+                            resolved.push(("to".into(), Some(instant_text(to))));
+                        }
+                    }
+                }
+            }
+        }
+        if period.from.is_none()
+            && let Start::DaysBefore(n) = window.start
+            && let Some(to) = period.to
+        {
+            let from = to - chrono::Duration::days(i64::from(n));
+            period.from = Some(from);
+            period.from_resolved = true;
+            resolved.push(("from".into(), Some(instant_text(from))));
+        }
+        Ok((resolved, period))
+    }
+
+    /// [`Report::resolve_with`] against `engine`'s lake: its calendar is read (one small
+    /// query over the `date` and `is_brand` columns) only when a bound needs it.
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
+    /// let report = socialcx::reports::find("vs_baseline")?;
+    /// let (values, period) = report.resolve(&engine, &[]).await?;
+    /// eprintln!("{}", period.describe());
+    /// let batches = report.plan_bound(&engine, &values).await?.collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn resolve(
+        &self,
+        engine: &Engine,
+        values: &[(String, Option<String>)],
+    ) -> Result<(Vec<(String, Option<String>)>, Period)> {
+        let calendar = if self.needs_calendar(values) {
+            let state = engine.context().state();
+            Some(Calendar::read(&state).await?)
+        } else {
+            None
+        };
+        self.resolve_with(calendar.as_ref(), values)
+    }
+
+    /// Plan the report with `values` (`null` for NULL), its window resolved from the lake
+    /// first ([`Report::resolve`]); lazy: nothing runs until the result is consumed.
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
+    /// let report = socialcx::reports::find("baseline")?;
+    /// let rows = report.plan(&engine, &[("brand".into(), "Voltix".into())]).await?.collect().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn plan(&self, engine: &Engine, values: &[(String, String)]) -> Result<DataFrame> {
-        let sql = self.bind(values)?;
+        let (values, _) = self.resolve(engine, &text_values(values)).await?;
+        self.plan_bound(engine, &values).await
+    }
+
+    /// Plan the report with `values` exactly as given (text or NULL): nothing resolved.
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
+    /// let report = socialcx::reports::find("channel_audit")?;
+    /// let schema_only = report.plan_bound(&engine, &[]).await?;   // `to` null: no bound
+    /// # Ok(()) }
+    /// ```
+    pub async fn plan_bound(
+        &self,
+        engine: &Engine,
+        values: &[(String, Option<String>)],
+    ) -> Result<DataFrame> {
+        let sql = self.bind_values(values)?;
         engine.sql(&sql).await.map_err(|e| {
             Error::config(
                 &self.source,
@@ -424,7 +639,8 @@ pub async fn register_all(engine: &Engine, routing_file: Option<&Path>) -> Resul
     )?;
     let views = Arc::new(MemorySchemaProvider::new());
     for report in shipped() {
-        let planned = report.plan(engine, &[]).await?;
+        // The schema only: the defaults unresolved, so opening reads no data.
+        let planned = report.plan_bound(engine, &[]).await?;
         let schema = table::nullable(planned.schema().as_arrow());
         let report = Arc::new(report);
         ctx.register_udtf(
@@ -443,7 +659,8 @@ pub async fn register_all(engine: &Engine, routing_file: Option<&Path>) -> Resul
             &format!("{}: {}", report.title, report.description),
             Some(example.as_str()),
         );
-        let view = table::report_table(&report, &[], schema, TableType::View)?;
+        let view =
+            table::ReportTable::new(Arc::clone(&report), Vec::new(), schema, TableType::View)?;
         views.register_table(report.name.clone(), Arc::new(view))?;
     }
     ctx.catalog(crate::engine::CATALOG)

@@ -6,15 +6,21 @@
 //!
 //! * `baseline`: daily mean sentiment and customer volume against a trailing baseline band
 //!   (the mean +- 2 standard deviations of the 28 days before; from the 7th day on), days
-//!   outside the band in red, overall and per brand;
+//!   outside the band in red, overall and per brand; a day's mean sentiment on fewer than
+//!   [`MIN_DAY_POSTS`] posts is drawn hollow and never judged;
 //! * `channel_audit`: the journey stage x channel heatmap, coloured by net sentiment, with
 //!   the gaps hatched and outlined in red;
 //! * `influencers`: the leaderboard of shares of influence (PageRank), coloured by mean
-//!   sentiment;
-//! * `triage`: the queue by priority, coloured by team, and the waiting count per team;
+//!   sentiment, and the top authors with handle, followers and an example post;
+//! * `triage`: the queue by priority, coloured by team, the waiting count per team, and the
+//!   first conversations with the message an agent must read, whole;
 //! * `vs_baseline`: the z-scores of the flagged changes, with the threshold marked.
 //!
-//! A report this module does not know gets its table only.
+//! Every chart has a legend (colours, bands, marks), time axes carry the year (`2026-03-01`),
+//! and each section states its period ([`super::period::Period::describe`]) and its sample
+//! (posts, cells, authors). Rates are shown as percentages in the tables, which print whole
+//! (no scroll box; `@media print` repeats their heads). A report this module does not know
+//! gets its table only.
 //!
 //! ```
 //! use socialcx::reports::page::{Section, render};
@@ -23,7 +29,7 @@
 //! assert!(html.starts_with("<!DOCTYPE html>") && html.contains("Triage queue"));
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
 use chrono::{NaiveDate, Utc};
@@ -32,7 +38,8 @@ use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Schema};
 
 use super::Report;
-use super::svg::{self, Bar, Cell, TrendPoint, diverging, short};
+use super::period::{EndReason, Period, instant_text};
+use super::svg::{self, Bar, Cell, Swatch, TrendPoint, diverging, short};
 use crate::Result;
 use crate::output::html::{self, escape};
 
@@ -45,12 +52,27 @@ const BAND_DAYS: usize = 28;
 const BAND_MIN_DAYS: usize = 7;
 const BAND_SIGMAS: f64 = 2.0;
 
+/// A day's mean sentiment on fewer posts than this is drawn but not judged against its band
+/// (nor counted in the band of the days after): a handful of posts is not a trend.
+pub const MIN_DAY_POSTS: f64 = 10.0;
+
+/// Conversations of the triage queue shown with their text, and influencers with their
+/// example post.
+const QUEUE_SHOWN: usize = 25;
+const PEOPLE_SHOWN: usize = 10;
+
+/// The line and band colours of the trends.
+const LINE: &str = "#08519c";
+const BAND: &str = "#9ecae1";
+const BREACH: &str = "#d73027";
+
 /// One report's part of a page: the report, the parameter values it ran with, its rows.
 #[derive(Debug, Clone)]
 pub struct Section {
     report: Report,
     values: Vec<(String, String)>,
     batches: Vec<RecordBatch>,
+    period: Option<Period>,
 }
 
 impl Section {
@@ -60,7 +82,36 @@ impl Section {
             report,
             values,
             batches,
+            period: None,
         }
+    }
+
+    /// The same section, stating the period it ran over (the page shows it, with the
+    /// resolved `from` and `to` among the parameters).
+    ///
+    /// ```
+    /// use socialcx::reports::{find, page::{Section, render}, period::{Period, midnight}};
+    /// let d = |s: &str| midnight(s.parse().unwrap());
+    /// let period = Period::given(Some(d("2026-03-01")), Some(d("2026-03-08")));
+    /// let section = Section::new(find("baseline").unwrap(), vec![], vec![]).with_period(period);
+    /// let html = render("CX", "./lake", &[section]).unwrap();
+    /// assert!(html.contains("period 2026-03-01 to 2026-03-07 (UTC, 7 days)"), "{html}");
+    /// ```
+    pub fn with_period(mut self, period: Period) -> Self {
+        let resolved_to = matches!(
+            period.end,
+            EndReason::LastCompleteDay | EndReason::NoCompleteDay | EndReason::FromAfterComplete
+        );
+        if resolved_to && let Some(to) = period.to {
+            self.values.push(("to".into(), instant_text(to)));
+        }
+        if period.from_resolved
+            && let Some(from) = period.from
+        {
+            self.values.push(("from".into(), instant_text(from)));
+        }
+        self.period = Some(period);
+        self
     }
 
     /// The report's title.
@@ -84,6 +135,12 @@ impl Section {
 }
 
 /// The page for `sections`, titled `title`, saying which lake it read.
+///
+/// ```
+/// use socialcx::reports::page::{Section, render};
+/// let html = render("CX", "./lake", &[Section::new(socialcx::reports::find("triage").unwrap(), vec![], vec![])]).unwrap();
+/// assert!(html.contains("No rows for these parameters"));
+/// ```
 pub fn render(title: &str, lake: &str, sections: &[Section]) -> Result<String> {
     let mut body = String::new();
     let mut contents = String::new();
@@ -98,10 +155,20 @@ pub fn render(title: &str, lake: &str, sections: &[Section]) -> Result<String> {
         );
         let _ = write!(
             body,
-            "<section id=\"{}\"><h2>{}</h2><p class=\"question\">{}</p><p class=\"params\">",
+            "<section id=\"{}\"><h2>{}</h2><p class=\"question\">{}</p>",
             escape(&r.name),
             escape(&r.title),
             escape(&r.description)
+        );
+        let mut stated = Vec::new();
+        if let Some(period) = &section.period {
+            stated.push(period.describe());
+        }
+        stated.push(sample(section, &rows));
+        let _ = write!(
+            body,
+            "<p class=\"period\">{}</p><p class=\"params\">",
+            escape(&stated.join("; "))
         );
         for p in &r.params {
             let v = section.value(&p.name);
@@ -114,32 +181,32 @@ pub fn render(title: &str, lake: &str, sections: &[Section]) -> Result<String> {
             );
         }
         body.push_str("</p>");
-        let charts = match r.name.as_str() {
+        let number = |name: &str, default: f64| {
+            section
+                .value(name)
+                .and_then(|t| t.parse::<f64>().ok())
+                .unwrap_or(default)
+        };
+        let blocks = match r.name.as_str() {
             "baseline" => baseline_charts(&rows),
-            "channel_audit" => audit_charts(&rows),
+            "channel_audit" => audit_charts(&rows, number("min_posts", 30.0)),
             "influencers" => influencer_charts(&rows),
             "triage" => triage_charts(&rows),
-            "vs_baseline" => {
-                let threshold = section
-                    .value("threshold")
-                    .and_then(|t| t.parse().ok())
-                    .unwrap_or(2.0);
-                change_charts(&rows, threshold)
-            }
+            "vs_baseline" => change_charts(&rows, number("threshold", 2.0)),
             _ => Vec::new(),
         };
         if rows.len() == 0 {
             body.push_str("<p class=\"empty\">No rows for these parameters.</p>");
         }
-        for chart in charts {
-            let _ = write!(body, "<figure>{chart}</figure>");
+        for block in blocks {
+            body.push_str(&block);
         }
-        body.push_str(&rows.table(TABLE_ROWS)?);
+        body.push_str(&rows.table(&r.name, TABLE_ROWS)?);
         body.push_str("</section>");
     }
     let generated = Utc::now().format("%Y-%m-%d %H:%M UTC");
     let header = format!(
-        "<p>socialcx, lake <code>{}</code>, {generated}</p><nav>{contents}</nav>",
+        "<p>socialcx, lake <code>{}</code>, {generated}; days and times are UTC</p><nav>{contents}</nav>",
         escape(lake)
     );
     body.push_str("<script>");
@@ -148,19 +215,123 @@ pub fn render(title: &str, lake: &str, sections: &[Section]) -> Result<String> {
     Ok(html::page(title, &header, &body, STYLE))
 }
 
-/// What report pages add to the shared style: the contents, the sections, the parameters,
-/// the charts.
-const STYLE: &str = "nav a{margin-right:14px}section{border-top:1px solid #ddd;margin-top:24px;\
-padding-top:8px}.question{max-width:80ch}.params span{display:inline-block;background:#f4f4f4;\
-border-radius:4px;padding:1px 6px;margin:2px 4px 2px 0;font-size:12px}figure{margin:12px 0;overflow-x:auto}";
+/// A count with thousands separators (`30,449`).
+fn count(n: f64) -> String {
+    let whole = n.round().max(0.0) as u64;
+    let digits = whole.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
-/// A self-check, for tests and curious readers: counts the marks each chart drew (the page
-/// does not need it).
-const CHECK: &str = "document.querySelectorAll('svg.chart').forEach(function(s){var n=0;\
+/// What the section's figures rest on, in words: posts, cells, authors, conversations.
+fn sample(section: &Section, rows: &Rows) -> String {
+    let sum = |name: &str| rows.num(name).iter().flatten().sum::<f64>();
+    let n = rows.len() as f64;
+    match section.report.name.as_str() {
+        "baseline" => format!(
+            "{} customer posts in {} brand x channel x stage x day cells",
+            count(sum("customer_posts")),
+            count(n)
+        ),
+        "channel_audit" => {
+            let gaps = rows.flag("gap").iter().filter(|g| **g).count();
+            format!(
+                "{} customer posts with a journey stage; {gaps} of {} cells are gaps (fewer than {} posts)",
+                count(sum("customer_posts")),
+                count(n),
+                section.value("min_posts").unwrap_or_default()
+            )
+        }
+        "influencers" => format!(
+            "{} authors, {} messages between them",
+            count(n),
+            count(sum("messages"))
+        ),
+        "triage" => {
+            let as_of = rows
+                .text("as_of")
+                .into_iter()
+                .flatten()
+                .next()
+                .map(|t| format!(" as of {}", instant(&t)))
+                .unwrap_or_default();
+            format!("{} waiting conversations shown{as_of}", count(n))
+        }
+        "vs_baseline" => {
+            let metrics = rows.text("metric");
+            let samples = rows.num("period_sample");
+            let posts: f64 = (0..rows.len())
+                .filter(|&i| metrics[i].as_deref() == Some("customer_posts"))
+                .filter_map(|i| samples[i])
+                .sum();
+            let flagged = rows.flag("flagged").iter().filter(|f| **f).count();
+            format!(
+                "{} customer posts in the period; {flagged} of {} changes flagged (|z| >= {}, on at least {} posts)",
+                count(posts),
+                count(n),
+                section.value("threshold").unwrap_or_default(),
+                section.value("min_posts").unwrap_or_default()
+            )
+        }
+        _ => format!("{} rows", count(n)),
+    }
+}
+
+/// An instant's text as a reader wants it (`2026-03-31 12:03 UTC`).
+fn instant(text: &str) -> String {
+    match super::parse_timestamp(text) {
+        Some(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// What report pages add to the shared style: the contents, the sections, the parameters,
+/// the charts, their legends, the queue and the people; and their print layout.
+const STYLE: &str = "nav a{margin-right:14px}section{border-top:1px solid #ddd;margin-top:24px;\
+padding-top:8px}.question{max-width:80ch}.period{font-weight:600;max-width:100ch}\
+.params span{display:inline-block;background:#f4f4f4;\
+border-radius:4px;padding:1px 6px;margin:2px 4px 2px 0;font-size:12px}figure{margin:12px 0;overflow-x:auto}\
+.legend{font-size:12px;color:#444;margin:4px 0 0 8px}.legend .key{display:inline-block;margin-right:16px;\
+white-space:nowrap}.legend .swatch{vertical-align:-2px;margin-right:5px}\
+ol.queue,ol.people{padding-left:28px;max-width:100ch}ol.queue li,ol.people li{margin:6px 0 10px}\
+.meta{margin:0;font-size:12px;color:#444}.team{display:inline-block;border-left:6px solid;padding-left:4px}\
+blockquote{margin:3px 0 0;padding:4px 10px;border-left:3px solid #ccc;background:#fafafa;\
+white-space:pre-wrap;overflow-wrap:anywhere}\
+@media print{nav{display:none}section{break-before:auto}figure{overflow:visible;break-inside:avoid}\
+svg.chart{max-width:100%;height:auto}li{break-inside:avoid}}";
+
+/// A self-check, for tests and curious readers (the page does not need it): counts the
+/// marks each chart drew, its chart's text outside its box (`data-overflow`), the page's
+/// cells and quotes whose text is cut (`data-clipped`) and the tables in a box that scrolls
+/// rather than shows them whole (`data-scroll-boxes`).
+const CHECK: &str = "function sbox(t,s){var b=t.getBBox(),m=s.getScreenCTM().inverse().multiply(t.getScreenCTM()),\
+p=s.createSVGPoint(),xs=[],ys=[];[[b.x,b.y],[b.x+b.width,b.y],[b.x,b.y+b.height],[b.x+b.width,b.y+b.height]]\
+.forEach(function(c){p.x=c[0];p.y=c[1];var q=p.matrixTransform(m);xs.push(q.x);ys.push(q.y);});\
+return [Math.min.apply(null,xs),Math.min.apply(null,ys),Math.max.apply(null,xs),Math.max.apply(null,ys)];}\
+document.querySelectorAll('svg.chart').forEach(function(s){var n=0;\
 s.querySelectorAll('.mark').forEach(function(m){var b=m.getBBox();if(b.width>0||b.height>0)n++;});\
 s.setAttribute('data-drawn',n);var r=s.getBoundingClientRect();\
-s.setAttribute('data-size',Math.round(r.width)+'x'+Math.round(r.height));});\
+s.setAttribute('data-size',Math.round(r.width)+'x'+Math.round(r.height));\
+var v=s.viewBox.baseVal,out=0;s.querySelectorAll('text').forEach(function(t){var b=sbox(t,s);\
+if(b[0]<v.x-0.5||b[1]<v.y-0.5||b[2]>v.x+v.width+0.5||b[3]>v.y+v.height+0.5)out++;});\
+s.setAttribute('data-overflow',out);});\
+var clipped=0;document.querySelectorAll('td,th,blockquote,.meta,.period').forEach(function(e){\
+if(e.scrollWidth>e.clientWidth+1||e.scrollHeight>e.clientHeight+1)clipped++;});\
+document.body.setAttribute('data-clipped',clipped);var boxes=0;\
+document.querySelectorAll('.rows').forEach(function(e){if(e.scrollHeight>e.clientHeight+1)boxes++;});\
+document.body.setAttribute('data-scroll-boxes',boxes);\
 document.body.setAttribute('data-charts',document.querySelectorAll('svg.chart').length);";
+
+/// A chart in its figure, with its legend under it.
+fn figure(chart: String, keys: &[(Swatch, String)]) -> String {
+    format!("<figure>{chart}{}</figure>", svg::legend(keys))
+}
 
 /// A report's rows, concatenated, read by column name.
 struct Rows {
@@ -216,10 +387,75 @@ impl Rows {
         }
     }
 
-    /// The first `limit` rows as an HTML table.
-    fn table(&self, limit: usize) -> Result<String> {
+    /// The first `limit` rows of `report` as an HTML table, rates as percentages.
+    fn table(&self, report: &str, limit: usize) -> Result<String> {
         let shown = self.batch.slice(0, self.len().min(limit));
-        html::table(&self.batch.schema(), &[shown], self.len())
+        let cells = self.percentages(report);
+        let schema = self.batch.schema();
+        let column_of: HashMap<usize, &Vec<Option<String>>> = cells
+            .iter()
+            .filter_map(|(name, texts)| schema.index_of(name).ok().map(|i| (i, texts)))
+            .collect();
+        html::table_with(&schema, &[shown], self.len(), &|column, row| {
+            column_of
+                .get(&column)
+                .and_then(|texts| texts.get(row).cloned().flatten())
+        })
+    }
+
+    /// The cells shown as percentages, by column: the shares and rates (0..1) of every
+    /// report; in `vs_baseline`, the values of its rate metrics (differences in percentage
+    /// points).
+    fn percentages(&self, report: &str) -> Vec<(String, Vec<Option<String>>)> {
+        let percent = |v: Option<f64>| v.map(|v| format!("{:.1}%", 100.0 * v));
+        let points = |v: Option<f64>, signed: bool| {
+            v.map(|v| {
+                if signed {
+                    format!("{:+.1} pp", 100.0 * v)
+                } else {
+                    format!("{:.1} pp", 100.0 * v)
+                }
+            })
+        };
+        let mut out = Vec::new();
+        for field in self.batch.schema().fields() {
+            let name = field.name();
+            let rate =
+                name.starts_with("share_") || name.ends_with("_rate") || name.ends_with("_share");
+            if rate && field.data_type().is_floating() {
+                out.push((
+                    name.clone(),
+                    self.num(name).into_iter().map(percent).collect(),
+                ));
+            }
+        }
+        if report == "vs_baseline" {
+            let metrics = self.text("metric");
+            let is_rate: Vec<bool> = metrics
+                .iter()
+                .map(|m| matches!(m.as_deref(), Some("share_negative" | "response_rate")))
+                .collect();
+            for (column, kind) in [
+                ("period_value", 0),
+                ("baseline_mean", 0),
+                ("baseline_sd", 1),
+                ("delta", 2),
+            ] {
+                let values = self.num(column);
+                let texts = values
+                    .iter()
+                    .zip(&is_rate)
+                    .map(|(v, rate)| match (*rate, kind) {
+                        (false, _) => None,
+                        (true, 0) => percent(*v),
+                        (true, 1) => points(*v, false),
+                        (true, _) => points(*v, true),
+                    })
+                    .collect();
+                out.push((column.to_string(), texts));
+            }
+        }
+        out
     }
 }
 
@@ -266,30 +502,66 @@ fn baseline_charts(rows: &Rows) -> Vec<String> {
     };
     let calendar: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
     let mean = |d: &Day| (d.posts > 0.0).then(|| d.sentiment_sum / d.posts);
+    let enough = |d: &Day| d.posts >= MIN_DAY_POSTS;
+    let band_words = format!(
+        "baseline band: mean ± {BAND_SIGMAS} standard deviations of the {BAND_DAYS} days before (from the {BAND_MIN_DAYS}th day on)"
+    );
+    let keys = |value: &str, thin: bool| {
+        let mut keys = vec![
+            (Swatch::Line(LINE.into()), value.to_string()),
+            (Swatch::Fill(BAND.into()), band_words.clone()),
+            (Swatch::Dot(BREACH.into()), "outside its band".to_string()),
+        ];
+        if thin {
+            keys.push((
+                Swatch::Hollow(LINE.into()),
+                format!("fewer than {MIN_DAY_POSTS} posts that day: not judged"),
+            ));
+        }
+        keys
+    };
     let mut charts = vec![
-        trend(
-            "Mean customer sentiment per day, all brands, against its trailing baseline",
-            "mean sentiment",
-            &calendar,
-            &overall,
-            mean,
+        figure(
+            trend(
+                "Mean customer sentiment per day, all brands, against its trailing baseline",
+                "mean sentiment",
+                &calendar,
+                &overall,
+                mean,
+                enough,
+            ),
+            &keys(
+                "mean customer sentiment (cx_sentiment, -1..1) per UTC day",
+                true,
+            ),
         ),
-        trend(
-            "Customer posts per day, all brands, against their trailing baseline",
-            "posts",
-            &calendar,
-            &overall,
-            |d| Some(d.posts),
+        figure(
+            trend(
+                "Customer posts per day, all brands, against their trailing baseline",
+                "posts",
+                &calendar,
+                &overall,
+                |d| Some(d.posts),
+                |_| true,
+            ),
+            &keys("customer posts per UTC day", false),
         ),
     ];
     if by_brand.len() > 1 {
         for (brand, series) in &by_brand {
-            charts.push(trend(
-                &format!("Mean customer sentiment per day: {brand}"),
-                "mean sentiment",
-                &calendar,
-                series,
-                mean,
+            charts.push(figure(
+                trend(
+                    &format!("Mean customer sentiment per day: {brand}"),
+                    "mean sentiment",
+                    &calendar,
+                    series,
+                    mean,
+                    enough,
+                ),
+                &keys(
+                    &format!("{brand}'s mean customer sentiment per UTC day"),
+                    true,
+                ),
             ));
         }
     }
@@ -297,31 +569,45 @@ fn baseline_charts(rows: &Rows) -> Vec<String> {
 }
 
 /// A daily trend over `calendar` with its trailing band (`value` of each day's totals; a
-/// day without posts counts as 0 posts and no sentiment).
+/// day without posts counts as 0 posts and no sentiment). Only days `judged` true are judged
+/// against their band and make up the bands of the days after.
 fn trend(
     title: &str,
     label: &str,
     calendar: &[NaiveDate],
     series: &BTreeMap<NaiveDate, Day>,
     value: impl Fn(&Day) -> Option<f64>,
+    judged: impl Fn(&Day) -> bool,
 ) -> String {
-    let values: Vec<Option<f64>> = calendar
+    let days: Vec<Day> = calendar
         .iter()
-        .map(|d| value(&series.get(d).copied().unwrap_or_default()))
+        .map(|d| series.get(d).copied().unwrap_or_default())
+        .collect();
+    let values: Vec<Option<f64>> = days.iter().map(&value).collect();
+    let judged: Vec<bool> = days.iter().map(&judged).collect();
+    let counted: Vec<Option<f64>> = values
+        .iter()
+        .zip(&judged)
+        .map(|(v, j)| v.filter(|_| *j))
         .collect();
     let points: Vec<TrendPoint> = calendar
         .iter()
         .enumerate()
         .map(|(i, day)| {
-            let band = trailing_band(&values[i.saturating_sub(BAND_DAYS)..i]);
+            let band = trailing_band(&counted[i.saturating_sub(BAND_DAYS)..i]);
             let mut tip = format!("{day}: {}", values[i].map_or("no posts".into(), short));
+            let _ = write!(tip, " ({} posts)", short(days[i].posts));
             if let Some((lo, hi)) = band {
-                let _ = write!(tip, " (baseline band {} to {})", short(lo), short(hi));
+                let _ = write!(tip, ", baseline band {} to {}", short(lo), short(hi));
+            }
+            if !judged[i] && values[i].is_some() {
+                tip.push_str(", too few posts to judge");
             }
             TrendPoint {
-                label: day.format("%b %d").to_string(),
+                label: day.format("%Y-%m-%d").to_string(),
                 value: values[i],
                 band,
+                judged: judged[i],
                 tip,
             }
         })
@@ -343,7 +629,15 @@ fn trailing_band(window: &[Option<f64>]) -> Option<(f64, f64)> {
     Some((mean - BAND_SIGMAS * sd, mean + BAND_SIGMAS * sd))
 }
 
-fn audit_charts(rows: &Rows) -> Vec<String> {
+/// The colours of a diverging legend, red to green.
+fn scale() -> Vec<String> {
+    [-1.0, -0.5, 0.0, 0.5, 1.0]
+        .iter()
+        .map(|v| diverging(*v))
+        .collect()
+}
+
+fn audit_charts(rows: &Rows, min_posts: f64) -> Vec<String> {
     let stages = rows.text("stage");
     let channels = rows.text("channel");
     let posts = rows.num("customer_posts");
@@ -367,7 +661,7 @@ fn audit_charts(rows: &Rows) -> Vec<String> {
     if stage_order.is_empty() || channel_order.is_empty() {
         return Vec::new();
     }
-    let scale = net
+    let scale_max = net
         .iter()
         .flatten()
         .fold(0.0f64, |m, v| m.max(v.abs()))
@@ -399,7 +693,7 @@ fn audit_charts(rows: &Rows) -> Vec<String> {
         let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.0}%", v * 100.0));
         cells[r][c] = Cell {
             text: short(n),
-            color: net[i].map_or("#ffffff".into(), |v| diverging(v / scale)),
+            color: net[i].map_or("#ffffff".into(), |v| diverging(v / scale_max)),
             gap: gap[i],
             tip: format!(
                 "{stage} on {channel}: {} posts{}, net sentiment {}, response rate {}, {} authors also heard on another channel",
@@ -411,13 +705,26 @@ fn audit_charts(rows: &Rows) -> Vec<String> {
             ),
         };
     }
-    vec![svg::heatmap(
-        &format!(
-            "Journey stage x channel: customer posts, coloured by net sentiment (±{scale:.2}); gaps hatched"
+    vec![figure(
+        svg::heatmap(
+            "Journey stage x channel: customer posts per cell",
+            &stage_order,
+            &channel_order,
+            &cells,
         ),
-        &stage_order,
-        &channel_order,
-        &cells,
+        &[
+            (
+                Swatch::Scale(scale()),
+                format!(
+                    "net sentiment (share positive - share negative), {:+.2} to {:+.2}",
+                    -scale_max, scale_max
+                ),
+            ),
+            (
+                Swatch::Hatch,
+                format!("gap: fewer than {} customer posts", short(min_posts)),
+            ),
+        ],
     )]
 }
 
@@ -429,16 +736,21 @@ fn influencer_charts(rows: &Rows) -> Vec<String> {
     let channels = rows.text("channels");
     let messages = rows.num("messages");
     let pagerank = rows.num("pagerank");
+    let followers = rows.num("followers");
+    let examples = rows.text("example_post");
+    let example_channel = rows.text("example_channel");
+    let handle = |i: usize| format!("@{}", authors[i].as_deref().unwrap_or(""));
     let bars: Vec<Bar> = (0..rows.len().min(25))
         .map(|i| Bar {
-            label: authors[i].clone().unwrap_or_default(),
+            label: handle(i),
             value: 100.0 * pagerank[i].unwrap_or(0.0),
             color: diverging(sentiment[i].unwrap_or(0.0)),
             tip: format!(
-                "{}: {:.2}% of all influence (PageRank), percentile {}, {} messages, mean sentiment {}, stages: {}; channels: {}",
-                authors[i].as_deref().unwrap_or(""),
+                "{}: {:.2}% of all influence (PageRank), percentile {}, {} followers, {} messages, mean sentiment {}, stages: {}; channels: {}",
+                handle(i),
                 100.0 * pagerank[i].unwrap_or(0.0),
                 short(percentile[i].unwrap_or(0.0)),
+                followers[i].map_or("unknown".into(), count),
                 short(messages[i].unwrap_or(0.0)),
                 sentiment[i].map_or("-".into(), |v| format!("{v:+.2}")),
                 stages[i].as_deref().unwrap_or("-"),
@@ -449,11 +761,49 @@ fn influencer_charts(rows: &Rows) -> Vec<String> {
     if bars.is_empty() {
         return Vec::new();
     }
-    vec![svg::bar_chart(
-        "Influencer leaderboard: share of all influence (PageRank, %), coloured by mean sentiment",
-        &bars,
-        None,
-    )]
+    let mut people = String::from("<ol class=\"people\">");
+    for i in 0..rows.len().min(PEOPLE_SHOWN) {
+        let _ = write!(
+            people,
+            "<li><p class=\"meta\"><b>{}</b> · {} followers · influence percentile {} · {} messages · mean sentiment {} · {}</p>",
+            escape(&handle(i)),
+            followers[i].map_or("unknown".into(), count),
+            short(percentile[i].unwrap_or(0.0)),
+            count(messages[i].unwrap_or(0.0)),
+            sentiment[i].map_or("-".into(), |v| format!("{v:+.2}")),
+            escape(channels[i].as_deref().unwrap_or("-")),
+        );
+        if let Some(post) = &examples[i] {
+            let _ = write!(
+                people,
+                "<blockquote title=\"their most engaged post{}\">{}</blockquote>",
+                example_channel[i]
+                    .as_deref()
+                    .map(|c| format!(", on {}", escape(c)))
+                    .unwrap_or_default(),
+                escape(post)
+            );
+        }
+        people.push_str("</li>");
+    }
+    people.push_str("</ol>");
+    vec![
+        figure(
+            svg::bar_chart(
+                "Influencer leaderboard: share of all influence (PageRank, %), coloured by mean sentiment",
+                &bars,
+                None,
+            ),
+            &[(
+                Swatch::Scale(scale()),
+                "the author's mean sentiment, -1 (red) to +1 (green)".to_string(),
+            )],
+        ),
+        format!(
+            "<h3>The first {} to reach out to, with their most engaged post</h3>{people}",
+            rows.len().min(PEOPLE_SHOWN)
+        ),
+    ]
 }
 
 /// A stable colour per team.
@@ -471,9 +821,15 @@ fn triage_charts(rows: &Rows) -> Vec<String> {
     let threads = rows.text("thread_id");
     let teams = rows.text("team");
     let stages = rows.text("stage");
+    let statuses = rows.text("status");
+    let brands = rows.text("brand");
+    let channels = rows.text("channel");
     let priority = rows.num("priority");
     let authors = rows.text("author_id");
+    let percentile = rows.num("influence_percentile");
     let hours = rows.num("waiting_hours");
+    let waiting = rows.num("waiting_messages");
+    let since = rows.text("waiting_since");
     let texts = rows.text("text");
     let bars: Vec<Bar> = (0..rows.len().min(25))
         .map(|i| {
@@ -509,13 +865,50 @@ fn triage_charts(rows: &Rows) -> Vec<String> {
             tip: format!("{team}: {n} conversations waiting in this queue"),
         })
         .collect();
+    let team_keys: Vec<(Swatch, String)> = per_team
+        .keys()
+        .map(|team| (Swatch::Fill(team_color(team)), team.clone()))
+        .collect();
+    let mut queue = String::from("<ol class=\"queue\">");
+    for i in 0..rows.len().min(QUEUE_SHOWN) {
+        let team = teams[i].clone().unwrap_or_default();
+        let _ = write!(
+            queue,
+            "<li><p class=\"meta\"><b>priority {:.1}</b> · <span class=\"team\" style=\"border-color:{}\">{}</span> · {} · {} on {} · <b>@{}</b> (influence percentile {}) · waiting {} h since {} · {} message{} waiting · thread {}</p><blockquote>{}</blockquote></li>",
+            priority[i].unwrap_or(0.0),
+            escape(&team_color(&team)),
+            escape(&team),
+            escape(statuses[i].as_deref().unwrap_or("")),
+            escape(brands[i].as_deref().unwrap_or("")),
+            escape(channels[i].as_deref().unwrap_or("")),
+            escape(authors[i].as_deref().unwrap_or("")),
+            short(percentile[i].unwrap_or(0.0)),
+            short(hours[i].unwrap_or(0.0)),
+            escape(&since[i].as_deref().map(instant).unwrap_or_default()),
+            count(waiting[i].unwrap_or(0.0)),
+            if waiting[i] == Some(1.0) { "" } else { "s" },
+            escape(threads[i].as_deref().unwrap_or("")),
+            escape(texts[i].as_deref().unwrap_or("")),
+        );
+    }
+    queue.push_str("</ol>");
     vec![
-        svg::bar_chart(
-            "Triage queue: the conversations to answer first (thread · team), by priority",
-            &bars,
-            None,
+        figure(
+            svg::bar_chart(
+                "Triage queue: the conversations to answer first (thread · team), by priority",
+                &bars,
+                None,
+            ),
+            &team_keys,
         ),
-        svg::bar_chart("Waiting conversations per team", &team_bars, None),
+        figure(
+            svg::bar_chart("Waiting conversations per team", &team_bars, None),
+            &team_keys,
+        ),
+        format!(
+            "<h3>The first {} conversations to answer, with the message waiting</h3>{queue}",
+            rows.len().min(QUEUE_SHOWN)
+        ),
     ]
 }
 
@@ -528,13 +921,14 @@ fn change_charts(rows: &Rows, threshold: f64) -> Vec<String> {
     let flagged = rows.flag("flagged");
     let period = rows.num("period_value");
     let mean = rows.num("baseline_mean");
+    let sample = rows.num("period_sample");
     let mut picked: Vec<usize> = (0..rows.len()).filter(|&i| flagged[i]).take(30).collect();
     let title = if picked.is_empty() {
         picked = (0..rows.len())
             .filter(|&i| z[i].is_some())
             .take(15)
             .collect();
-        format!("No change reaches |z| >= {threshold}: the largest z-scores")
+        format!("No change is flagged at |z| >= {threshold}: the largest z-scores")
     } else {
         format!("Flagged changes against the trailing baseline (|z| >= {threshold})")
     };
@@ -549,11 +943,22 @@ fn change_charts(rows: &Rows, threshold: f64) -> Vec<String> {
                 metrics[i].as_deref().unwrap_or("")
             );
             let v = z[i].unwrap_or(0.0);
+            let rate = matches!(
+                metrics[i].as_deref(),
+                Some("share_negative" | "response_rate")
+            );
+            let shown = |x: Option<f64>| match (x, rate) {
+                (None, _) => "-".to_string(),
+                (Some(x), true) => format!("{:.1}%", 100.0 * x),
+                (Some(x), false) => short(x),
+            };
             Bar {
                 tip: format!(
-                    "{label}: {} in the period against a baseline of {} (z = {v:+.2})",
-                    period[i].map_or("-".into(), short),
-                    mean[i].map_or("-".into(), short),
+                    "{label}: {} in the period against a baseline of {} (z = {v:+.2}; {} posts in the period{})",
+                    shown(period[i]),
+                    shown(mean[i]),
+                    short(sample[i].unwrap_or(0.0)),
+                    if flagged[i] { "" } else { ", not flagged" },
                 ),
                 label,
                 value: v,
@@ -564,9 +969,123 @@ fn change_charts(rows: &Rows, threshold: f64) -> Vec<String> {
     if bars.is_empty() {
         return Vec::new();
     }
-    vec![svg::bar_chart(
-        &title,
-        &bars,
-        Some(&[-threshold, threshold]),
+    vec![figure(
+        svg::bar_chart(&title, &bars, Some(&[-threshold, threshold])),
+        &[
+            (
+                Swatch::Fill("#4575b4".into()),
+                "above its baseline (z > 0)".to_string(),
+            ),
+            (
+                Swatch::Fill("#d73027".into()),
+                "below its baseline (z < 0)".to_string(),
+            ),
+            (
+                Swatch::Dashed("#d73027".into()),
+                format!("the threshold, |z| = {threshold}"),
+            ),
+        ],
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+
+    use super::*;
+
+    /// Baseline rows: brand A, 50 posts a day at 0.1 but -0.9 on day 20; brand B, 2 posts a
+    /// day swinging between -0.9 and +0.9.
+    fn two_brands() -> Rows {
+        let (mut day, mut brand, mut posts, mut mean) = (vec![], vec![], vec![], vec![]);
+        for d in 1..=20 {
+            let date = format!("2026-01-{d:02}");
+            day.push(date.clone());
+            brand.push("A".to_string());
+            posts.push(50i64);
+            mean.push(if d == 20 {
+                -0.9
+            } else {
+                0.1 + 0.001 * (d % 3) as f64
+            });
+            day.push(date);
+            brand.push("B".to_string());
+            posts.push(2);
+            mean.push(if d % 2 == 0 { 0.9 } else { -0.9 });
+        }
+        // B's last day: far out of its band, on 2 posts.
+        *mean.last_mut().unwrap() = -0.99;
+        let batch = RecordBatch::try_from_iter([
+            ("brand", Arc::new(StringArray::from(brand)) as ArrayRef),
+            ("day", Arc::new(StringArray::from(day)) as ArrayRef),
+            (
+                "customer_posts",
+                Arc::new(Int64Array::from(posts)) as ArrayRef,
+            ),
+            (
+                "mean_sentiment",
+                Arc::new(Float64Array::from(mean)) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        Rows::new(&[batch]).unwrap()
+    }
+
+    #[test]
+    fn a_day_on_a_handful_of_posts_is_drawn_but_never_a_breach() {
+        let charts = baseline_charts(&two_brands());
+        let chart = |brand: &str| {
+            charts
+                .iter()
+                .find(|c| c.contains(&format!("Mean customer sentiment per day: {brand}")))
+                .unwrap()
+                .clone()
+        };
+        let (a, b) = (chart("A"), chart("B"));
+        assert!(a.contains("class=\"mark breach\""), "A's day 20 is judged");
+        assert!(!a.contains("class=\"mark thin\""));
+        assert!(
+            !b.contains("class=\"mark breach\""),
+            "B rests on 2 posts a day"
+        );
+        assert_eq!(b.matches("class=\"mark thin\"").count(), 20);
+        // Every chart has its legend, and the days their years.
+        for c in &charts {
+            assert!(c.contains("<figcaption class=\"legend\">") && c.contains("baseline band"));
+            assert!(c.contains(">2026-01-01</text>"), "{c}");
+        }
+        assert!(b.contains("fewer than 10 posts that day: not judged"));
+    }
+
+    #[test]
+    fn rates_are_percentages_and_rate_metrics_percentage_points() {
+        let batch = RecordBatch::try_from_iter([
+            (
+                "metric",
+                Arc::new(StringArray::from(vec!["response_rate", "customer_posts"])) as ArrayRef,
+            ),
+            (
+                "period_value",
+                Arc::new(Float64Array::from(vec![0.8421, 12.5])) as ArrayRef,
+            ),
+            (
+                "delta",
+                Arc::new(Float64Array::from(vec![-0.1372, 2.0])) as ArrayRef,
+            ),
+            (
+                "share_negative",
+                Arc::new(Float64Array::from(vec![0.25, 0.5])) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let html = Rows::new(&[batch])
+            .unwrap()
+            .table("vs_baseline", 10)
+            .unwrap();
+        for shown in [">84.2%<", ">-13.7 pp<", ">25.0%<", ">50.0%<", ">12.5<"] {
+            assert!(html.contains(shown), "{shown} in {html}");
+        }
+    }
 }

@@ -51,6 +51,141 @@ pub fn short(value: f64) -> String {
     }
 }
 
+/// About how wide `text` is drawn at `size` px in the charts' sans-serif font (a little more
+/// than most fonts need, so that what is laid out by it fits).
+///
+/// ```
+/// let w = socialcx::reports::svg::text_width("2026-03-01", 11.0);
+/// assert!(w > 55.0 && w < 80.0, "{w}");
+/// ```
+pub fn text_width(text: &str, size: f64) -> f64 {
+    // Em widths a little above DejaVu Sans's (what headless Chromium draws system-ui with)
+    // and most other sans-serif fonts'.
+    text.chars()
+        .map(|c| match c {
+            'i' | 'l' | 'j' | 'I' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' | ' ' => 0.34,
+            'f' | 't' | 'r' => 0.42,
+            'm' | 'w' | 'M' | 'W' | '@' | '%' => 1.0,
+            c if c.is_ascii_uppercase() => 0.74,
+            _ => 0.64,
+        })
+        .sum::<f64>()
+        * size
+}
+
+/// `text` cut to at most `width` px at `size` (with an ellipsis when cut).
+///
+/// ```
+/// use socialcx::reports::svg::fit;
+/// assert_eq!(fit("short", 100.0, 12.0), "short");
+/// assert!(fit("a rather long label that does not fit", 60.0, 12.0).ends_with('…'));
+/// ```
+pub fn fit(text: &str, width: f64, size: f64) -> String {
+    if text_width(text, size) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        out.push(c);
+        if text_width(&out, size) + text_width("…", size) > width {
+            out.pop();
+            break;
+        }
+    }
+    out.push('…');
+    out
+}
+
+/// What a legend entry shows beside its words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Swatch {
+    /// A filled square of this colour.
+    Fill(String),
+    /// A line of this colour.
+    Line(String),
+    /// A dashed line of this colour.
+    Dashed(String),
+    /// A dot of this colour.
+    Dot(String),
+    /// A hollow dot of this colour.
+    Hollow(String),
+    /// The hatching of a gap.
+    Hatch,
+    /// A colour scale from the first colour to the last, left to right.
+    Scale(Vec<String>),
+}
+
+/// A chart's legend: each swatch with its words, as HTML (`<figcaption class="legend">`),
+/// so that it wraps, prints and reads as text.
+///
+/// ```
+/// use socialcx::reports::svg::{Swatch, legend};
+/// let html = legend(&[(Swatch::Fill("#4477aa".into()), "support".into())]);
+/// assert!(html.contains("class=\"legend\"") && html.contains("support"));
+/// ```
+pub fn legend(keys: &[(Swatch, String)]) -> String {
+    let mut out = String::from("<figcaption class=\"legend\">");
+    for (swatch, words) in keys {
+        let (w, shape) = match swatch {
+            Swatch::Fill(c) => (
+                14,
+                format!("<rect x=\"1\" y=\"1\" width=\"12\" height=\"12\" fill=\"{}\"/>", escape(c)),
+            ),
+            Swatch::Line(c) => (
+                22,
+                format!("<line x1=\"1\" x2=\"21\" y1=\"7\" y2=\"7\" stroke=\"{}\" stroke-width=\"2\"/>", escape(c)),
+            ),
+            Swatch::Dashed(c) => (
+                22,
+                format!(
+                    "<line x1=\"1\" x2=\"21\" y1=\"7\" y2=\"7\" stroke=\"{}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>",
+                    escape(c)
+                ),
+            ),
+            Swatch::Dot(c) => (
+                14,
+                format!("<circle cx=\"7\" cy=\"7\" r=\"4.5\" fill=\"{}\"/>", escape(c)),
+            ),
+            Swatch::Hollow(c) => (
+                14,
+                format!(
+                    "<circle cx=\"7\" cy=\"7\" r=\"3.5\" fill=\"#fff\" stroke=\"{}\" stroke-width=\"1.5\"/>",
+                    escape(c)
+                ),
+            ),
+            Swatch::Hatch => (
+                14,
+                "<rect x=\"1\" y=\"1\" width=\"12\" height=\"12\" fill=\"#fff5f0\" stroke=\"#d73027\" stroke-width=\"1.5\"/>\
+                 <line x1=\"1\" y1=\"9\" x2=\"9\" y2=\"1\" stroke=\"#fc9272\" stroke-width=\"2\"/>\
+                 <line x1=\"5\" y1=\"13\" x2=\"13\" y2=\"5\" stroke=\"#fc9272\" stroke-width=\"2\"/>"
+                    .to_string(),
+            ),
+            Swatch::Scale(colors) => {
+                let n = colors.len().max(1);
+                let step = 48.0 / n as f64;
+                let mut shape = String::new();
+                for (i, c) in colors.iter().enumerate() {
+                    let _ = write!(
+                        shape,
+                        "<rect x=\"{:.1}\" y=\"1\" width=\"{:.1}\" height=\"12\" fill=\"{}\"/>",
+                        i as f64 * step,
+                        step + 0.5,
+                        escape(c)
+                    );
+                }
+                (48, shape)
+            }
+        };
+        let _ = write!(
+            out,
+            "<span class=\"key\"><svg class=\"swatch\" width=\"{w}\" height=\"14\" viewBox=\"0 0 {w} 14\" aria-hidden=\"true\">{shape}</svg>{}</span>",
+            escape(words)
+        );
+    }
+    out.push_str("</figcaption>");
+    out
+}
+
 /// Evenly spaced, rounded ticks covering `lo..hi`.
 fn ticks(lo: f64, hi: f64, count: usize) -> Vec<f64> {
     let span = (hi - lo).max(1e-9);
@@ -73,20 +208,23 @@ fn ticks(lo: f64, hi: f64, count: usize) -> Vec<f64> {
 /// One day of a trend: its label, value, and the baseline band (low, high) if known.
 #[derive(Debug, Clone)]
 pub struct TrendPoint {
-    /// The x label (a day).
+    /// The x label (a day, with its year: `2026-03-01`).
     pub label: String,
     /// The value (None: no data that day).
     pub value: Option<f64>,
     /// The band around the baseline for this day.
     pub band: Option<(f64, f64)>,
+    /// Whether the value rests on enough posts to be judged against the band; a day that
+    /// is not is drawn hollow (`mark thin`) and never as a breach.
+    pub judged: bool,
     /// The tooltip.
     pub tip: String,
 }
 
-/// A line chart of `points` over a shaded band; points outside their band are drawn as red
-/// dots with the class `mark breach`.
+/// A line chart of `points` over a shaded band; judged points outside their band are drawn
+/// as red dots with the class `mark breach`, points on too few posts hollow (`mark thin`).
 pub fn trend_chart(title: &str, y_label: &str, points: &[TrendPoint]) -> String {
-    let (w, h, left, right, top, bottom) = (760.0, 260.0, 56.0, 16.0, 28.0, 40.0);
+    let (w, h, left, right, top, bottom) = (760.0, 260.0, 56.0, 40.0, 28.0, 40.0);
     let mut values: Vec<f64> = points.iter().filter_map(|p| p.value).collect();
     for p in points {
         if let Some((lo, hi)) = p.band {
@@ -165,26 +303,36 @@ pub fn trend_chart(title: &str, y_label: &str, points: &[TrendPoint]) -> String 
     }
     for (i, p) in points.iter().enumerate() {
         let Some(v) = p.value else { continue };
-        let breach = p.band.is_some_and(|(l, u)| v < l || v > u);
-        let (class, r, fill) = if breach {
-            ("mark breach", 4.5, "#d73027")
+        let breach = p.judged && p.band.is_some_and(|(l, u)| v < l || v > u);
+        let (class, r, fill, stroke) = if !p.judged {
+            ("mark thin", 2.6, "#ffffff", "#08519c")
+        } else if breach {
+            ("mark breach", 4.5, "#d73027", "none")
         } else {
-            ("mark point", 2.2, "#08519c")
+            ("mark point", 2.2, "#08519c", "none")
         };
         let _ = write!(
             s,
-            "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r}\" fill=\"{fill}\"><title>{}</title></circle>",
+            "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r}\" fill=\"{fill}\" stroke=\"{stroke}\"><title>{}</title></circle>",
             x(i),
             y(v),
             escape(&p.tip)
         );
     }
-    // Day labels, about eight of them.
-    let every = points.len().div_ceil(8).max(1);
+    // Day labels, about seven of them, none past the chart's edges.
+    let every = points.len().div_ceil(7).max(1);
     for (i, p) in points.iter().enumerate().step_by(every) {
+        let half = text_width(&p.label, 11.0) / 2.0;
+        let anchor = if x(i) + half > w - 2.0 {
+            "end"
+        } else if x(i) - half < 2.0 {
+            "start"
+        } else {
+            "middle"
+        };
         let _ = write!(
             s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"{anchor}\" fill=\"#555\">{}</text>",
             x(i),
             h - bottom + 16.0,
             escape(&p.label)
@@ -209,9 +357,17 @@ pub struct Bar {
 
 /// Horizontal bars, one per row, longest scale at the right; values may be negative (bars
 /// then grow left of a zero line). `marks` draws dashed vertical lines (e.g. thresholds).
+/// The labels' column is as wide as the longest label needs (up to 420 px; a longer label is
+/// cut with an ellipsis, whole in its tooltip), so no label runs off the chart.
 pub fn bar_chart(title: &str, bars: &[Bar], marks: Option<&[f64]>) -> String {
     let row = 22.0;
-    let (w, left, right, top, bottom) = (760.0, 230.0, 60.0, 28.0, 28.0);
+    let widest = bars
+        .iter()
+        .map(|b| text_width(&b.label, 12.0))
+        .fold(0.0, f64::max);
+    let left = (widest + 16.0).clamp(120.0, 420.0);
+    let (right, top, bottom) = (64.0, 28.0, 28.0);
+    let w = left + 470.0 + right;
     let h = top + bottom + row * bars.len().max(1) as f64;
     let mut lo = bars.iter().map(|b| b.value).fold(0.0, f64::min);
     let mut hi = bars.iter().map(|b| b.value).fold(0.0, f64::max);
@@ -240,11 +396,12 @@ pub fn bar_chart(title: &str, bars: &[Bar], marks: Option<&[f64]>) -> String {
         let (a, z) = (x(b.value.min(0.0)), x(b.value.max(0.0)));
         let _ = write!(
             s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#222\">{}</text>\
+            "<text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#222\">{}<title>{}</title></text>\
              <rect class=\"mark\" x=\"{a:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}</title></rect>\
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#333\">{}</text>",
             left - 6.0,
             y0 + row * 0.6,
+            escape(&fit(&b.label, left - 12.0, 12.0)),
             escape(&b.label),
             (z - a).max(1.0),
             row - 6.0,
@@ -348,7 +505,9 @@ pub fn heatmap(title: &str, rows: &[String], columns: &[String], cells: &[Vec<Ce
     s
 }
 
+/// The opening of a chart of `w` x `h` (widened to its title if that is longer) and its title.
 fn open_svg(title: &str, w: f64, h: f64) -> String {
+    let w = w.max((text_width(title, 14.0) * 1.08 + 16.0).ceil());
     format!(
         "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" \
          width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{0}\" \
@@ -422,10 +581,35 @@ mod tests {
             label: "d".into(),
             value: Some(v),
             band: Some((0.0, 1.0)),
+            judged: true,
             tip: format!("{v}"),
         };
         let svg = trend_chart("t", "y", &[p(0.5), p(2.0), p(0.4)]);
         assert_eq!(svg.matches("class=\"mark breach\"").count(), 1);
         assert_eq!(svg.matches("class=\"mark point\"").count(), 2);
+        // On too few posts, a value out of its band is drawn hollow, not as a breach.
+        let thin = TrendPoint {
+            judged: false,
+            ..p(2.0)
+        };
+        let svg = trend_chart("t", "y", &[p(0.5), thin, p(0.4)]);
+        assert_eq!(svg.matches("class=\"mark breach\"").count(), 0);
+        assert_eq!(svg.matches("class=\"mark thin\"").count(), 1);
+    }
+
+    #[test]
+    fn a_long_bar_label_widens_its_column_and_is_cut_only_past_420px() {
+        let bar = |label: &str| Bar {
+            label: label.into(),
+            value: 1.0,
+            color: "#000".into(),
+            tip: label.into(),
+        };
+        let label = "Staybright · support_chat · consideration · share_negative";
+        let svg = bar_chart("t", &[bar(label)], None);
+        assert!(svg.contains(&format!(">{label}<title>")), "{svg}");
+        let long = "x".repeat(200);
+        let svg = bar_chart("t", &[bar(&long)], None);
+        assert!(svg.contains("…<title>"), "cut with an ellipsis");
     }
 }

@@ -8,39 +8,112 @@
 //! SELECT * FROM triage($1, $2);                               -- prepared (Flight SQL)
 //! ```
 //!
-//! Omitted trailing arguments take their defaults; `NULL` means "no filter". A placeholder
-//! argument plans with the default, so a prepared statement can be described before its
-//! values are bound (the Flight SQL server binds them into the call when it runs).
+//! Omitted trailing arguments take their defaults; `NULL` means "no filter", except for a
+//! window's `from` and `to`, where it means the report's default window: the view and the
+//! function resolve it from the lake each time they are scanned, as the command line does
+//! (see [`super::period`]), so a BI tool's `vs_baseline()` reads the files of its five weeks
+//! only. A placeholder argument plans with the default, so a prepared statement can be
+//! described before its values are bound (the Flight SQL server binds them into the call
+//! when it runs).
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
-use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::datasource::TableType;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
 
+use super::period::Calendar;
 use super::{Param, ParamType, Report};
-use crate::engine::table_function::{CallArgs, SqlTable};
+use crate::engine::table_function::{CallArgs, SqlTable, session_state};
 
 /// Name of the schema holding one view per report.
 pub const REPORTS_SCHEMA: &str = "reports";
 
-/// `report` bound to `values` (name, value; `None` for NULL), as a table announcing
-/// `schema`; planned in the session that scans it.
-pub fn report_table(
-    report: &Report,
-    values: &[(String, Option<String>)],
+/// `report` with `values` (name, value; `None` for NULL) as a table announcing `schema`.
+/// Each scan resolves the report's window against the lake as it is then
+/// ([`Report::resolve_with`]), binds the values and plans the SQL in the scanning session,
+/// so the lake prunes its files by the resolved bounds.
+///
+/// ```
+/// use std::sync::Arc;
+/// use datafusion::datasource::TableType;
+/// use socialcx::reports::{find, table::ReportTable};
+/// let schema = Arc::new(datafusion::arrow::datatypes::Schema::empty());
+/// let report = Arc::new(find("triage").unwrap());
+/// assert!(ReportTable::new(report.clone(), vec![("limit".into(), Some("10".into()))], schema.clone(), TableType::View).is_ok());
+/// assert!(ReportTable::new(report, vec![("limit".into(), Some("ten".into()))], schema, TableType::View).is_err());
+/// ```
+#[derive(Debug)]
+pub struct ReportTable {
+    report: Arc<Report>,
+    values: Vec<(String, Option<String>)>,
+    sql: String,
     schema: SchemaRef,
     kind: TableType,
-) -> crate::Result<SqlTable> {
-    let sql = report.bind_values(values)?;
-    Ok(SqlTable::new(
-        format!("report {}", report.name),
-        sql,
-        schema,
-        kind,
-    ))
+}
+
+impl ReportTable {
+    /// The table of `report` run with `values` (checked now: a wrong name or value is an
+    /// error here, not at the scan); see the example on [`ReportTable`].
+    pub fn new(
+        report: Arc<Report>,
+        values: Vec<(String, Option<String>)>,
+        schema: SchemaRef,
+        kind: TableType,
+    ) -> crate::Result<ReportTable> {
+        let sql = report.bind_values(&values)?;
+        Ok(ReportTable {
+            report,
+            values,
+            sql,
+            schema,
+            kind,
+        })
+    }
+}
+
+#[async_trait]
+impl TableProvider for ReportTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        self.kind
+    }
+
+    fn get_table_definition(&self) -> Option<&str> {
+        // The SQL with the values as given (the window is resolved at each scan).
+        Some(&self.sql)
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let label = format!("report {}", self.report.name);
+        let calendar = if self.report.needs_calendar(&self.values) {
+            Some(Calendar::read(session_state(state, &label)?).await?)
+        } else {
+            None
+        };
+        let plain = |e: crate::Error| DataFusionError::Plan(e.to_string());
+        let (values, _) = self
+            .report
+            .resolve_with(calendar.as_ref(), &self.values)
+            .map_err(plain)?;
+        let sql = self.report.bind_values(&values).map_err(plain)?;
+        let table = SqlTable::new(label, sql, Arc::clone(&self.schema), self.kind);
+        table.scan(state, projection, filters, limit).await
+    }
 }
 
 /// `NAME(arg, ...)`: the report called with positional arguments.
@@ -81,9 +154,9 @@ impl TableFunctionImpl for ReportFunction {
             }
             values.push((param.name.clone(), argument_text(&args, i, param)?));
         }
-        let table = report_table(
-            &self.report,
-            &values,
+        let table = ReportTable::new(
+            Arc::clone(&self.report),
+            values,
             Arc::clone(&self.schema),
             TableType::Temporary,
         )

@@ -657,3 +657,98 @@ fn a_run_for_a_day_without_data_says_so_and_writes_nothing() {
     ));
     assert_eq!(runs, "status,rows\nno_data,0\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_says_with_v_why_it_raised_no_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine_in(dir.path()).await;
+    let file = generate(dir.path(), "a.ndjson", 40_000, 12, 20);
+    common::ingest(&engine, &[file]).await;
+    std::fs::write(
+        dir.path().join("cells.sql"),
+        "-- name: cells\n-- title: Brand x channel per day\n-- description: Customer posts and mean sentiment.\n\
+         -- param: from timestamp null  start\n-- param: to timestamp null  end\n\
+         SELECT brand, channel, count(*) AS customer_posts, avg(cx_sentiment) AS mean_sentiment \
+         FROM conversations WHERE NOT is_brand AND created_at >= $from AND created_at < $to \
+         GROUP BY brand, channel\n",
+    )
+    .unwrap();
+    let jobs_file = dir.path().join("jobs.toml");
+    std::fs::write(
+        &jobs_file,
+        "[[job]]\nname = \"cells\"\nsql = \"cells.sql\"\ntable = \"metrics.cells\"\nschedule = \"0 5 * * *\"\n\
+         [job.alert]\nkeys = [\"brand\", \"channel\"]\nmetrics = [\"customer_posts\", \"mean_sentiment\"]\n\
+         k = 3.0\nbaseline_days = 28\nmin_history = 7\nweight = \"customer_posts\"\nmin_weight = 20\n",
+    )
+    .unwrap();
+    let jobs = Jobs::load(Some(&jobs_file)).unwrap();
+    let job = &jobs.jobs[0];
+    // Eight days of history, then the day judged against them.
+    let mut d = day("2026-01-01");
+    while d < day("2026-01-09") {
+        let outcome = run(&engine, job, d, Trigger::Backfill).await.unwrap();
+        assert!(outcome.succeeded(), "{d}: {:?}", outcome.error);
+        d = d.succ_opt().unwrap();
+    }
+    let outcome = run(&engine, job, day("2026-01-09"), Trigger::Run)
+        .await
+        .unwrap();
+    let checked = outcome.checked.clone().expect("the job has alerts");
+    // Every cell of the result is accounted for, once.
+    assert_eq!(checked.cells, outcome.rows);
+    assert_eq!(
+        checked.light
+            + checked.new
+            + checked.short
+            + checked.flat
+            + checked.within
+            + checked.breached,
+        checked.cells,
+        "{checked:?}"
+    );
+    // The light cells are those the partition itself shows under min_weight.
+    let light = common::scalar(
+        &engine,
+        "SELECT count(*) FROM metrics.cells WHERE as_of = DATE '2026-01-09' AND customer_posts < 20",
+    )
+    .await;
+    assert_eq!(checked.light as i64, light);
+    assert!(light > 0 && (light as usize) < checked.cells, "{checked:?}");
+    let alerted: std::collections::HashSet<&str> =
+        outcome.alerts.iter().map(|a| a.cell.as_str()).collect();
+    assert_eq!(checked.breached, alerted.len());
+    let (z, cell, _) = checked.largest.clone().expect("some cells were judged");
+    if checked.breached == 0 {
+        assert!(z.abs() < 3.0, "{z} with no alert");
+    } else {
+        assert!(alerted.contains(cell.as_str()), "{cell}");
+    }
+
+    // The command line says it with -v, and only then.
+    let lake = dir.path().join("lake");
+    let jobs_arg = jobs_file.to_str().unwrap();
+    let args = [
+        "jobs",
+        "--jobs",
+        jobs_arg,
+        "run",
+        "cells",
+        "--as-of",
+        "2026-01-09",
+    ];
+    let quiet = ok(&socialcx(&lake, &args));
+    assert!(!quiet.contains("cells checked"), "{quiet}");
+    let mut verbose_args = args.to_vec();
+    verbose_args.push("-v");
+    let verbose = ok(&socialcx(&lake, &verbose_args));
+    let said = checked.describe();
+    assert!(verbose.contains(&said), "{said:?} in {verbose}");
+    assert!(
+        said.contains(&format!(
+            "{} cells checked, {light} below min_weight=20 (customer_posts)",
+            checked.cells
+        )),
+        "{said}"
+    );
+    assert!(said.contains("largest |z|"), "{said}");
+}

@@ -2,10 +2,16 @@
 //! hand-built conversations, and reports as views and table functions. (Each report is also
 //! checked against DuckDB on the same Parquet: tests/reports/test_duckdb.py.)
 
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::physical_plan::ExecutionPlan;
 use socialcx::EngineConfig;
-use socialcx::generator::OutputLayout;
+use socialcx::generator::{GeneratorConfig, OutputLayout};
 use socialcx::reports::{self, ParamType, Report};
 
 use crate::common;
@@ -425,10 +431,13 @@ async fn reports_are_views_and_table_functions() {
         views.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
         names
     );
-    // The view is the report with its defaults; the function with arguments is the report
-    // with those values (positional, in header order; omitted ones default).
+    // The view is the report with its defaults (its window resolved from the lake, as the
+    // command line resolves it); the function with arguments is the report with those values
+    // (positional, in header order; omitted ones default).
     let audit = reports::find("channel_audit").unwrap();
-    let by_report = common::rounded(common::rows(&engine, &audit.bind(&[]).unwrap()).await);
+    let (defaults, _) = audit.resolve(&engine, &[]).await.unwrap();
+    let by_report =
+        common::rounded(common::rows(&engine, &audit.bind_values(&defaults).unwrap()).await);
     assert_eq!(
         common::rounded(common::rows(&engine, "SELECT * FROM reports.channel_audit").await),
         by_report
@@ -492,9 +501,12 @@ async fn channel_audit_covers_every_stage_and_channel() {
         "SELECT sum(customer_posts) FROM reports.channel_audit",
     )
     .await;
+    // The default window ends at the last complete day: the generator's last day, 2026-03-31
+    // (its 90 days from 2026-01-01), before the late replies after it.
     let classified = common::scalar(
         &engine,
-        "SELECT count(*) FROM conversations WHERE NOT is_brand AND moment_of_truth(text) IS NOT NULL",
+        "SELECT count(*) FROM conversations WHERE NOT is_brand AND moment_of_truth(text) IS NOT NULL \
+         AND created_at < '2026-04-01T00:00:00Z'",
     )
     .await;
     assert_eq!(posts, classified);
@@ -597,4 +609,296 @@ async fn the_string_null_is_a_value_not_the_absence_of_one() {
     )
     .await;
     assert_eq!(named_null, 0);
+}
+
+/// An instant as the tests read one (RFC 3339, or a day for its midnight).
+fn instant(text: &str) -> DateTime<Utc> {
+    reports::parse_timestamp(text).unwrap_or_else(|| panic!("{text:?} is not an instant"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_periods_end_at_the_last_complete_day_not_in_the_ragged_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine_in(dir.path()).await;
+    // 60 days from 2026-01-01: the generator's last full day is 2026-03-01, and late replies
+    // trail after it (the ragged tail a default period used to end in).
+    let file = common::generate_days(dir.path(), "g.ndjson", 12_000, 31, 60);
+    common::ingest(&engine, std::slice::from_ref(&file)).await;
+    let input = common::read_ndjson(&file);
+    let at =
+        |m: &serde_json::Map<String, serde_json::Value>| instant(m["created_at"].as_str().unwrap());
+    let end = instant("2026-03-02");
+    let tail = input.iter().filter(|m| at(*m) >= end).count();
+    assert!(tail > 0, "the generated data has a ragged tail");
+    let customer_posts_before = |end: DateTime<Utc>| {
+        input
+            .iter()
+            .filter(|m| !m["is_brand"].as_bool().unwrap() && at(*m) < end)
+            .count() as i64
+    };
+
+    // baseline (the view, as a BI tool reads it): every customer post through 2026-03-01,
+    // none of the tail, so its charts do not end in a fall to 0.
+    let days = common::rows(
+        &engine,
+        "SELECT min(day), max(day), sum(customer_posts) FROM reports.baseline",
+    )
+    .await;
+    assert_eq!(
+        (days[0][0].as_str(), days[0][1].as_str()),
+        ("2026-01-01", "2026-03-01")
+    );
+    assert_eq!(
+        days[0][2].parse::<i64>().unwrap(),
+        customer_posts_before(end)
+    );
+
+    // vs_baseline: the 7 days through 2026-03-01, and the 28 before them.
+    let bounds = common::rows(
+        &engine,
+        "SELECT DISTINCT period_start, period_end, baseline_start FROM reports.vs_baseline",
+    )
+    .await;
+    assert_eq!(bounds.len(), 1, "{bounds:?}");
+    let bounds: Vec<DateTime<Utc>> = bounds[0].iter().map(|t| instant(t)).collect();
+    assert_eq!(
+        bounds,
+        [
+            instant("2026-02-23"),
+            instant("2026-03-02"),
+            instant("2026-01-26")
+        ]
+    );
+    // No collapse of volume: the period's posts per day are about the baseline's (a period
+    // running into the tail had a third of them, and every cell "dropped").
+    let volume = common::rows(
+        &engine,
+        "SELECT sum(period_value), sum(baseline_mean) FROM reports.vs_baseline \
+         WHERE metric = 'customer_posts'",
+    )
+    .await;
+    let (period, baseline): (f64, f64) =
+        (volume[0][0].parse().unwrap(), volume[0][1].parse().unwrap());
+    assert!(
+        period > 0.8 * baseline && period < 1.25 * baseline,
+        "{period} posts a day in the period against {baseline} in the baseline"
+    );
+
+    // The report says what it covers.
+    let vs = reports::find("vs_baseline").unwrap();
+    let (_, stated) = vs.resolve(&engine, &[]).await.unwrap();
+    let text = stated.describe();
+    assert!(
+        text.starts_with(
+            "period 2026-02-23 to 2026-03-01 (UTC, 7 days), the 7 days through the last complete day"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("baseline 2026-01-26 to 2026-02-22 (28 days before)"),
+        "{text}"
+    );
+
+    // triage stays as of the last message: the queue as it stands now.
+    let as_of = common::rows(&engine, "SELECT DISTINCT as_of FROM reports.triage").await;
+    let last = input.iter().map(at).max().unwrap();
+    assert_eq!(as_of.len(), 1);
+    assert_eq!(instant(&as_of[0][0]), last);
+
+    // The command line states the period on stderr (stdout keeps the rows), and --sql binds
+    // the resolved end as a literal.
+    let lake = dir.path().join("lake");
+    let out = common::socialcx(&lake, &["report", "vs_baseline", "--format", "csv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success()
+            && stderr.contains("vs_baseline: period 2026-02-23 to 2026-03-01 (UTC, 7 days)"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("brand,channel,stage,metric"));
+    let sql = common::ok(&common::socialcx(&lake, &["report", "baseline", "--sql"]));
+    assert!(
+        sql.contains(&format!(
+            "created_at < arrow_cast({}",
+            end.timestamp_micros()
+        )),
+        "{sql}"
+    );
+}
+
+/// The lake files (paths relative to the lake, among `paths`) a physical plan reads.
+fn files_read(plan: &Arc<dyn ExecutionPlan>, paths: &[String]) -> BTreeSet<String> {
+    fn collect(plan: &Arc<dyn ExecutionPlan>, locations: &mut HashSet<String>) {
+        if let Some(cfg) = plan
+            .downcast_ref::<DataSourceExec>()
+            .and_then(|ds| ds.data_source().downcast_ref::<FileScanConfig>())
+        {
+            for group in &cfg.file_groups {
+                locations.extend(group.iter().map(|f| f.object_meta.location.to_string()));
+            }
+        }
+        for child in plan.children() {
+            collect(child, locations);
+        }
+    }
+    let mut locations = HashSet::new();
+    collect(plan, &mut locations);
+    assert!(!locations.is_empty(), "the plan reads no file");
+    let known: BTreeSet<String> = paths
+        .iter()
+        .filter(|p| locations.iter().any(|l| l.ends_with(p.as_str())))
+        .cloned()
+        .collect();
+    assert_eq!(
+        known.len(),
+        locations.len(),
+        "{locations:?} against {paths:?}"
+    );
+    known
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_vs_baseline_reads_only_the_files_of_its_five_weeks() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine_in(dir.path()).await;
+    // 150 days landed 30 at a time: one file per landing, each with its days and the late
+    // replies after them. The last full day is 2026-05-30.
+    let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    for i in 0..5u64 {
+        let config = GeneratorConfig {
+            rows: 3_000,
+            seed: 101 + i,
+            start: start + Duration::days(30 * i as i64),
+            days: 30,
+            layout: OutputLayout::Ndjson,
+        };
+        let path = dir.path().join(format!("part{i}.ndjson"));
+        socialcx::generator::generate_file(&config, &path, &socialcx::progress::Silent).unwrap();
+        common::ingest(&engine, &[path]).await;
+    }
+    // The period is 2026-05-24 to 05-30 and its baseline the 28 days before: the files whose
+    // time range (from the commit log) meets 2026-04-26 .. 2026-05-31 are the ones to read.
+    let (from, to) = (instant("2026-04-26"), instant("2026-05-31"));
+    let snapshot = engine.lake().snapshot().await.unwrap();
+    let files = snapshot.files("conversations");
+    let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    let needed: BTreeSet<String> = files
+        .iter()
+        .filter(|f| {
+            f.time_range
+                .is_none_or(|[lo, hi]| lo < to.timestamp_micros() && hi >= from.timestamp_micros())
+        })
+        .map(|f| f.path.clone())
+        .collect();
+    assert!(
+        files.len() >= 5 && needed.len() <= files.len() - 2,
+        "{} files, {} needed",
+        files.len(),
+        needed.len()
+    );
+    // The view, the table function and the report itself: each resolves its window before
+    // planning, so the lake prunes the other files.
+    for sql in [
+        "SELECT * FROM reports.vs_baseline",
+        "SELECT * FROM vs_baseline()",
+        "SELECT * FROM vs_baseline(NULL, NULL, 28)",
+    ] {
+        let plan = engine
+            .sql(sql)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        assert_eq!(files_read(&plan, &paths), needed, "{sql}");
+    }
+    let report = reports::find("vs_baseline").unwrap();
+    let plan = report
+        .plan(&engine, &[])
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    assert_eq!(files_read(&plan, &paths), needed);
+    // And the answer is the one for that window given by hand.
+    let mut by_default =
+        common::rounded(common::rows(&engine, "SELECT * FROM reports.vs_baseline").await);
+    let mut by_hand = common::rounded(
+        common::rows(
+            &engine,
+            "SELECT * FROM vs_baseline('2026-05-24', '2026-05-31')",
+        )
+        .await,
+    );
+    by_default.sort();
+    by_hand.sort();
+    assert!(!by_default.is_empty());
+    assert_eq!(by_default, by_hand);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vs_baseline_flags_no_volume_change_resting_on_a_handful_of_posts() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine_in(dir.path()).await;
+    let mut lines = Vec::new();
+    let mut post = |brand: &str, day: u32, month: u32, n: u32| {
+        for k in 0..n {
+            let id = format!("{brand}-{month}-{day}-{k}");
+            let mut m: serde_json::Value = serde_json::from_str(&message(
+                &id,
+                &id,
+                None,
+                &format!("{brand}-fan{k}"),
+                false,
+                "forum",
+                &format!(
+                    "2026-{month:02}-{day:02}T{:02}:{:02}:00Z",
+                    8 + k / 60,
+                    k % 60
+                ),
+                ANGRY,
+            ))
+            .unwrap();
+            m["brand"] = brand.into();
+            lines.push(m.to_string());
+        }
+    };
+    for day in 1..=28 {
+        // Tiny and Rising: a post a week. Falling: 14 or 16 posts every day.
+        if day % 7 == 1 {
+            post("Tiny", day, 2, 1);
+            post("Rising", day, 2, 1);
+        }
+        post("Falling", day, 2, if day % 2 == 0 { 14 } else { 16 });
+    }
+    // The period, 2026-03-01: Tiny 5 posts (z about 14, on 5 posts), Rising 12, Falling 2.
+    post("Tiny", 1, 3, 5);
+    post("Rising", 1, 3, 12);
+    post("Falling", 1, 3, 2);
+    let path = dir.path().join("handful.ndjson");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    common::ingest(&engine, &[path]).await;
+    let rows = common::rows(
+        &engine,
+        "SELECT brand, flagged, period_sample, z_score FROM vs_baseline('2026-03-01', '2026-03-02', 28, 3) \
+         WHERE metric = 'customer_posts' AND channel = 'forum' ORDER BY brand",
+    )
+    .await;
+    let flags: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    assert_eq!(
+        flags,
+        [("Falling", "true"), ("Rising", "true"), ("Tiny", "false")],
+        "{rows:?}"
+    );
+    // Tiny's z is as large as Rising's: only its sample keeps it from a flag.
+    let z = |brand: &str| -> f64 {
+        rows.iter().find(|r| r[0] == brand).unwrap()[3]
+            .parse()
+            .unwrap()
+    };
+    assert!(z("Tiny") > 3.0 && z("Falling") < -3.0, "{rows:?}");
 }
