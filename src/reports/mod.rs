@@ -200,13 +200,16 @@ pub fn parse_timestamp(value: &str) -> Option<DateTime<Utc>> {
     }
 }
 
+/// Parameter values by name; `None` is SQL null (no filter).
+pub type ParamValues = Vec<(String, Option<String>)>;
+
 /// Values as the command line writes them (`null` for NULL) as text or NULL (`None`).
 ///
 /// ```
 /// let v = socialcx::reports::text_values(&[("brand".into(), "null".into()), ("n".into(), "3".into())]);
 /// assert_eq!(v, [("brand".to_string(), None), ("n".to_string(), Some("3".to_string()))]);
 /// ```
-pub fn text_values(values: &[(String, String)]) -> Vec<(String, Option<String>)> {
+pub fn text_values(values: &[(String, String)]) -> ParamValues {
     values
         .iter()
         .map(|(name, v)| (name.clone(), (v != "null").then(|| v.clone())))
@@ -470,7 +473,7 @@ impl Report {
         &self,
         calendar: Option<&Calendar>,
         values: &[(String, Option<String>)],
-    ) -> Result<(Vec<(String, Option<String>)>, Period)> {
+    ) -> Result<(ParamValues, Period)> {
         self.literals(values)?;
         let instant = |name: &str| -> Option<DateTime<Utc>> {
             self.params
@@ -549,7 +552,7 @@ impl Report {
         &self,
         engine: &Engine,
         values: &[(String, Option<String>)],
-    ) -> Result<(Vec<(String, Option<String>)>, Period)> {
+    ) -> Result<(ParamValues, Period)> {
         let calendar = if self.needs_calendar(values) {
             let state = engine.context().state();
             Some(Calendar::read(&state).await?)

@@ -628,12 +628,12 @@ async fn default_periods_end_at_the_last_complete_day_not_in_the_ragged_tail() {
     let at =
         |m: &serde_json::Map<String, serde_json::Value>| instant(m["created_at"].as_str().unwrap());
     let end = instant("2026-03-02");
-    let tail = input.iter().filter(|m| at(*m) >= end).count();
+    let tail = input.iter().filter(|m| at(m) >= end).count();
     assert!(tail > 0, "the generated data has a ragged tail");
     let customer_posts_before = |end: DateTime<Utc>| {
         input
             .iter()
-            .filter(|m| !m["is_brand"].as_bool().unwrap() && at(*m) < end)
+            .filter(|m| !m["is_brand"].as_bool().unwrap() && at(m) < end)
             .count() as i64
     };
 
