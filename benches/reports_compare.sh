@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The shipped report suite over a generated lake, socialcx beside DuckDB in one run (not a
 # test): wall time and peak memory of each report, then DuckDB running the same SQL over the
-# same Parquet with the function columns (sentiment, moment of truth, author influence)
-# precomputed by socialcx. Prints a table with the ratios.
+# same Parquet (the scores stored at ingest; author influence precomputed by socialcx). Prints a table with the ratios.
 #
 #   bash benches/reports_compare.sh [ROWS] [OUT]     (default 10000000, bench-out/reports)
 set -euo pipefail
