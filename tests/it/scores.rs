@@ -363,3 +363,55 @@ async fn enrich_killed_between_commits_leaves_every_answer_whole_and_a_rerun_fin
     let explained = plan(&custom, "SELECT avg(sentiment) FROM conversations").await;
     assert!(!explained.contains("sentiment(text"), "{explained}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flight_sql_clients_get_the_servers_configuration_stored_or_computed() {
+    use crate::server::{Running, run};
+    use datafusion::arrow::util::display::array_value_to_string;
+    use socialcx::server::ServerConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let shipped = engine_in(dir.path()).await;
+    let file = generate_days(dir.path(), "a.ndjson", 1_500, 9, 30);
+    ingest(&shipped, &[file]).await;
+    let stored = "SELECT conversation_id, sentiment, cx_sentiment, stage, stages \
+                  FROM conversations ORDER BY conversation_id";
+    let computed = "SELECT conversation_id, sentiment(text), cx_sentiment(text), \
+                    moment_of_truth(text), moments_of_truth(text) \
+                    FROM conversations ORDER BY conversation_id";
+    let mut answers = Vec::new();
+    for engine in [shipped, open(custom_config(dir.path(), &lake)).await] {
+        let server = Running::start(engine, ServerConfig::default()).await;
+        let mut client = server.client().await;
+        let mut cells = Vec::new();
+        for sql in [stored, computed] {
+            let (_, batches) = run(&mut client, sql).await.unwrap();
+            let mut text: Vec<Vec<String>> = Vec::new();
+            for b in &batches {
+                for i in 0..b.num_rows() {
+                    text.push(
+                        b.columns()
+                            .iter()
+                            .map(|c| array_value_to_string(c, i).unwrap())
+                            .collect(),
+                    );
+                }
+            }
+            cells.push(text);
+        }
+        assert_eq!(cells[0].len(), 1_500);
+        assert_eq!(
+            cells[0], cells[1],
+            "stored columns = the functions, over the wire"
+        );
+        answers.push(cells.remove(0));
+        server.stop().await;
+    }
+    // The custom server answered with its own configuration, not the stored one.
+    let changed = answers[0]
+        .iter()
+        .zip(&answers[1])
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(changed > 100, "only {changed} rows differ");
+}
