@@ -46,16 +46,26 @@ stages AS (
 channels AS (
     SELECT DISTINCT channel FROM scope
 ),
+answered AS (
+    SELECT DISTINCT thread_id
+    FROM conversations
+    WHERE is_brand AND parent_id IS NOT NULL AND ($from IS NULL OR created_at >= $from)
+),
 cells AS (
-    SELECT stage, channel,
+    SELECT p.stage, p.channel,
            count(*) AS customer_posts,
-           count(DISTINCT author_id) AS unique_authors,
-           avg(sentiment) AS mean_sentiment,
-           avg(CASE WHEN sentiment >= 0.05 THEN 1.0 ELSE 0.0 END)
-             - avg(CASE WHEN sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS net_sentiment
-    FROM posts
-    WHERE stage IS NOT NULL
-    GROUP BY stage, channel
+           count(DISTINCT p.author_id) AS unique_authors,
+           avg(p.sentiment) AS mean_sentiment,
+           avg(CASE WHEN p.sentiment >= 0.05 THEN 1.0 ELSE 0.0 END)
+             - avg(CASE WHEN p.sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS net_sentiment,
+           sum(CASE WHEN p.parent_id IS NULL THEN 1 ELSE 0 END) AS customer_threads,
+           avg(CASE WHEN p.parent_id IS NULL
+                    THEN CASE WHEN a.thread_id IS NOT NULL THEN 1.0 ELSE 0.0 END END)
+             AS response_rate
+    FROM posts p
+    LEFT JOIN answered a ON a.thread_id = p.conversation_id
+    WHERE p.stage IS NOT NULL
+    GROUP BY p.stage, p.channel
 ),
 author_reach AS (
     SELECT stage, author_id, count(DISTINCT channel) AS channels
@@ -70,31 +80,17 @@ shared_authors AS (
     WHERE a.channels > 1
     GROUP BY p.stage, p.channel
 ),
-answered AS (
-    SELECT DISTINCT thread_id
-    FROM conversations
-    WHERE is_brand AND parent_id IS NOT NULL AND ($from IS NULL OR created_at >= $from)
-),
-responses AS (
-    SELECT p.stage, p.channel, count(*) AS customer_threads,
-           avg(CASE WHEN a.thread_id IS NOT NULL THEN 1.0 ELSE 0.0 END) AS response_rate
-    FROM posts p
-    LEFT JOIN answered a ON a.thread_id = p.conversation_id
-    WHERE p.parent_id IS NULL AND p.stage IS NOT NULL
-    GROUP BY p.stage, p.channel
-),
 matrix AS (
     SELECT s.stage_order, s.stage, c.channel,
            coalesce(x.customer_posts, 0) AS customer_posts,
            coalesce(x.unique_authors, 0) AS unique_authors,
            x.mean_sentiment, x.net_sentiment,
-           coalesce(r.customer_threads, 0) AS customer_threads,
-           r.response_rate,
+           coalesce(x.customer_threads, 0) AS customer_threads,
+           x.response_rate,
            coalesce(o.overlap_authors, 0) AS overlap_authors
     FROM stages s
     CROSS JOIN channels c
     LEFT JOIN cells x ON x.stage = s.stage AND x.channel = c.channel
-    LEFT JOIN responses r ON r.stage = s.stage AND r.channel = c.channel
     LEFT JOIN shared_authors o ON o.stage = s.stage AND o.channel = c.channel
 )
 SELECT stage, channel, customer_posts, unique_authors, mean_sentiment, net_sentiment,
