@@ -327,20 +327,17 @@ impl Engine {
         &self.scoring
     }
 
-    /// A `conversations` batch with its score columns computed from `text` by this
-    /// engine's configuration (what ingest and `enrich` store).
+    /// This engine's score columns, planned once for `conversations` batches (what ingest
+    /// and `enrich` store).
     ///
     /// ```no_run
     /// # fn f(engine: socialcx::Engine, batch: datafusion::arrow::array::RecordBatch) -> socialcx::Result<()> {
-    /// let scored = engine.score(&batch)?;
+    /// let scored = engine.scorer()?.score(&batch)?;
     /// assert_eq!(scored.num_rows(), batch.num_rows());
     /// # Ok(()) }
     /// ```
-    pub fn score(
-        &self,
-        batch: &datafusion::arrow::array::RecordBatch,
-    ) -> Result<datafusion::arrow::array::RecordBatch> {
-        self.scoring.score(&self.ctx.state(), batch)
+    pub fn scorer(&self) -> Result<scoring::Scorer> {
+        self.scoring.scorer(&self.ctx.state())
     }
 
     /// Plan a SQL statement. The result is lazy: execute it with `collect`,

@@ -12,15 +12,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{Field, SchemaRef};
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::{Expr, ScalarUDF};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::prelude::col;
 use sha2::{Digest, Sha256};
 
 use super::moments::{self, Tagger};
 use super::sentiment::Sentiment;
 use crate::lake::table::DerivedColumns;
-use crate::model::{CX_SENTIMENT, SENTIMENT, STAGE, STAGES};
+use crate::model::{CX_SENTIMENT, SENTIMENT, STAGE, STAGES, conversation_schema};
 use crate::{Error, Result};
 
 /// The version of the scoring code. Raise it with any change to how the functions score
@@ -75,8 +77,8 @@ impl Scoring {
         &self.udfs
     }
 
-    /// Score a `conversations` batch: its score columns computed from `text` (the other
-    /// columns as they are). `state` plans the expressions (the engine's session).
+    /// The score columns' expressions planned by `state` (the engine's session) once, for
+    /// `conversations` batches: what ingest and `enrich` score every batch with.
     ///
     /// ```
     /// # fn main() -> socialcx::Result<()> {
@@ -89,23 +91,54 @@ impl Scoring {
     ///     text: "I love it".into(), lang: None, likes: 0, shares: 0, replies: 0,
     ///     mentions: vec![], hashtags: vec![], rating: None });
     /// let state = datafusion::prelude::SessionContext::new().state();
-    /// let scored = scoring.score(&state, &b.finish()?)?;
+    /// let scored = scoring.scorer(&state)?.score(&b.finish()?)?;
     /// let sentiment = scored.column_by_name("sentiment").unwrap();
     /// assert_eq!(sentiment.null_count(), 0);
     /// # Ok(()) }
     /// ```
-    pub fn score(
-        &self,
-        state: &datafusion::execution::SessionState,
-        batch: &RecordBatch,
-    ) -> Result<RecordBatch> {
-        let schema = batch.schema();
+    pub fn scorer(&self, state: &datafusion::execution::SessionState) -> Result<Scorer> {
+        let schema = conversation_schema();
         let df_schema = DFSchema::try_from(Arc::clone(&schema))?;
+        let columns = self
+            .columns
+            .iter()
+            .map(|(name, expr)| {
+                let index = schema.index_of(name)?;
+                Ok((index, state.create_physical_expr(expr.clone(), &df_schema)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Scorer { schema, columns })
+    }
+}
+
+/// The score columns planned for the `conversations` schema (see [`Scoring::scorer`]);
+/// shared by the threads that score batches.
+#[derive(Debug)]
+pub struct Scorer {
+    schema: SchemaRef,
+    columns: Vec<(usize, Arc<dyn PhysicalExpr>)>,
+}
+
+impl Scorer {
+    /// `batch` (of the `conversations` schema) with its score columns computed from `text`,
+    /// the other columns as they are.
+    pub fn score(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let same = |a: &Field, b: &Field| a.name() == b.name() && a.data_type() == b.data_type();
+        let schema = batch.schema();
+        if schema.fields().len() != self.schema.fields().len()
+            || !schema
+                .fields()
+                .iter()
+                .zip(self.schema.fields())
+                .all(|(a, b)| same(a, b))
+        {
+            return Err(Error::Usage(
+                "scoring: the batch is not in the conversations schema".into(),
+            ));
+        }
         let mut columns = batch.columns().to_vec();
-        for (name, expr) in &self.columns {
-            let index = schema.index_of(name)?;
-            let physical = state.create_physical_expr(expr.clone(), &df_schema)?;
-            columns[index] = physical.evaluate(batch)?.into_array(batch.num_rows())?;
+        for (index, expr) in &self.columns {
+            columns[*index] = expr.evaluate(batch)?.into_array(batch.num_rows())?;
         }
         Ok(RecordBatch::try_new(schema, columns)?)
     }

@@ -111,11 +111,12 @@ pub async fn enrich(engine: &Engine, options: &EnrichOptions) -> Result<EnrichSu
     let snapshot = lake.snapshot().await?;
     let files = snapshot.files(CONVERSATIONS);
     let stale = |f: &DataFile| options.all || f.fingerprint.as_deref() != Some(&fingerprint);
-    let mut pending: BTreeSet<String> = files
-        .iter()
-        .filter(|f| stale(f))
-        .map(|f| f.path.clone())
-        .collect();
+    let mut pending: BTreeSet<String> = BTreeSet::new();
+    let mut total_rows = 0;
+    for file in files.iter().filter(|f| stale(f)) {
+        pending.insert(file.path.clone());
+        total_rows += file.rows;
+    }
     let mut summary = EnrichSummary {
         fingerprint: fingerprint.clone(),
         current: files.len() - pending.len(),
@@ -123,7 +124,6 @@ pub async fn enrich(engine: &Engine, options: &EnrichOptions) -> Result<EnrichSu
     };
     drop(snapshot);
     let bar = Arc::clone(&options.progress);
-    let total_rows: u64 = files_rows(lake, &pending).await?;
     bar.start("enriching conversations", total_rows, Unit::Rows);
     while !pending.is_empty() {
         let snapshot = lake.snapshot().await?;
@@ -172,17 +172,6 @@ pub async fn enrich(engine: &Engine, options: &EnrichOptions) -> Result<EnrichSu
     bar.finish();
     summary.elapsed = started.elapsed();
     Ok(summary)
-}
-
-/// Rows of the files at `paths` in the current snapshot.
-async fn files_rows(lake: &Arc<lake::Lake>, paths: &BTreeSet<String>) -> Result<u64> {
-    let snapshot = lake.snapshot().await?;
-    Ok(snapshot
-        .files(CONVERSATIONS)
-        .iter()
-        .filter(|f| paths.contains(&f.path))
-        .map(|f| f.rows)
-        .sum())
 }
 
 /// `file` read whole in the table's current schema (columns it predates are null), in

@@ -320,6 +320,8 @@ pub(crate) fn score_batches(engine: &Engine, batches: &mut [&mut RecordBatch]) -
     if batches.is_empty() {
         return Ok(());
     }
+    let scorer = engine.scorer()?;
+    let scorer = &scorer;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_thread = batches.len().div_ceil(cores.min(batches.len()));
     std::thread::scope(|scope| {
@@ -328,7 +330,7 @@ pub(crate) fn score_batches(engine: &Engine, batches: &mut [&mut RecordBatch]) -
             .map(|chunk| {
                 scope.spawn(move || -> Result<()> {
                     for batch in chunk {
-                        **batch = engine.score(batch)?;
+                        **batch = scorer.score(batch)?;
                     }
                     Ok(())
                 })

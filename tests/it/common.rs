@@ -294,3 +294,26 @@ pub fn report_files() -> Vec<ReportFile> {
     files.sort_by(|a, b| a.name.cmp(&b.name));
     files
 }
+
+/// The distinct files (their object-store locations) a physical plan reads: a large file
+/// split over several partitions counts once.
+pub fn files_in_plan(
+    plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> std::collections::HashSet<String> {
+    use datafusion::datasource::physical_plan::FileScanConfig;
+    use datafusion::datasource::source::DataSourceExec;
+    let mut locations = std::collections::HashSet::new();
+    let mut stack = vec![std::sync::Arc::clone(plan)];
+    while let Some(node) = stack.pop() {
+        if let Some(cfg) = node
+            .downcast_ref::<DataSourceExec>()
+            .and_then(|ds| ds.data_source().downcast_ref::<FileScanConfig>())
+        {
+            for group in &cfg.file_groups {
+                locations.extend(group.iter().map(|f| f.object_meta.location.to_string()));
+            }
+        }
+        stack.extend(node.children().into_iter().cloned());
+    }
+    locations
+}

@@ -1,33 +1,6 @@
 //! Date filters prune files before any is opened; results stay exact.
 
-use std::collections::HashSet;
-use std::sync::Arc;
-
-use datafusion::datasource::physical_plan::FileScanConfig;
-use datafusion::datasource::source::DataSourceExec;
-use datafusion::physical_plan::ExecutionPlan;
-
 use crate::common::*;
-
-/// The distinct files a plan reads (a large file may be split over several partitions).
-fn files_scanned(plan: &Arc<dyn ExecutionPlan>) -> usize {
-    fn collect(plan: &Arc<dyn ExecutionPlan>, paths: &mut HashSet<String>) {
-        if let Some(cfg) = plan
-            .downcast_ref::<DataSourceExec>()
-            .and_then(|ds| ds.data_source().downcast_ref::<FileScanConfig>())
-        {
-            for group in &cfg.file_groups {
-                paths.extend(group.iter().map(|f| f.object_meta.location.to_string()));
-            }
-        }
-        for child in plan.children() {
-            collect(child, paths);
-        }
-    }
-    let mut paths = HashSet::new();
-    collect(plan, &mut paths);
-    paths.len()
-}
 
 async fn plan_files(engine: &socialcx::Engine, sql: &str) -> usize {
     let plan = engine
@@ -37,7 +10,7 @@ async fn plan_files(engine: &socialcx::Engine, sql: &str) -> usize {
         .create_physical_plan()
         .await
         .unwrap();
-    files_scanned(&plan)
+    files_in_plan(&plan).len()
 }
 
 #[tokio::test]

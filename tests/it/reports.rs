@@ -2,13 +2,11 @@
 //! hand-built conversations, and reports as views and table functions. (Each report is also
 //! checked against DuckDB on the same Parquet: tests/reports/test_duckdb.py.)
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use datafusion::datasource::physical_plan::FileScanConfig;
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_plan::ExecutionPlan;
 use socialcx::EngineConfig;
 use socialcx::generator::{GeneratorConfig, OutputLayout};
@@ -728,21 +726,7 @@ async fn default_periods_end_at_the_last_complete_day_not_in_the_ragged_tail() {
 
 /// The lake files (paths relative to the lake, among `paths`) a physical plan reads.
 fn files_read(plan: &Arc<dyn ExecutionPlan>, paths: &[String]) -> BTreeSet<String> {
-    fn collect(plan: &Arc<dyn ExecutionPlan>, locations: &mut HashSet<String>) {
-        if let Some(cfg) = plan
-            .downcast_ref::<DataSourceExec>()
-            .and_then(|ds| ds.data_source().downcast_ref::<FileScanConfig>())
-        {
-            for group in &cfg.file_groups {
-                locations.extend(group.iter().map(|f| f.object_meta.location.to_string()));
-            }
-        }
-        for child in plan.children() {
-            collect(child, locations);
-        }
-    }
-    let mut locations = HashSet::new();
-    collect(plan, &mut locations);
+    let locations = common::files_in_plan(plan);
     assert!(!locations.is_empty(), "the plan reads no file");
     let known: BTreeSet<String> = paths
         .iter()
