@@ -88,6 +88,7 @@ impl DiGraph {
         let mut rank = vec![uniform; n];
         let mut share = vec![0.0; n];
         let mut next = vec![0.0; n];
+        let chunks = self.chunks();
         for _ in 0..max_iter {
             let mut dangling = 0.0;
             for u in 0..n {
@@ -99,22 +100,70 @@ impl DiGraph {
                 }
             }
             let base = alpha * dangling * uniform + (1.0 - alpha) * uniform;
-            let mut change = 0.0;
-            for v in 0..n {
-                let (a, b) = (self.in_start[v], self.in_start[v + 1]);
-                let mut inflow = 0.0;
-                for e in a..b {
-                    inflow += share[self.in_src[e] as usize] * self.in_weight[e];
+            // Each chunk of destinations pulls its inflow on its own thread.
+            let change: f64 = std::thread::scope(|scope| {
+                let (share, rank) = (&share, &rank);
+                let mut rest = next.as_mut_slice();
+                let mut handles = Vec::new();
+                for range in chunks.windows(2) {
+                    let (start, end) = (range[0], range[1]);
+                    let (mine, tail) = rest.split_at_mut(end - start);
+                    rest = tail;
+                    let mut pull = move || {
+                        let mut change = 0.0;
+                        for (v, slot) in (start..end).zip(mine.iter_mut()) {
+                            let (a, b) = (self.in_start[v], self.in_start[v + 1]);
+                            let mut inflow = 0.0;
+                            for e in a..b {
+                                inflow += share[self.in_src[e] as usize] * self.in_weight[e];
+                            }
+                            *slot = base + alpha * inflow;
+                            change += (*slot - rank[v]).abs();
+                        }
+                        change
+                    };
+                    if end == n {
+                        handles.push(Ok(pull()));
+                    } else {
+                        handles.push(Err(scope.spawn(pull)));
+                    }
                 }
-                next[v] = base + alpha * inflow;
-                change += (next[v] - rank[v]).abs();
-            }
+                handles
+                    .into_iter()
+                    .map(|h| h.unwrap_or_else(|h| h.join().expect("pagerank thread")))
+                    .sum()
+            });
             std::mem::swap(&mut rank, &mut next);
             if change < tol {
                 break;
             }
         }
         rank
+    }
+
+    /// Node boundaries `0 = b0 < b1 < ... = nodes` that split the edges evenly over
+    /// the machine's cores (one chunk for a small graph).
+    fn chunks(&self) -> Vec<usize> {
+        const PER_THREAD: usize = 250_000;
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let threads = cores
+            .min(1 + (self.edges() + self.nodes) / PER_THREAD)
+            .max(1);
+        let mut bounds = vec![0];
+        for k in 1..threads {
+            let target = self.edges() * k / threads;
+            let b = self
+                .in_start
+                .partition_point(|&x| x < target)
+                .min(self.nodes);
+            if b > *bounds.last().unwrap() {
+                bounds.push(b);
+            }
+        }
+        if *bounds.last().unwrap() < self.nodes {
+            bounds.push(self.nodes);
+        }
+        bounds
     }
 }
 

@@ -29,6 +29,7 @@ use datafusion::datasource::TableType;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_expr_common::binary_map::{ArrowBytesMap, OutputType};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
@@ -108,7 +109,10 @@ impl GraphKind {
         match self {
             GraphKind::Authors => vec![
                 // Interaction edges, engaging author -> engaged author.
-                AUTHOR_EDGES_SQL.replace("{filter}", &filter),
+                format!(
+                    "SELECT src, dst FROM ({}) WHERE dst IS NOT NULL AND dst <> ''",
+                    AUTHOR_EDGES_SQL.replace("{filter}", &filter)
+                ),
                 // Per-author facts, through (author, thread) groups: a per-author
                 // count(DISTINCT thread_id) keeps a hash set per author, gigabytes
                 // for a million authors.
@@ -333,6 +337,8 @@ impl ExecutionPlan for GraphExec {
         let schema = self.schema();
         let result = async move {
             let started = std::time::Instant::now();
+            // One input after the other: each already keeps every core busy, and
+            // side by side their hash tables would be in memory together.
             let mut collected = Vec::new();
             for input in inputs {
                 collected.push(collect(input, Arc::clone(&context)).await?);
@@ -379,6 +385,49 @@ impl Interner {
     }
 }
 
+/// Interns whole string columns as dense node numbers, in order of first sight, with
+/// DataFusion's own string map (the one `GROUP BY` and `COUNT(DISTINCT)` use: hashes
+/// computed a batch at a time, short strings compared inline).
+struct ColumnInterner {
+    map: ArrowBytesMap<i32, u32>,
+    next: u32,
+}
+
+impl Default for ColumnInterner {
+    fn default() -> Self {
+        ColumnInterner {
+            map: ArrowBytesMap::new(OutputType::Utf8),
+            next: 0,
+        }
+    }
+}
+
+impl ColumnInterner {
+    /// The node number of each value of `values` (a `Utf8` array without nulls).
+    fn ids(&mut self, values: &ArrayRef) -> Vec<u32> {
+        let mut ids = Vec::with_capacity(values.len());
+        let next = &mut self.next;
+        self.map.insert_if_new(
+            values,
+            |_| {
+                *next += 1;
+                *next - 1
+            },
+            |id| ids.push(id),
+        );
+        ids
+    }
+
+    fn len(&self) -> usize {
+        self.next as usize
+    }
+
+    /// The interned strings, by node number.
+    fn into_names(self) -> StringArray {
+        self.map.into_state().as_string::<i32>().clone()
+    }
+}
+
 /// A column of a collected batch, by name, cast to `to`.
 fn column(batch: &RecordBatch, name: &str, to: &DataType) -> Result<ArrayRef> {
     let column = batch
@@ -409,10 +458,11 @@ fn author_influence(edges: &[RecordBatch], facts: &[RecordBatch]) -> Result<Reco
         conversations: i64,
         messages: i64,
     }
-    let mut interner = Interner::default();
+    let started = std::time::Instant::now();
+    let mut interner = ColumnInterner::default();
     let mut facts_of: Vec<Facts> = Vec::new();
     for batch in facts {
-        let author = strings(batch, "author_id")?;
+        let author = column(batch, "author_id", &DataType::Utf8)?;
         let is_brand = batch
             .column_by_name("is_brand")
             .unwrap()
@@ -421,10 +471,10 @@ fn author_influence(edges: &[RecordBatch], facts: &[RecordBatch]) -> Result<Reco
         let (followers, reach) = (int64s(batch, "followers")?, int64s(batch, "total_reach")?);
         let (conversations, messages) =
             (int64s(batch, "conversations")?, int64s(batch, "messages")?);
-        for i in 0..batch.num_rows() {
-            let id = interner.id(author.value(i)) as usize;
-            facts_of.resize(facts_of.len().max(id + 1), Facts::default());
-            facts_of[id] = Facts {
+        let ids = interner.ids(&author);
+        facts_of.resize(interner.len(), Facts::default());
+        for (i, &id) in ids.iter().enumerate() {
+            facts_of[id as usize] = Facts {
                 is_brand: is_brand.is_valid(i).then(|| is_brand.value(i)),
                 followers: followers.is_valid(i).then(|| followers.value(i)),
                 total_reach: reach.value(i),
@@ -434,29 +484,39 @@ fn author_influence(edges: &[RecordBatch], facts: &[RecordBatch]) -> Result<Reco
         }
     }
     // Edge weights: how many interactions from src to dst (pairs as u64, sorted and
-    // counted: cheaper than a hash map for ten million of them).
+    // counted: cheaper than grouping the string pairs, in SQL or in a hash map).
     let mut pairs: Vec<u64> = Vec::new();
     for batch in edges {
-        let (src, dst) = (strings(batch, "src")?, strings(batch, "dst")?);
-        pairs.reserve(batch.num_rows());
-        for i in 0..batch.num_rows() {
-            if src.is_null(i) || dst.is_null(i) || dst.value(i).is_empty() {
-                continue;
-            }
-            let (s, d) = (interner.id(src.value(i)), interner.id(dst.value(i)));
-            // Destination first, so the sorted list is grouped as the graph stores it.
-            pairs.push((u64::from(d) << 32) | u64::from(s));
-        }
+        let src = interner.ids(&column(batch, "src", &DataType::Utf8)?);
+        let dst = interner.ids(&column(batch, "dst", &DataType::Utf8)?);
+        // Destination first, so the sorted list is grouped as the graph stores it.
+        pairs.extend(
+            src.iter()
+                .zip(&dst)
+                .map(|(&s, &d)| (u64::from(d) << 32) | u64::from(s)),
+        );
     }
     pairs.sort_unstable();
-    let n = interner.names.len();
-    facts_of.resize(n, Facts::default());
-    let mut edge_list: Vec<(u32, u32, f64)> = Vec::new();
-    for group in pairs.chunk_by(|a, b| a == b) {
-        let (d, s) = ((group[0] >> 32) as u32, group[0] as u32);
-        edge_list.push((s, d, group.len() as f64));
-    }
+    let edge_list: Vec<(u32, u32, f64)> = pairs
+        .chunk_by(|a, b| a == b)
+        .map(|group| {
+            (
+                (group[0] as u32),
+                (group[0] >> 32) as u32,
+                group.len() as f64,
+            )
+        })
+        .collect();
     drop(pairs);
+    let n = interner.len();
+    facts_of.resize(n, Facts::default());
+    let names = interner.into_names();
+    tracing::debug!(
+        authors = n,
+        pairs = edge_list.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "authors interned"
+    );
     let started = std::time::Instant::now();
     let graph = DiGraph::from_edges(n, &edge_list);
     // Stop when the ranks move less than 1e-10 in total (L1): then no rank is more
@@ -500,15 +560,19 @@ fn author_influence(edges: &[RecordBatch], facts: &[RecordBatch]) -> Result<Reco
     order.sort_by(|&a, &b| {
         rank[b]
             .total_cmp(&rank[a])
-            .then_with(|| interner.names[a].cmp(&interner.names[b]))
+            .then_with(|| names.value(a).cmp(names.value(b)))
     });
     let pick_i64 = |v: &[i64]| -> ArrayRef {
         Arc::new(Int64Array::from_iter_values(order.iter().map(|&i| v[i])))
     };
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            order.iter().map(|&i| &interner.names[i]),
-        )),
+        datafusion::arrow::compute::take(
+            &names,
+            &datafusion::arrow::array::UInt32Array::from_iter_values(
+                order.iter().map(|&i| i as u32),
+            ),
+            None,
+        )?,
         Arc::new(
             order
                 .iter()
