@@ -3,9 +3,10 @@
 //! Every word the scorer cares about (the VADER lexicon, its boosters and
 //! negations, the handful of words its rules compare against, and the words of
 //! customer-care and user phrases) lives in one open-addressing hash table keyed by
-//! the lowercase word, so a token costs one lookup. Emoji are a sorted table of code
-//! points behind a bitset, so a character that is not an emoji is rejected with one
-//! load.
+//! the lowercase word, so a token costs one lookup, and what a token needs of its
+//! word is one packed [`Entry`] (valence and flag bits). Phrases and rule cues are
+//! indexed by their first word. Emoji are a sorted table of code points behind a
+//! bitset, so a character that is not an emoji is rejected with one load.
 
 use std::collections::BTreeMap;
 
@@ -185,8 +186,57 @@ const SPECIAL_CASES: &[(&str, f64)] = &[
 /// No word: the id of a token that is in none of the tables.
 pub const NONE: u32 = u32::MAX;
 
-/// What the scorer knows about one lowercase word.
-#[derive(Debug, Clone, Copy, Default)]
+/// What the scorer reads about a word when a token resolves to it: its valence (0
+/// unless [`LEXICON`] is set) and flag bits. 16 bytes, one load beside the lookup.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Entry {
+    pub valence: f64,
+    pub flags: u32,
+}
+
+/// [`Entry::flags`]: a lexicon word (its valence counts).
+pub const LEXICON: u32 = 1;
+/// A single-word BOOSTER_DICT key; its value is [`Entry::booster`].
+pub const BOOSTER: u32 = 1 << 1;
+/// With [`BOOSTER`]: a dampener (-0.293) rather than a booster (+0.293).
+pub const DAMPENER: u32 = 1 << 2;
+/// One of VADER's NEGATE words.
+pub const NEGATION: u32 = 1 << 3;
+/// A customer-care courtesy word (see [`Politeness`]).
+pub const POLITE: u32 = 1 << 4;
+/// Part of a special-case idiom or a two-word booster.
+pub const SPECIAL: u32 = 1 << 5;
+/// Some phrase starts with this word.
+pub const STARTS_PHRASE: u32 = 1 << 6;
+/// Some rule cue starts with this word.
+pub const STARTS_CUE: u32 = 1 << 7;
+/// The word "but" (VADER's `_but_check`).
+pub const BUT: u32 = 1 << 8;
+
+impl Entry {
+    /// The BOOSTER_DICT value of a word with these flags (0 when it is none).
+    ///
+    /// ```
+    /// use socialcx::engine::sentiment::lexicon::{Entry, Lexicon};
+    /// let lex = Lexicon::vader();
+    /// assert_eq!(Entry::booster(lex.entry(lex.id("very")).flags), 0.293);
+    /// assert_eq!(Entry::booster(lex.entry(lex.id("barely")).flags), -0.293);
+    /// ```
+    #[inline]
+    pub fn booster(flags: u32) -> f64 {
+        if flags & BOOSTER == 0 {
+            0.0
+        } else if flags & DAMPENER != 0 {
+            B_DECR
+        } else {
+            B_INCR
+        }
+    }
+}
+
+/// What the scorer knows about one lowercase word, spelled out (the scorer itself
+/// reads the packed [`Entry`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct WordInfo {
     /// Its valence, when it is a lexicon word.
     pub valence: Option<f64>,
@@ -312,12 +362,16 @@ pub const PADDED: usize = 32;
 
 /// Open-addressing hash table from lowercase word to id. A slot holds the high
 /// bits of the word's hash beside its id, and short keys are stored zero-padded
-/// beside it, so a lookup is a hash, one slot load and four word compares.
+/// beside it, so a lookup is a hash, one slot load and four word compares. Most
+/// tokens are in no table: a bitset of hash bits (8 KiB, so it stays in cache)
+/// turns nearly all of them away before the slots are read.
 #[derive(Debug, Clone)]
 struct WordTable {
     /// `(hash >> 32) << 32 | id`, or `EMPTY`.
     slots: Vec<u64>,
     mask: usize,
+    /// Bit `filter_bit(hash)` is set for every key's hash.
+    filter: Box<[u64; FILTER_BITS / 64]>,
     /// Each key zero-padded (keys longer than [`PADDED`] bytes: their first bytes).
     padded: Vec<[u64; 4]>,
     /// Each key's length.
@@ -330,6 +384,17 @@ struct WordTable {
 }
 
 const EMPTY: u64 = u64::MAX;
+/// The hash bits a slot keeps beside the id.
+const TAG: u64 = 0xffff_ffff_0000_0000;
+
+/// Bits in [`WordTable::filter`]: about 8 per key of the VADER tables.
+const FILTER_BITS: usize = 1 << 16;
+
+/// The filter bit of a hash: bits the slot index does not use.
+#[inline]
+fn filter_bit(h: u64) -> usize {
+    (h >> 40) as usize & (FILTER_BITS - 1)
+}
 
 #[inline]
 fn mix(h: u64, w: u64) -> u64 {
@@ -379,6 +444,7 @@ impl WordTable {
         WordTable {
             slots: vec![EMPTY; size],
             mask: size - 1,
+            filter: Box::new([0; FILTER_BITS / 64]),
             padded: Vec::new(),
             lens: Vec::new(),
             arena: Vec::new(),
@@ -392,29 +458,24 @@ impl WordTable {
         &self.text.as_bytes()[s as usize..e as usize]
     }
 
+    /// Look up a word of 1 to 8 bytes given as one zero-padded little-endian word.
+    #[inline(always)]
+    fn get_word(&self, w: u64, len: usize) -> u32 {
+        let h = mix(len as u64, w);
+        self.probe(h ^ (h >> 29), |id| {
+            self.lens[id] as usize == len && self.padded[id][0] == w
+        })
+    }
+
     /// Look up a word of at most [`PADDED`] bytes given zero-padded.
     #[inline(always)]
     fn get_padded(&self, p: &[u64; 4], len: usize) -> u32 {
         if len > self.max_len {
             return NONE;
         }
-        let h = hash_padded(p, len);
-        let tag = h & 0xffff_ffff_0000_0000;
-        let mut i = h as usize & self.mask;
-        loop {
-            let slot = self.slots[i];
-            if slot == EMPTY {
-                return NONE;
-            }
-            let id = slot as u32;
-            if slot & 0xffff_ffff_0000_0000 == tag
-                && self.lens[id as usize] as usize == len
-                && self.padded[id as usize] == *p
-            {
-                return id;
-            }
-            i = (i + 1) & self.mask;
-        }
+        self.probe(hash_padded(p, len), |id| {
+            self.lens[id] as usize == len && self.padded[id] == *p
+        })
     }
 
     fn get(&self, word: &[u8]) -> u32 {
@@ -424,14 +485,24 @@ impl WordTable {
         if word.len() > self.max_len {
             return NONE;
         }
-        let h = hash(word);
+        self.probe(hash(word), |id| self.key(id as u32) == word)
+    }
+
+    /// The id of the key with hash `h` that `matches`, or [`NONE`].
+    #[inline(always)]
+    fn probe(&self, h: u64, matches: impl Fn(usize) -> bool) -> u32 {
+        let bit = filter_bit(h);
+        if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
+            return NONE;
+        }
+        let tag = h & TAG;
         let mut i = h as usize & self.mask;
         loop {
             let slot = self.slots[i];
             if slot == EMPTY {
                 return NONE;
             }
-            if self.key(slot as u32) == word {
+            if slot & TAG == tag && matches(slot as u32 as usize) {
                 return slot as u32;
             }
             i = (i + 1) & self.mask;
@@ -459,11 +530,13 @@ impl WordTable {
 
     fn place(&mut self, id: u32) {
         let h = hash(self.key(id));
+        let bit = filter_bit(h);
+        self.filter[bit / 64] |= 1 << (bit % 64);
         let mut i = h as usize & self.mask;
         while self.slots[i] != EMPTY {
             i = (i + 1) & self.mask;
         }
-        self.slots[i] = (h & 0xffff_ffff_0000_0000) | u64::from(id);
+        self.slots[i] = (h & TAG) | u64::from(id);
     }
 
     fn grow(&mut self) {
@@ -531,7 +604,8 @@ impl EmojiTable {
 #[derive(Debug, Clone)]
 pub struct Lexicon {
     table: WordTable,
-    infos: Vec<WordInfo>,
+    /// Per word id: what a token that resolves to it carries.
+    entries: Vec<Entry>,
     emoji: EmojiTable,
     /// The ids of the words VADER's rules name.
     pub kw: Keywords,
@@ -539,13 +613,22 @@ pub struct Lexicon {
     pub special_cases: Vec<(Vec<u32>, f64)>,
     /// Two-word BOOSTER_DICT keys (`kind of`, `sort of`, `just enough`).
     pub booster_bigrams: Vec<([u32; 2], f64)>,
-    /// Customer-care and user phrases, longest first.
+    /// Customer-care and user phrases, longest first (added by
+    /// [`Lexicon::with_layer`], which indexes them by first word).
     pub phrases: Vec<Phrase>,
     /// The courtesy-word rule, in customer-care mode.
     pub politeness: Option<Politeness>,
-    /// Cue rules, in customer-care mode.
+    /// Cue rules, in customer-care mode (added by [`Lexicon::with_layer`], which
+    /// indexes their cues by first word).
     pub rules: Vec<CompiledRule>,
+    /// `(first word, index into phrases)`, sorted: the phrases each word starts.
+    phrase_starts: Vec<(u32, u32)>,
+    /// `(first word, rule, cue)`, sorted: the cues each word starts (first 64 rules).
+    cue_starts: Vec<(u32, u32, u32)>,
 }
+
+/// Rules past this many are ignored.
+pub const MAX_RULES: usize = 64;
 
 impl Lexicon {
     /// The VADER 3.3.2 reference tables, nothing added.
@@ -556,11 +639,11 @@ impl Lexicon {
     /// ```
     pub fn vader() -> Lexicon {
         let mut table = WordTable::with_capacity(8192);
-        let mut infos: Vec<WordInfo> = Vec::new();
-        let intern = |table: &mut WordTable, infos: &mut Vec<WordInfo>, w: &str| -> u32 {
+        let mut entries: Vec<Entry> = Vec::new();
+        let intern = |table: &mut WordTable, entries: &mut Vec<Entry>, w: &str| -> u32 {
             let id = table.insert(w);
-            if id as usize == infos.len() {
-                infos.push(WordInfo::default());
+            if id as usize == entries.len() {
+                entries.push(Entry::default());
             }
             id
         };
@@ -576,20 +659,27 @@ impl Lexicon {
                 continue;
             };
             let value: f64 = measure.trim().parse().expect("the shipped lexicon parses");
-            let id = intern(&mut table, &mut infos, word);
-            infos[id as usize].valence = Some(value);
+            let id = intern(&mut table, &mut entries, word);
+            let e = &mut entries[id as usize];
+            e.valence = value;
+            e.flags |= LEXICON;
         }
         for &(w, b) in BOOSTERS {
             if !w.contains(' ') {
-                let id = intern(&mut table, &mut infos, w);
-                infos[id as usize].booster = Some(b);
+                let id = intern(&mut table, &mut entries, w);
+                entries[id as usize].flags |= if b == B_DECR {
+                    BOOSTER | DAMPENER
+                } else {
+                    BOOSTER
+                };
+                debug_assert_eq!(Entry::booster(entries[id as usize].flags), b);
             }
         }
         for &w in NEGATE {
-            let id = intern(&mut table, &mut infos, w);
-            infos[id as usize].negation = true;
+            let id = intern(&mut table, &mut entries, w);
+            entries[id as usize].flags |= NEGATION;
         }
-        let mut k = |w: &str| intern(&mut table, &mut infos, w);
+        let mut k = |w: &str| intern(&mut table, &mut entries, w);
         let kw = Keywords {
             no: k("no"),
             but: k("but"),
@@ -620,19 +710,20 @@ impl Lexicon {
                 ([ids[0], ids[1]], v)
             })
             .collect();
+        entries[kw.but as usize].flags |= BUT;
         for (words, _) in &special_cases {
             for &w in words {
-                infos[w as usize].special = true;
+                entries[w as usize].flags |= SPECIAL;
             }
         }
         for (words, _) in &booster_bigrams {
             for &w in words {
-                infos[w as usize].special = true;
+                entries[w as usize].flags |= SPECIAL;
             }
         }
         Lexicon {
             table,
-            infos,
+            entries,
             emoji: EmojiTable::parse(VADER_EMOJI),
             kw,
             special_cases,
@@ -640,6 +731,8 @@ impl Lexicon {
             phrases: Vec::new(),
             politeness: None,
             rules: Vec::new(),
+            phrase_starts: Vec::new(),
+            cue_starts: Vec::new(),
         }
     }
 
@@ -661,21 +754,23 @@ impl Lexicon {
                 self.add_phrase(&lower, valence);
             } else {
                 let id = self.intern(&lower);
-                self.infos[id as usize].valence = Some(valence);
+                let e = &mut self.entries[id as usize];
+                e.valence = valence;
+                e.flags |= LEXICON;
             }
         }
         for (phrase, &valence) in &layer.phrases {
             self.add_phrase(phrase, valence);
         }
         if let Some(p) = &layer.politeness {
-            for info in &mut self.infos {
-                info.polite = false;
+            for e in &mut self.entries {
+                e.flags &= !POLITE;
             }
             for w in &p.words {
                 let mut lower = String::new();
                 pytext::push_lower(&mut lower, w);
                 let id = self.intern(&lower);
-                self.infos[id as usize].polite = true;
+                self.entries[id as usize].flags |= POLITE;
             }
             self.politeness = Some(p.clone());
         }
@@ -687,7 +782,7 @@ impl Lexicon {
                 .filter(|c| !c.is_empty())
                 .collect();
             for cue in &cues {
-                self.infos[cue[0] as usize].starts_cue = true;
+                self.entries[cue[0] as usize].flags |= STARTS_CUE;
             }
             self.rules.retain(|r| r.rule.name != rule.name);
             self.rules.push(CompiledRule {
@@ -697,13 +792,73 @@ impl Lexicon {
         }
         self.phrases
             .sort_by_key(|p| std::cmp::Reverse(p.words.len()));
+        // Sorting keeps each word's phrases longest first, and ties in file order.
+        self.phrase_starts = self
+            .phrases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.words[0], i as u32))
+            .collect();
+        self.phrase_starts.sort_unstable();
+        self.cue_starts.clear();
+        for (r, rule) in self.rules.iter().enumerate().take(MAX_RULES) {
+            for (c, cue) in rule.cues.iter().enumerate() {
+                self.cue_starts.push((cue[0], r as u32, c as u32));
+            }
+        }
+        self.cue_starts.sort_unstable();
         self
+    }
+
+    /// The phrases that start with word `first`, longest first.
+    ///
+    /// ```
+    /// use socialcx::engine::sentiment::lexicon::{Lexicon, LexiconLayer};
+    /// let mut layer = LexiconLayer::default();
+    /// layer.phrases.insert("on hold".into(), -1.0);
+    /// layer.phrases.insert("on hold for".into(), -2.0);
+    /// let lex = Lexicon::vader().with_layer(&layer);
+    /// let found: Vec<f64> = lex.phrases_from(lex.id("on")).map(|p| p.valence).collect();
+    /// assert_eq!(found, [-2.0, -1.0]);
+    /// ```
+    pub fn phrases_from(&self, first: u32) -> impl Iterator<Item = &Phrase> {
+        let from = self.phrase_starts.partition_point(|&(w, _)| w < first);
+        self.phrase_starts[from..]
+            .iter()
+            .take_while(move |&&(w, _)| w == first)
+            .map(|&(_, p)| &self.phrases[p as usize])
+    }
+
+    /// The rule cues that start with word `first`, as (index into
+    /// [`Lexicon::rules`], cue words).
+    ///
+    /// ```
+    /// use socialcx::engine::sentiment::lexicon::{Applies, Lexicon, LexiconLayer, Rule};
+    /// let mut layer = LexiconLayer::default();
+    /// layer.rules.push(Rule {
+    ///     name: "question".into(),
+    ///     cues: vec!["how long".into(), "how much".into(), "when".into()],
+    ///     applies_to: Applies::All,
+    ///     factor: 0.2,
+    ///     unless_complaint: false,
+    ///     marks_complaint: false,
+    /// });
+    /// let lex = Lexicon::vader().with_layer(&layer);
+    /// assert_eq!(lex.cues_from(lex.id("how")).count(), 2);
+    /// assert_eq!(lex.cues_from(lex.id("when")).next(), Some((0, &[lex.id("when")][..])));
+    /// ```
+    pub fn cues_from(&self, first: u32) -> impl Iterator<Item = (usize, &[u32])> {
+        let from = self.cue_starts.partition_point(|&(w, ..)| w < first);
+        self.cue_starts[from..]
+            .iter()
+            .take_while(move |&&(w, ..)| w == first)
+            .map(|&(_, r, c)| (r as usize, &self.rules[r as usize].cues[c as usize][..]))
     }
 
     fn intern(&mut self, word: &str) -> u32 {
         let id = self.table.insert(word);
-        if id as usize == self.infos.len() {
-            self.infos.push(WordInfo::default());
+        if id as usize == self.entries.len() {
+            self.entries.push(Entry::default());
         }
         id
     }
@@ -715,7 +870,7 @@ impl Lexicon {
         if ids.is_empty() {
             return;
         }
-        self.infos[ids[0] as usize].starts_phrase = true;
+        self.entries[ids[0] as usize].flags |= STARTS_PHRASE;
         self.phrases.retain(|p| p.words != ids);
         self.phrases.push(Phrase {
             words: ids,
@@ -750,9 +905,27 @@ impl Lexicon {
 
     /// [`Lexicon::id`] of a word of `len` bytes given as four little-endian words,
     /// zero-padded.
+    ///
+    /// ```
+    /// let lex = socialcx::engine::sentiment::lexicon::Lexicon::vader();
+    /// let word = u64::from_le_bytes(*b"wonderfu");
+    /// assert_eq!(lex.id_words(&[word, u64::from(b'l'), 0, 0], 9), lex.id("wonderful"));
+    /// ```
     #[inline]
     pub fn id_words(&self, word: &[u64; 4], len: usize) -> u32 {
         self.table.get_padded(word, len)
+    }
+
+    /// [`Lexicon::id`] of a word of 1 to 8 bytes given as one little-endian word,
+    /// zero-padded.
+    ///
+    /// ```
+    /// let lex = socialcx::engine::sentiment::lexicon::Lexicon::vader();
+    /// assert_eq!(lex.id_word(u64::from_le_bytes(*b"good\0\0\0\0"), 4), lex.id("good"));
+    /// ```
+    #[inline]
+    pub fn id_word(&self, word: u64, len: usize) -> u32 {
+        self.table.get_word(word, len)
     }
 
     /// The longest word in the table, in bytes.
@@ -761,10 +934,32 @@ impl Lexicon {
         self.table.max_len
     }
 
-    /// What is known about word `id` (the default for [`NONE`]).
+    /// What a token resolving to word `id` carries (the default for [`NONE`]).
+    ///
+    /// ```
+    /// use socialcx::engine::sentiment::lexicon::{LEXICON, Lexicon, NONE};
+    /// let lex = Lexicon::vader();
+    /// let good = lex.entry(lex.id("good"));
+    /// assert_eq!((good.valence, good.flags & LEXICON), (1.9, LEXICON));
+    /// assert_eq!(lex.entry(NONE).flags, 0);
+    /// ```
     #[inline]
+    pub fn entry(&self, id: u32) -> Entry {
+        self.entries.get(id as usize).copied().unwrap_or_default()
+    }
+
+    /// What is known about word `id`, spelled out (the default for [`NONE`]).
     pub fn info(&self, id: u32) -> WordInfo {
-        self.infos.get(id as usize).copied().unwrap_or_default()
+        let Entry { valence, flags } = self.entry(id);
+        WordInfo {
+            valence: (flags & LEXICON != 0).then_some(valence),
+            booster: (flags & BOOSTER != 0).then(|| Entry::booster(flags)),
+            negation: flags & NEGATION != 0,
+            polite: flags & POLITE != 0,
+            starts_phrase: flags & STARTS_PHRASE != 0,
+            starts_cue: flags & STARTS_CUE != 0,
+            special: flags & SPECIAL != 0,
+        }
     }
 
     /// The emoji description for `c`, when `c` is a single-code-point emoji key.
@@ -790,8 +985,8 @@ impl Lexicon {
         // multi-byte lead.
         let emoji_at = |from: usize| -> Option<(usize, char, &'static str)> {
             let mut i = from;
-            while let Some(off) = bytes[i..].iter().position(|&b| b >= 0xc0) {
-                i += off;
+            while let Some(lead) = next_lead(bytes, i) {
+                i = lead;
                 let c = text[i..].chars().next().expect("a char boundary");
                 if let Some(desc) = self.emoji(c) {
                     return Some((i, c, desc));
@@ -829,4 +1024,20 @@ impl Lexicon {
         out.push_str(&text[copied..]);
         true
     }
+}
+
+/// The first byte at or after `from` that leads a multi-byte character (`>= 0xc0`),
+/// looked for eight bytes at a time.
+fn next_lead(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // Bit 7 of a byte and, shifted into place, its bit 6.
+        let leads = w & (w << 1) & 0x8080_8080_8080_8080;
+        if leads != 0 {
+            return Some(i + (leads.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|&b| b >= 0xc0).map(|p| i + p)
 }

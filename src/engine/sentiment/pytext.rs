@@ -233,3 +233,18 @@ pub fn has_byte(w: u64, b: u8) -> bool {
     let x = w ^ (LO * u64::from(b));
     x.wrapping_sub(LO) & !x & HI != 0
 }
+
+/// 1 in each byte of `w` that equals `b`, 0 in the others.
+///
+/// ```
+/// let w = u64::from_le_bytes(*b"ok!? !!\0");
+/// assert_eq!(socialcx::engine::sentiment::pytext::byte_lanes(w, b'!'), 0x0001_0100_0001_0000);
+/// ```
+#[inline]
+pub fn byte_lanes(w: u64, b: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = w ^ (LO * u64::from(b));
+    // High bit of each byte: set when the byte of x is not zero (no carries across).
+    let nonzero = ((x & LOW7) + LOW7) | x;
+    (!nonzero & HI) >> 7
+}
