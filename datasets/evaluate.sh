@@ -7,7 +7,8 @@
 # macro-F1, complaints scored positive, ...). Tune on `dev` only; `test` is the figure to
 # report. The SQL is datasets/real/evaluate.sql; tests/it/real.rs holds its figures.
 #
-#   datasets/evaluate.sh [--format csv|json|...]       (from anywhere; extra args go to `socialcx sql`)
+#   datasets/evaluate.sh                 (from anywhere; extra arguments go to `socialcx sql`:
+#                                         `--format csv` writes the summary table only)
 #
 # SOCIALCX_BIN=/path/to/socialcx runs that binary instead of building one.
 set -euo pipefail
