@@ -27,7 +27,7 @@ use crate::{Error, Result};
 
 /// The version of the scoring code. Raise it with any change to how the functions score
 /// (the tokenizer, a rule, a threshold) so that lakes scored before are read as stale.
-pub const SCORING_VERSION: u32 = 1;
+pub const SCORING_VERSION: u32 = 2;
 
 /// The scoring functions of one configuration, and its fingerprint.
 #[derive(Debug)]

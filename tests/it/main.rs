@@ -14,6 +14,7 @@ mod memory;
 mod moments;
 mod probes;
 mod pruning;
+mod real;
 mod reports;
 mod s3;
 mod schema;

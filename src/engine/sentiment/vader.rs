@@ -490,12 +490,16 @@ impl Analyzer {
     /// an hour").
     fn apply_rules(&self, tokens: &mut [Token], norms: &[u32]) {
         let lex = &self.lex;
-        let mut complaint = tokens.iter().any(|t| t.has(PHRASE) && t.valence < 0.0)
-            || lex.politeness.as_ref().is_some_and(|rule| {
-                tokens.iter().any(|t| {
-                    t.in_lexicon() && !t.has(POLITE) && t.valence <= rule.complaint_threshold
-                })
-            });
+        let threshold = lex.politeness.as_ref().map(|rule| rule.complaint_threshold);
+        // A failure: a negative phrase, or a lexicon word at or below the threshold.
+        let failure = |t: &Token| {
+            (t.has(PHRASE) && t.valence < 0.0)
+                || threshold.is_some_and(|at| t.in_lexicon() && !t.has(POLITE) && t.valence <= at)
+        };
+        // A resolution phrase ("refunded me", "zero fuss") answers the failures told
+        // beside it: the text is no complaint for that.
+        let resolved = tokens.iter().any(|t| t.has(PHRASE) && t.valence > 0.0);
+        let mut complaint = !resolved && tokens.iter().any(failure);
         // Which rules fire (a rule fires once, however many cues match).
         let mut fired = [false; MAX_RULES];
         for i in 0..norms.len() {
@@ -974,6 +978,39 @@ mod tests {
             (
                 "we'll look into it, thanks for your patience",
                 [0.0, 1.0, 0.0, 0.0],
+            ),
+        ];
+        check(&Analyzer::new(Lexicon::vader().with_layer(&layer)), &cases);
+    }
+
+    /// Customer-care mode (issue 21): a service failure, one word or a phrase, makes
+    /// the text a complaint whose thanks and "please help" are no praise; a resolution
+    /// beside the failure keeps the thanks; plain praise stays praise.
+    #[test]
+    fn customer_care_failures_outweigh_courtesy() {
+        let layer: LexiconLayer =
+            toml::from_str(super::super::CUSTOMER_CARE).expect("the shipped layer parses");
+        let cases = [
+            (
+                "my flight was cancelled and I've been on hold for 2 hours. Please help!",
+                [0.337, 0.663, 0.0, -0.7263],
+            ),
+            (
+                "thanks for cancelling my flight, please help me get home",
+                [0.217, 0.783, 0.0, -0.3612],
+            ),
+            (
+                "my parcel is lost, can you please help? Thanks",
+                [0.259, 0.741, 0.0, -0.4215],
+            ),
+            ("delayed again. love it.", [0.455, 0.545, 0.0, -0.3612]),
+            (
+                "paid my claim for the missed connection with zero fuss. Thank you!",
+                [0.169, 0.506, 0.326, 0.4199],
+            ),
+            (
+                "Thanks for the help today, the crew were amazing!",
+                [0.0, 0.382, 0.618, 0.8655],
             ),
         ];
         check(&Analyzer::new(Lexicon::vader().with_layer(&layer)), &cases);
