@@ -29,9 +29,14 @@ def peak_rss_mib(pid: int) -> float:
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
 
-def over_flight(uri: str):
+SPLIT = {"adbc.flight.sql.rpc.call_header.x-socialcx-endpoints": "partitions"}
+
+
+def over_flight(uri: str, split: bool = False):
+    """One stream, or (split) one endpoint per partition, which the driver reads in parallel."""
     sql = f"SELECT {', '.join(COLUMNS)} FROM conversations"
-    with flight_sql.connect(uri, autocommit=True) as conn, conn.cursor() as cur:
+    kwargs = SPLIT if split else {}
+    with flight_sql.connect(uri, db_kwargs=kwargs, autocommit=True) as conn, conn.cursor() as cur:
         started = time.perf_counter()
         cur.execute(sql)
         rows = nbytes = 0
@@ -61,9 +66,11 @@ def main():
     p.add_argument("--out", type=Path, required=True)
     a = p.parse_args()
     uri = server_uri(a.log)
-    runs = {"socialcx_flight_adbc": [], "pyarrow_in_process": []}
+    runs = {"socialcx_flight_adbc": [], "socialcx_flight_adbc_partitions": [],
+            "pyarrow_in_process": []}
     for _ in range(2):
         runs["socialcx_flight_adbc"].append(over_flight(uri))
+        runs["socialcx_flight_adbc_partitions"].append(over_flight(uri, split=True))
         runs["pyarrow_in_process"].append(in_process(a.lake))
     result = {"messages": a.messages, "columns": COLUMNS}
     for name, measured in runs.items():
@@ -72,14 +79,17 @@ def main():
         result[name] = {"rows": rows, "arrow_mb": nbytes / 1e6, "seconds": secs,
                         "rows_per_s": rows / secs, "mb_per_s": nbytes / 1e6 / secs,
                         "all_seconds": [r[2] for r in measured]}
-        print(f"{name:22s} {rows:>10,} rows  {nbytes / 1e6:8.0f} MB  {secs:6.2f} s  "
+        print(f"{name:32s} {rows:>10,} rows  {nbytes / 1e6:8.0f} MB  {secs:6.2f} s  "
               f"{rows / secs / 1e6:5.2f} M rows/s  {nbytes / 1e6 / secs:7.1f} MB/s")
     result["server_peak_rss_mib"] = peak_rss_mib(a.pid)
     ours, peer = result["socialcx_flight_adbc"], result["pyarrow_in_process"]
     result["throughput_ratio_vs_pyarrow"] = ours["rows_per_s"] / peer["rows_per_s"]
+    split = result["socialcx_flight_adbc_partitions"]
+    result["partitions_ratio_vs_pyarrow"] = split["rows_per_s"] / peer["rows_per_s"]
     print(f"server peak RSS {result['server_peak_rss_mib']:.0f} MiB for a "
           f"{ours['arrow_mb']:.0f} MB result; Flight/ADBC at "
-          f"{result['throughput_ratio_vs_pyarrow']:.2f}x pyarrow's in-process rate")
+          f"{result['throughput_ratio_vs_pyarrow']:.2f}x pyarrow's in-process rate "
+          f"({result['partitions_ratio_vs_pyarrow']:.2f}x with one endpoint per partition)")
     a.out.write_text(json.dumps(result, indent=2))
 
 

@@ -11,7 +11,7 @@
 -- matrix; last, one summary row per set, split and mode (what tests/it/real.rs checks):
 --   accuracy             share predicted exactly right. On the binary sets (uci_*: no
 --                        neutral truth) every `neutral` prediction counts as wrong.
---   macro_f1             mean F1 over the classes the set has (the tagger: its six stages).
+--   macro_f1             mean F1 over the classes the set has (the tagger: its six stages and `none`).
 --   complaints_positive  share of negative-truth posts predicted positive.
 --   neutral_predicted    share of posts predicted neutral.
 --   non_neutral_accuracy accuracy over the posts not predicted neutral (on the binary
@@ -31,6 +31,8 @@ OPTIONS ('format.has_header' 'true');
 CREATE EXTERNAL TABLE moments_labeled STORED AS CSV LOCATION 'datasets/moments/labeled.csv'
 OPTIONS ('format.has_header' 'true');
 CREATE EXTERNAL TABLE moments_tuning STORED AS CSV LOCATION 'datasets/moments/tuning.csv'
+OPTIONS ('format.has_header' 'true');
+CREATE EXTERNAL TABLE real_stages STORED AS CSV LOCATION 'datasets/real/stages/labeled.csv'
 OPTIONS ('format.has_header' 'true');
 
 -- Every post scored once, by both modes.
@@ -56,7 +58,12 @@ WITH posts AS (
 )
 SELECT 'moments' AS dataset, split, primary_stage AS label, 'moment_of_truth' AS mode,
        coalesce(moment_of_truth(text), 'none') AS predicted
-FROM posts;
+FROM posts
+UNION ALL
+-- Real posts, two annotators; the posts they disagreed on are left out.
+SELECT 'real_stages', split, primary_stage, 'moment_of_truth',
+       coalesce(moment_of_truth(text), 'none')
+FROM real_stages WHERE split <> 'disagreed';
 
 CREATE TABLE per_class AS
 SELECT p.dataset, p.split, p.mode, c.class,
@@ -73,7 +80,7 @@ SELECT p.dataset, p.split, p.mode, s.class,
        sum(CASE WHEN p.label = s.class THEN 1 ELSE 0 END)
 FROM stage_predictions p
 CROSS JOIN (VALUES ('awareness'), ('consideration'), ('purchase'), ('experience'),
-                   ('service'), ('advocacy')) AS s(class)
+                   ('service'), ('advocacy'), ('none')) AS s(class)
 GROUP BY p.dataset, p.split, p.mode, s.class;
 
 -- Per-class figures (a class the set has no posts of, like neutral on uci_*, is left out).

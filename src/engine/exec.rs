@@ -223,6 +223,38 @@ pub fn run<G: Send + 'static>(
     deadline: Option<(Instant, Duration)>,
     guard: G,
 ) -> RunningQuery {
+    start(pool, plan, None, task_ctx, deadline, guard)
+}
+
+/// Like [`run`], for one output partition of `plan` (the others are left to other
+/// callers; see `server::partitions`).
+///
+/// ```no_run
+/// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
+/// use socialcx::engine::exec::run_partition;
+/// let plan = engine.sql("SELECT * FROM conversations").await?.create_physical_plan().await?;
+/// let first = run_partition(engine.pool(), plan, 0, engine.context().task_ctx(), None, ());
+/// # Ok(()) }
+/// ```
+pub fn run_partition<G: Send + 'static>(
+    pool: &ExecPool,
+    plan: Arc<dyn ExecutionPlan>,
+    partition: usize,
+    task_ctx: Arc<TaskContext>,
+    deadline: Option<(Instant, Duration)>,
+    guard: G,
+) -> RunningQuery {
+    start(pool, plan, Some(partition), task_ctx, deadline, guard)
+}
+
+fn start<G: Send + 'static>(
+    pool: &ExecPool,
+    plan: Arc<dyn ExecutionPlan>,
+    partition: Option<usize>,
+    task_ctx: Arc<TaskContext>,
+    deadline: Option<(Instant, Duration)>,
+    guard: G,
+) -> RunningQuery {
     let schema = plan.schema();
     let token = CancelToken::default();
     let (sender, batches) = mpsc::channel(CHANNEL_BATCHES);
@@ -231,7 +263,7 @@ pub fn run<G: Send + 'static>(
     let work = async move {
         let _guard = guard;
         let _finished = finished;
-        let outcome = AssertUnwindSafe(drive(plan, task_ctx, &work_token, &sender))
+        let outcome = AssertUnwindSafe(drive(plan, partition, task_ctx, &work_token, &sender))
             .catch_unwind()
             .await;
         if let Err(panic) = outcome {
@@ -282,11 +314,16 @@ pub fn run<G: Send + 'static>(
 /// Execute the interruptible plan and send its batches until it ends or nobody listens.
 async fn drive(
     plan: Arc<dyn ExecutionPlan>,
+    partition: Option<usize>,
     task_ctx: Arc<TaskContext>,
     token: &CancelToken,
     sender: &mpsc::Sender<DfResult<RecordBatch>>,
 ) {
-    let mut stream = match interruptible(plan, token).and_then(|p| execute_stream(p, task_ctx)) {
+    let started = interruptible(plan, token).and_then(|p| match partition {
+        None => execute_stream(p, task_ctx),
+        Some(k) => p.execute(k, task_ctx),
+    });
+    let mut stream = match started {
         Ok(stream) => stream,
         Err(e) => {
             let _ = sender.send(Err(e)).await;

@@ -42,9 +42,10 @@ impl Scoring {
     /// files on top when given.
     ///
     /// ```
+    /// use socialcx::engine::scoring::{SCORING_VERSION, Scoring};
     /// use socialcx::lake::table::DerivedColumns;
-    /// let scoring = socialcx::engine::scoring::Scoring::load(None, None).unwrap();
-    /// assert!(scoring.fingerprint().starts_with("v1-"));
+    /// let scoring = Scoring::load(None, None).unwrap();
+    /// assert!(scoring.fingerprint().starts_with(&format!("v{SCORING_VERSION}-")));
     /// assert_eq!(scoring.udfs().len(), 9);
     /// ```
     pub fn load(lexicon: Option<&Path>, taxonomy: Option<&Path>) -> Result<Scoring> {

@@ -22,6 +22,7 @@ pub mod auth;
 pub mod handle;
 pub mod metadata;
 pub mod params;
+pub mod partitions;
 pub mod placeholders;
 pub mod query;
 pub mod service;

@@ -51,6 +51,9 @@ use super::auth::{Authenticator, Principal};
 use super::handle::{Statement, Statements, sql_ticket, ticket_sql};
 use super::metadata;
 use super::params;
+use super::partitions::{
+    PartitionedQueries, independent_partitions, parse_ticket, wants_partitions,
+};
 use super::placeholders::{
     bind_table_arguments, number_question_marks, param_values, parameter_schema,
     table_argument_placeholders,
@@ -78,6 +81,8 @@ pub struct SqlService {
     sql_info: SqlInfoData,
     xdbc: XdbcTypeInfoData,
     statements: Statements,
+    /// Queries planned with one endpoint per partition, waiting for their tickets.
+    partitioned: Arc<PartitionedQueries>,
     /// The session clients plan in: the engine's, or with `--allow-file-access` off a copy
     /// whose file functions read the lake's files only.
     base: SessionContext,
@@ -118,6 +123,7 @@ impl SqlService {
             sql_info,
             xdbc: metadata::xdbc_type_info(),
             statements: Statements::new(config.statements),
+            partitioned: Arc::default(),
             base,
             sessions,
         }
@@ -260,9 +266,10 @@ impl SqlService {
         ticket: Ticket,
         descriptor: FlightDescriptor,
         user: String,
+        split: bool,
     ) -> Result<Response<FlightInfo>, Status> {
         let log = QueryLog {
-            user,
+            user: user.clone(),
             sql: handle.sql.to_string(),
             started: Instant::now(),
         };
@@ -275,16 +282,53 @@ impl SqlService {
                     .map(|info| info.with_descriptor(descriptor.clone()))
                     .map_err(|e| Status::internal(e.to_string()));
             }
-            let schema = wire_schema(&self.physical(ctx, &plan, &handle.sql).await?.schema());
-            let endpoint = FlightEndpoint::new().with_ticket(ticket);
-            FlightInfo::new()
+            let physical = self.physical(ctx, &plan, &handle.sql).await?;
+            let schema = wire_schema(&physical.schema());
+            let partitions = if split {
+                independent_partitions(&physical)
+            } else {
+                1
+            };
+            let endpoints = if partitions > 1 {
+                let permit = self.permit(log.started).await?;
+                let (id, tickets) = self.partitioned.register(
+                    user.clone(),
+                    handle.sql.to_string(),
+                    physical,
+                    ctx.task_ctx(),
+                    log.started,
+                    permit,
+                    partitions,
+                );
+                // Tickets not presented by the deadline lapse, and with them the slot.
+                let (queries, timeout) = (Arc::clone(&self.partitioned), self.timeout);
+                tokio::spawn(async move {
+                    tokio::time::sleep(timeout).await;
+                    queries.expire(&id);
+                });
+                tickets
+                    .into_iter()
+                    .map(|handle| {
+                        let ticket = TicketStatementQuery {
+                            statement_handle: handle,
+                        };
+                        FlightEndpoint::new()
+                            .with_ticket(Ticket::new(ticket.as_any().encode_to_vec()))
+                    })
+                    .collect()
+            } else {
+                vec![FlightEndpoint::new().with_ticket(ticket)]
+            };
+            let ordered = endpoints.len() == 1;
+            let mut info = FlightInfo::new()
                 .try_with_schema(&schema)
-                .map(|info| {
-                    info.with_endpoint(endpoint)
-                        .with_descriptor(descriptor.clone())
-                        .with_ordered(true)
-                })
-                .map_err(|e| Status::internal(e.to_string()))
+                .map_err(|e| Status::internal(e.to_string()))?
+                .with_descriptor(descriptor.clone())
+                .with_ordered(ordered);
+            for endpoint in endpoints {
+                info = info.with_endpoint(endpoint);
+            }
+            Ok(info)
         }
         .await;
         match result {
@@ -346,6 +390,32 @@ impl SqlService {
                 return Err(status);
             }
         };
+        let query = QueryStream::new(running, Arc::clone(&schema), log);
+        Ok(encode(schema, query))
+    }
+
+    /// Stream partition `partition` of the partitioned query `id` (see [`super::partitions`]).
+    fn stream_partition(
+        &self,
+        id: &str,
+        partition: usize,
+        user: String,
+    ) -> Result<Response<DoGetStream>, Status> {
+        let claimed = self.partitioned.claim(id, partition, &user)?;
+        let log = QueryLog {
+            user,
+            sql: format!("{} -- partition {}", claimed.sql, claimed.partition),
+            started: Instant::now(),
+        };
+        let schema = wire_schema(&claimed.plan.schema());
+        let running = exec::run_partition(
+            self.engine.pool(),
+            claimed.plan,
+            claimed.partition,
+            claimed.task_ctx,
+            self.deadline(claimed.started),
+            claimed.permit,
+        );
         let query = QueryStream::new(running, Arc::clone(&schema), log);
         Ok(encode(schema, query))
     }
@@ -546,12 +616,14 @@ impl FlightSqlService for SqlService {
             statement_handle: sql_ticket(&query.query),
         };
         let ticket = Ticket::new(ticket.as_any().encode_to_vec());
+        let split = wants_partitions(request.metadata());
         self.flight_info(
             &ctx,
             Statement::new(query.query),
             ticket,
             request.into_inner(),
             user,
+            split,
         )
         .await
     }
@@ -567,7 +639,8 @@ impl FlightSqlService for SqlService {
             .get(&user, &query.prepared_statement_handle)?;
         let ticket = prepared_ticket(&query.prepared_statement_handle);
         let ctx = self.session(&request).await?;
-        self.flight_info(&ctx, statement, ticket, request.into_inner(), user)
+        let split = wants_partitions(request.metadata());
+        self.flight_info(&ctx, statement, ticket, request.into_inner(), user, split)
             .await
     }
 
@@ -678,6 +751,9 @@ impl FlightSqlService for SqlService {
         ticket: TicketStatementQuery,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
+        if let Some((id, partition)) = parse_ticket(&ticket.statement_handle) {
+            return self.stream_partition(&id, partition, Self::user(&request));
+        }
         let sql = ticket_sql(&ticket.statement_handle)?;
         let ctx = self.session(&request).await?;
         self.stream(&ctx, Statement::new(sql), Self::user(&request))

@@ -250,3 +250,20 @@ def test_job_history_is_browsable_and_queryable(server):
         assert days["posts"].to_pylist() == direct["posts"].to_pylist()
         runs = query(conn, "SELECT job, status FROM job_runs ORDER BY as_of")
         assert runs.to_pylist() == [{"job": "baseline_daily", "status": "succeeded"}] * 2
+
+
+def test_one_endpoint_per_partition_when_asked_gives_the_same_rows(server):
+    # The call header asks for one endpoint per partition; the driver reads them all.
+    split = {"adbc.flight.sql.rpc.call_header.x-socialcx-endpoints": "partitions",
+             adbc_driver_manager.DatabaseOptions.USERNAME.value: USER,
+             adbc_driver_manager.DatabaseOptions.PASSWORD.value: PASSWORD}
+    sql = "SELECT conversation_id, brand, likes FROM conversations WHERE likes >= 0"
+    with connect(server) as conn:
+        plain = query(conn, sql).sort_by("conversation_id")
+    with flight_sql.connect(server.uri, db_kwargs=split, autocommit=True) as conn:
+        parts = query(conn, sql).sort_by("conversation_id")
+        ordered = query(conn, "SELECT conversation_id FROM conversations ORDER BY conversation_id")
+    assert parts.num_rows == ROWS
+    assert parts.equals(plain)
+    ids = ordered.column("conversation_id").to_pylist()
+    assert ids == sorted(ids)

@@ -1105,3 +1105,136 @@ async fn sql_mistakes_are_explained_to_clients_in_plain_words() {
     assert_eq!(rows(&batches), 1);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_asks_reads_one_endpoint_per_partition_in_parallel() {
+    let dir = tempfile::tempdir().unwrap();
+    // Four busy days: a file each, so the scan has a partition per core.
+    let engine = common::engine_in(dir.path()).await;
+    let file = common::generate_days(dir.path(), "g.ndjson", 120_000, 5, 4);
+    common::ingest(&engine, &[file]).await;
+    let sql = "SELECT conversation_id, text FROM conversations WHERE likes >= 0";
+    let mut expected: Vec<String> =
+        common::rows(&engine, "SELECT conversation_id FROM conversations")
+            .await
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+    expected.sort();
+    let partitions = engine
+        .sql(sql)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap()
+        .properties()
+        .partitioning
+        .partition_count();
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+        assert!(
+            partitions > 1,
+            "a scan of many files plans several partitions"
+        );
+    }
+    // One slot: a split query must hold one, and give it back once read.
+    let config = ServerConfig {
+        max_concurrent_queries: 1,
+        query_timeout: Duration::from_secs(20),
+        ..ServerConfig::default()
+    };
+    let server = Running::start(engine.clone(), config).await;
+
+    let mut plain = server.client().await;
+    let info = plain.execute(sql.to_string(), None).await.unwrap();
+    assert_eq!(info.endpoint.len(), 1, "one endpoint unless asked");
+    assert!(info.ordered);
+    let (_, batches) = fetch(&mut plain, info).await.unwrap();
+    assert_eq!(rows(&batches), expected.len());
+
+    let mut split = server.client().await;
+    split.set_header("x-socialcx-endpoints", "partitions");
+    let info = split.execute(sql.to_string(), None).await.unwrap();
+    assert_eq!(info.endpoint.len(), partitions);
+    assert!(
+        partitions == 1 || !info.ordered,
+        "a split answer is not ordered"
+    );
+    let tickets: Vec<_> = info
+        .endpoint
+        .iter()
+        .map(|e| e.ticket.clone().unwrap())
+        .collect();
+    // Every endpoint read at once, each on its own connection.
+    let reads = tickets.iter().cloned().map(|ticket| {
+        let server = &server;
+        async move {
+            let mut client = server.client().await;
+            let stream = client.do_get(ticket).await.map_err(status)?;
+            stream
+                .try_collect::<Vec<RecordBatch>>()
+                .await
+                .map_err(tonic::Status::from)
+        }
+    });
+    let parts = futures::future::try_join_all(reads).await.unwrap();
+    let mut got: Vec<String> = Vec::new();
+    for batches in &parts {
+        assert!(
+            rows(batches) > 0 || partitions == 1,
+            "each partition holds rows"
+        );
+        for batch in batches {
+            let ids = batch.column(0).as_string::<i32>();
+            got.extend(ids.iter().map(|v| v.unwrap().to_string()));
+        }
+    }
+    got.sort();
+    assert_eq!(got, expected, "the endpoints together hold every row once");
+
+    // A ticket is read once.
+    let again = split.do_get(tickets[0].clone()).await.map_err(status);
+    let error = match again {
+        Ok(stream) => stream
+            .try_collect::<Vec<RecordBatch>>()
+            .await
+            .map_err(tonic::Status::from)
+            .unwrap_err(),
+        Err(e) => e,
+    };
+    assert_eq!(error.code(), Code::NotFound, "{error}");
+    assert!(error.message().contains("already read"), "{error}");
+
+    // The slot came back: the next query runs. ORDER BY and aggregates keep one
+    // ordered endpoint even when asked.
+    let info = split
+        .execute(
+            "SELECT conversation_id FROM conversations ORDER BY conversation_id".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(info.endpoint.len(), 1);
+    assert!(info.ordered);
+    let (_, batches) = fetch(&mut split, info).await.unwrap();
+    let ordered: Vec<String> = batches
+        .iter()
+        .flat_map(|b| {
+            b.column(0)
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(ordered, expected);
+    let info = split
+        .execute(
+            "SELECT brand, count(*) FROM conversations GROUP BY brand".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(info.endpoint.len(), 1);
+    server.stop().await;
+}
