@@ -15,8 +15,8 @@ use crate::common::evaluation;
 const RECORDED: &str = "
 cx_sentiment          dev  cx_sentiment_label 360  0.775 0.763 0.122
 cx_sentiment          dev  sentiment_label    360  0.528 0.527 0.35
-moments               dev  moment_of_truth    271  0.863 0.85  -
-real_stages           dev  moment_of_truth    193  0.451 0.356 -
+moments               dev  moment_of_truth    271  0.871 0.857 -
+real_stages           dev  moment_of_truth    193  0.813 0.515 -
 uci_amazon_cells      dev  cx_sentiment_label 500  0.706 0.779 0.156
 uci_amazon_cells      dev  sentiment_label    500  0.698 0.77  0.16
 uci_imdb              dev  cx_sentiment_label 500  0.71  0.772 0.168
@@ -29,8 +29,8 @@ vader_tweets          dev  cx_sentiment_label 2100 0.799 0.693 0.03
 vader_tweets          dev  sentiment_label    2100 0.81  0.693 0.03
 cx_sentiment          test cx_sentiment_label 360  0.65  0.639 0.172
 cx_sentiment          test sentiment_label    360  0.55  0.55  0.339
-moments               test moment_of_truth    269  0.621 0.623 -
-real_stages           test moment_of_truth    186  0.43  0.333 -
+moments               test moment_of_truth    269  0.632 0.631 -
+real_stages           test moment_of_truth    186  0.645 0.365 -
 uci_amazon_cells      test cx_sentiment_label 500  0.688 0.775 0.128
 uci_amazon_cells      test sentiment_label    500  0.688 0.772 0.144
 uci_imdb              test cx_sentiment_label 500  0.664 0.736 0.168
@@ -41,7 +41,7 @@ vader_amazon_snippets test cx_sentiment_label 1853 0.602 0.569 0.23
 vader_amazon_snippets test sentiment_label    1853 0.6   0.563 0.253
 vader_tweets          test cx_sentiment_label 2100 0.786 0.675 0.026
 vader_tweets          test sentiment_label    2100 0.805 0.687 0.028
-moments               tune moment_of_truth    480  0.771 0.742 -
+moments               tune moment_of_truth    480  0.777 0.751 -
 ";
 
 /// What a figure of the customer-care mode or the tagger may lose (rounding, small
