@@ -34,7 +34,7 @@ use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PhysicalExpr, PlanProperties,
-    ReplaceChildrenOptions, SendableRecordBatchStream, collect,
+    ReplaceChildrenOptions, SendableRecordBatchStream, collect, displayable,
 };
 
 use super::graph::{DiGraph, centrality};
@@ -239,13 +239,37 @@ impl TableProvider for GraphTable {
     }
 }
 
-/// Runs its inputs to completion, then the graph algorithm; one output partition.
+/// A graph call's whole result, shared by the plan nodes that read the same input.
+type SharedResult = Arc<tokio::sync::OnceCell<RecordBatch>>;
+
+/// The results of graph calls still held by a plan, by what their inputs read (the
+/// verbose plan of each input: its files, columns and filters). A query that names one
+/// call twice (a CTE used twice plans it twice) runs the graph once; the result is freed
+/// with the last plan that holds it.
+static RESULTS: LazyLock<
+    std::sync::Mutex<HashMap<String, std::sync::Weak<tokio::sync::OnceCell<RecordBatch>>>>,
+> = LazyLock::new(Default::default);
+
+fn shared_result(key: String) -> SharedResult {
+    let mut results = RESULTS.lock().expect("graph results");
+    results.retain(|_, held| held.strong_count() > 0);
+    if let Some(result) = results.get(&key).and_then(std::sync::Weak::upgrade) {
+        return result;
+    }
+    let result = SharedResult::default();
+    results.insert(key, Arc::downgrade(&result));
+    result
+}
+
+/// Runs its inputs to completion, then the graph algorithm; one output partition. Nodes
+/// of one query that read the same input share one run.
 #[derive(Debug)]
 pub struct GraphExec {
     kind: GraphKind,
     inputs: Vec<Arc<dyn ExecutionPlan>>,
     projection: Option<Vec<usize>>,
     properties: Arc<PlanProperties>,
+    result: std::sync::OnceLock<SharedResult>,
 }
 
 impl GraphExec {
@@ -269,6 +293,7 @@ impl GraphExec {
             inputs,
             projection,
             properties: Arc::new(properties),
+            result: std::sync::OnceLock::new(),
         })
     }
 }
@@ -335,28 +360,21 @@ impl ExecutionPlan for GraphExec {
         }
         let (kind, inputs, projection) = (self.kind, self.inputs.clone(), self.projection.clone());
         let schema = self.schema();
-        let result = async move {
-            let started = std::time::Instant::now();
-            // One input after the other: each already keeps every core busy, and
-            // side by side their hash tables would be in memory together.
-            let mut collected = Vec::new();
-            for input in inputs {
-                collected.push(collect(input, Arc::clone(&context)).await?);
+        let shared = Arc::clone(self.result.get_or_init(|| {
+            let mut key = kind.name().to_string();
+            for input in &self.inputs {
+                key.push('\n');
+                key.push_str(&displayable(input.as_ref()).indent(true).to_string());
             }
-            tracing::debug!(
-                function = kind.name(),
-                seconds = started.elapsed().as_secs_f64(),
-                "graph input read"
-            );
-            let batch = tokio::task::spawn_blocking(move || match kind {
-                GraphKind::Authors => author_influence(&collected[0], &collected[1]),
-                GraphKind::Threads => thread_centrality(&collected[0]),
-            })
-            .await
-            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))??;
+            shared_result(key)
+        }));
+        let result = async move {
+            let batch = shared
+                .get_or_try_init(|| run_graph(kind, inputs, context))
+                .await?;
             match projection {
                 Some(p) => Ok(batch.project(&p)?),
-                None => Ok(batch),
+                None => Ok(batch.clone()),
             }
         };
         Ok(Box::pin(RecordBatchStreamAdapter::new(
@@ -364,6 +382,32 @@ impl ExecutionPlan for GraphExec {
             futures::stream::once(result),
         )))
     }
+}
+
+/// Read a graph call's inputs and run its algorithm: the call's whole result.
+async fn run_graph(
+    kind: GraphKind,
+    inputs: Vec<Arc<dyn ExecutionPlan>>,
+    context: Arc<TaskContext>,
+) -> Result<RecordBatch> {
+    let started = std::time::Instant::now();
+    // One input after the other: each already keeps every core busy, and
+    // side by side their hash tables would be in memory together.
+    let mut collected = Vec::new();
+    for input in inputs {
+        collected.push(collect(input, Arc::clone(&context)).await?);
+    }
+    tracing::debug!(
+        function = kind.name(),
+        seconds = started.elapsed().as_secs_f64(),
+        "graph input read"
+    );
+    tokio::task::spawn_blocking(move || match kind {
+        GraphKind::Authors => author_influence(&collected[0], &collected[1]),
+        GraphKind::Threads => thread_centrality(&collected[0]),
+    })
+    .await
+    .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?
 }
 
 /// Interns author ids as dense node numbers.
