@@ -94,10 +94,8 @@ pub fn parse_ticket(bytes: &[u8]) -> Option<(String, usize)> {
     Some((id.to_string(), partition.parse().ok()?))
 }
 
-/// A planned query whose partitions are read through separate tickets.
-pub struct PartitionedQuery {
-    /// Who planned it: only they may read it.
-    pub user: String,
+/// A query planned once, whose partitions are streamed through separate tickets.
+pub struct PlannedQuery {
     /// The SQL, for the log.
     pub sql: String,
     /// The plan, shared by every partition's stream.
@@ -107,7 +105,14 @@ pub struct PartitionedQuery {
     /// When `GetFlightInfo` arrived: the query's deadline counts from here.
     pub started: Instant,
     /// The query's concurrency slot, held until its last partition's work ends.
-    pub permit: Arc<OwnedSemaphorePermit>,
+    pub permit: OwnedSemaphorePermit,
+}
+
+/// A planned query waiting for the tickets of some of its partitions.
+struct Waiting {
+    /// Who planned it: only they may read it.
+    user: String,
+    query: Arc<PlannedQuery>,
     /// Partitions whose ticket has not been presented yet.
     unclaimed: Vec<bool>,
 }
@@ -115,31 +120,16 @@ pub struct PartitionedQuery {
 /// The partitioned queries waiting for their tickets.
 #[derive(Default)]
 pub struct PartitionedQueries {
-    queries: Mutex<HashMap<String, PartitionedQuery>>,
-}
-
-/// One partition to stream, as [`PartitionedQueries::claim`] hands it out.
-pub struct Claimed {
-    pub sql: String,
-    pub plan: Arc<dyn ExecutionPlan>,
-    pub task_ctx: Arc<TaskContext>,
-    pub started: Instant,
-    pub permit: Arc<OwnedSemaphorePermit>,
-    pub partition: usize,
+    queries: Mutex<HashMap<String, Waiting>>,
 }
 
 impl PartitionedQueries {
-    /// Keep a query planned for `user` with `partitions` endpoints; returns its id and one
+    /// Keep `query`, planned for `user` with `partitions` endpoints; returns its id and one
     /// ticket per partition.
-    #[allow(clippy::too_many_arguments)]
     pub fn register(
         &self,
         user: String,
-        sql: String,
-        plan: Arc<dyn ExecutionPlan>,
-        task_ctx: Arc<TaskContext>,
-        started: Instant,
-        permit: OwnedSemaphorePermit,
+        query: PlannedQuery,
         partitions: usize,
     ) -> (String, Vec<Bytes>) {
         let mut bytes = [0u8; 12];
@@ -147,13 +137,9 @@ impl PartitionedQueries {
         let id = hex::encode(bytes);
         self.queries.lock().expect("partitioned queries").insert(
             id.clone(),
-            PartitionedQuery {
+            Waiting {
                 user,
-                sql,
-                plan,
-                task_ctx,
-                started,
-                permit: Arc::new(permit),
+                query: Arc::new(query),
                 unclaimed: vec![true; partitions],
             },
         );
@@ -169,7 +155,12 @@ impl PartitionedQueries {
 
     /// Hand out partition `partition` of query `id` to `user`, once; the query is forgotten
     /// when its last partition has been handed out.
-    pub fn claim(&self, id: &str, partition: usize, user: &str) -> Result<Claimed, Status> {
+    pub fn claim(
+        &self,
+        id: &str,
+        partition: usize,
+        user: &str,
+    ) -> Result<Arc<PlannedQuery>, Status> {
         let gone = || {
             Status::not_found(
                 "this ticket was already read, or its query expired (the server's \
@@ -177,37 +168,20 @@ impl PartitionedQueries {
             )
         };
         let mut queries = self.queries.lock().expect("partitioned queries");
-        let query = queries.get_mut(id).ok_or_else(gone)?;
-        if query.user != user {
+        let waiting = queries.get_mut(id).ok_or_else(gone)?;
+        if waiting.user != user {
             return Err(Status::permission_denied(
                 "this ticket belongs to another user's query",
             ));
         }
-        match query.unclaimed.get_mut(partition) {
+        match waiting.unclaimed.get_mut(partition) {
             Some(slot) if *slot => *slot = false,
             _ => return Err(gone()),
         }
-        let claimed = Claimed {
-            sql: query.sql.clone(),
-            plan: Arc::clone(&query.plan),
-            task_ctx: Arc::clone(&query.task_ctx),
-            started: query.started,
-            permit: Arc::clone(&query.permit),
-            partition,
-        };
-        if query.unclaimed.iter().all(|u| !u) {
+        let query = Arc::clone(&waiting.query);
+        if waiting.unclaimed.iter().all(|u| !u) {
             queries.remove(id);
         }
-        Ok(claimed)
-    }
-
-    /// How many queries wait for tickets.
-    pub fn len(&self) -> usize {
-        self.queries.lock().expect("partitioned queries").len()
-    }
-
-    /// Whether no query waits for tickets.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        Ok(query)
     }
 }

@@ -52,7 +52,7 @@ use super::handle::{Statement, Statements, sql_ticket, ticket_sql};
 use super::metadata;
 use super::params;
 use super::partitions::{
-    PartitionedQueries, independent_partitions, parse_ticket, wants_partitions,
+    PartitionedQueries, PlannedQuery, independent_partitions, parse_ticket, wants_partitions,
 };
 use super::placeholders::{
     bind_table_arguments, number_question_marks, param_values, parameter_schema,
@@ -291,15 +291,14 @@ impl SqlService {
             };
             let endpoints = if partitions > 1 {
                 let permit = self.permit(log.started).await?;
-                let (id, tickets) = self.partitioned.register(
-                    user.clone(),
-                    handle.sql.to_string(),
-                    physical,
-                    ctx.task_ctx(),
-                    log.started,
+                let query = PlannedQuery {
+                    sql: handle.sql.to_string(),
+                    plan: physical,
+                    task_ctx: ctx.task_ctx(),
+                    started: log.started,
                     permit,
-                    partitions,
-                );
+                };
+                let (id, tickets) = self.partitioned.register(user.clone(), query, partitions);
                 // Tickets not presented by the deadline lapse, and with them the slot.
                 let (queries, timeout) = (Arc::clone(&self.partitioned), self.timeout);
                 tokio::spawn(async move {
@@ -401,20 +400,21 @@ impl SqlService {
         partition: usize,
         user: String,
     ) -> Result<Response<DoGetStream>, Status> {
-        let claimed = self.partitioned.claim(id, partition, &user)?;
+        let query = self.partitioned.claim(id, partition, &user)?;
         let log = QueryLog {
             user,
-            sql: format!("{} -- partition {}", claimed.sql, claimed.partition),
+            sql: format!("{} -- partition {partition}", query.sql),
             started: Instant::now(),
         };
-        let schema = wire_schema(&claimed.plan.schema());
+        let schema = wire_schema(&query.plan.schema());
         let running = exec::run_partition(
             self.engine.pool(),
-            claimed.plan,
-            claimed.partition,
-            claimed.task_ctx,
-            self.deadline(claimed.started),
-            claimed.permit,
+            Arc::clone(&query.plan),
+            partition,
+            Arc::clone(&query.task_ctx),
+            self.deadline(query.started),
+            // The slot is the query's: it is given back when the last partition's work ends.
+            query,
         );
         let query = QueryStream::new(running, Arc::clone(&schema), log);
         Ok(encode(schema, query))
