@@ -104,6 +104,7 @@ pub async fn run(engine: &Engine) -> Result<()> {
     let mut summary = IngestSummary::default();
     let options = IngestOptions {
         progress: super::progress::bars(true),
+        ..IngestOptions::default()
     };
     for (name, content) in SAMPLE_FILES {
         let source = format!("datasets/sample/{name}");

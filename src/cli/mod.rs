@@ -218,9 +218,35 @@ pub struct IngestArgs {
     /// Files (or directories of .ndjson/.jsonl/.json/.csv/.parquet files) to land.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// MiB of NDJSON landed at a time: memory stays a few times this (plus 16 bytes an
+    /// input row), whatever the input's size. Larger segments write fewer, larger files.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub segment_mib: u64,
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// The peak resident memory of this process so far (the kernel's `VmHWM`), where the
+/// system tells it (Linux).
+///
+/// ```
+/// # use socialcx::cli::peak_rss_bytes;
+/// if let Some(peak) = peak_rss_bytes() {
+///     assert!(peak > 0);
+/// }
+/// ```
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 /// `socialcx enrich`: rewrite the conversations files another configuration scored (a
@@ -537,9 +563,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let files = expand_inputs(&args.files)?;
             let options = IngestOptions {
                 progress: progress::bars(!args.no_progress),
+                segment_bytes: (args.segment_mib << 20) as usize,
             };
             let summary = ingest_files(&engine, &files, &options).await?;
             println!("{summary}");
+            if let Some(peak) = peak_rss_bytes() {
+                println!("peak memory (RSS): {} MiB", peak >> 20);
+            }
             if cli.lake.starts_with("memory://") && summary.landed() > 0 {
                 eprintln!(
                     "note: the lake is memory:// — what landed is gone when this command \

@@ -6,13 +6,17 @@
 //! idempotent twice over: a file whose bytes were landed before is skipped whole, and a
 //! conversation whose id is already in the lake is not landed again (first write wins).
 //!
-//! Landing one input runs the [`stages`] in order: parse, drop repeated ids, look the ids
-//! up in the lake, thread, drop landed ids, plan the files, score, write, commit.
+//! An input is read a [`segments::Segment`] at a time (NDJSON in segments of whole lines,
+//! CSV and Parquet whole), so memory is bounded by [`IngestOptions::segment_bytes`], not by
+//! the input. Each segment runs the [`stages`] in order: parse, drop repeated ids, look the
+//! ids up in the lake and the earlier segments, thread, drop landed ids, plan the files,
+//! score, write; the input's one commit follows its last segment.
 
 pub mod enrich;
 pub mod fields;
 pub mod quarantine;
 pub mod readers;
+pub mod segments;
 pub mod stages;
 pub mod threads;
 pub mod twcs;
@@ -30,26 +34,37 @@ use crate::lake::log::{Commit, SourceInfo};
 use crate::model::CONVERSATIONS;
 use crate::progress::{Progress, Silent, Unit};
 use crate::{Error, Result};
-use stages::LakeIds;
+use segments::Segments;
+use stages::{InputIds, LakeIds};
 
 /// How to ingest.
 #[derive(Clone)]
 pub struct IngestOptions {
     /// Where progress goes (the CLI draws bars; by default nowhere).
     pub progress: Arc<dyn Progress>,
+    /// About how many bytes of NDJSON are landed at a time: what ingest holds in memory is
+    /// a few times this (parsed rows, scored batches, Parquet being encoded), plus 16 bytes
+    /// an input row for the duplicate check. Larger segments write fewer, larger files.
+    pub segment_bytes: usize,
 }
+
+/// The default [`IngestOptions::segment_bytes`]: 64 MiB.
+pub const SEGMENT_BYTES: usize = 64 << 20;
 
 impl Default for IngestOptions {
     fn default() -> Self {
         Self {
             progress: Arc::new(Silent),
+            segment_bytes: SEGMENT_BYTES,
         }
     }
 }
 
 impl fmt::Debug for IngestOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IngestOptions").finish_non_exhaustive()
+        f.debug_struct("IngestOptions")
+            .field("segment_bytes", &self.segment_bytes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -169,17 +184,7 @@ pub async fn ingest_files(
     let mut summary = IngestSummary::default();
     for path in paths {
         let name = path.display().to_string();
-        let file_started = Instant::now();
-        let bytes = match read_input(path) {
-            Ok(b) => b,
-            Err(e) => {
-                summary
-                    .files
-                    .push(FileReport::failed(&name, e, file_started));
-                continue;
-            }
-        };
-        let report = ingest_bytes(engine, &name, bytes, options).await?;
+        let report = ingest_input(engine, &name, &Input::Path(path), options).await?;
         summary.files.push(report);
     }
     summary.elapsed = started.elapsed();
@@ -190,40 +195,27 @@ pub async fn ingest_files(
 /// line-oriented text and reading stops.
 pub const MAX_STREAM_LINE: usize = 64 << 20;
 
-/// Read an input whole. A regular file is read as it is; a pipe or a device is read in
-/// chunks and refused once a line runs past [`MAX_STREAM_LINE`] (so `/dev/zero` is an
-/// error, not unbounded memory), unless it is Parquet.
-fn read_input(path: &Path) -> std::result::Result<Bytes, String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.is_dir() {
-        return Err("is a directory".into());
-    }
-    if meta.is_file() {
-        return std::fs::read(path)
-            .map(Bytes::from)
-            .map_err(|e| e.to_string());
-    }
-    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut data = Vec::new();
-    let mut chunk = vec![0u8; 1 << 20];
-    let mut run = 0usize; // bytes since the last line break
-    loop {
-        let n = file.read(&mut chunk).map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Ok(Bytes::from(data));
+/// Where an input's bytes come from.
+enum Input<'a> {
+    /// A file, a pipe or a device, read a segment at a time.
+    Path(&'a Path),
+    /// Already in memory.
+    Bytes(&'a Bytes),
+}
+
+impl Input<'_> {
+    fn open(&self, name: &str, segment_bytes: usize) -> std::result::Result<Segments, String> {
+        match self {
+            Input::Path(path) => Segments::open(path, segment_bytes),
+            Input::Bytes(bytes) => Ok(Segments::from_bytes(name, (*bytes).clone(), segment_bytes)),
         }
-        let part = &chunk[..n];
-        run = match part.iter().rposition(|&b| b == b'\n') {
-            Some(i) => n - i - 1,
-            None => run + n,
-        };
-        data.extend_from_slice(part);
-        if run > MAX_STREAM_LINE && !data.starts_with(b"PAR1") {
-            return Err(format!(
-                "a line longer than {} MiB: not line-oriented text (stopped reading)",
-                MAX_STREAM_LINE >> 20
-            ));
+    }
+
+    /// The SHA-256 of a file, read through once without keeping it.
+    fn hash(&self) -> std::result::Result<String, String> {
+        match self {
+            Input::Path(path) => Segments::hash_only(path),
+            Input::Bytes(bytes) => Ok(hex::encode(Sha256::digest(bytes))),
         }
     }
 }
@@ -262,24 +254,41 @@ impl FileReport {
 /// Attempts at landing one input while concurrent ingests keep landing the same ids.
 const MAX_ATTEMPTS: usize = 20;
 
-/// Land the content of one input (named `name` in reports and the quarantine).
+/// Land the content of one input (named `name` in reports and the quarantine), a segment
+/// at a time.
 ///
-/// Safe beside other writers: the duplicate check is made against the lake version the
-/// commit is then written on top of. When other commits land first, the ones in between
-/// are checked: the same input already landed means nothing is done; new rows with this
-/// input's ids (or its replies' parents) mean the input is landed again from the start
-/// against the new state; anything else, and the commit is simply retried. Every row lands
-/// once, whatever runs beside it.
+/// Safe beside other writers: when other commits land first, the ones in between are
+/// checked: the same input already landed means nothing is done; new rows with this
+/// input's ids (or its replies' missing parents) mean the input is landed again from the
+/// start against the new state; anything else, and the commit is simply retried. Every
+/// row lands once, whatever runs beside it.
+///
+/// ```no_run
+/// # async fn f() -> socialcx::Result<()> {
+/// let engine = socialcx::open("./lake").await?;
+/// let bytes = std::fs::read("in.ndjson")?.into();
+/// let report = socialcx::ingest::ingest_bytes(&engine, "in.ndjson", bytes, &Default::default()).await?;
+/// println!("{} landed", report.landed);
+/// # Ok(()) }
+/// ```
 pub async fn ingest_bytes(
     engine: &Engine,
     name: &str,
     bytes: Bytes,
     options: &IngestOptions,
 ) -> Result<FileReport> {
+    ingest_input(engine, name, &Input::Bytes(&bytes), options).await
+}
+
+async fn ingest_input(
+    engine: &Engine,
+    name: &str,
+    input: &Input<'_>,
+    options: &IngestOptions,
+) -> Result<FileReport> {
     let started = Instant::now();
-    let sha256 = hex::encode(Sha256::digest(&bytes));
     for attempt in 1..=MAX_ATTEMPTS {
-        match ingest_attempt(engine, name, &bytes, &sha256, options, started).await? {
+        match ingest_attempt(engine, name, input, options, started).await? {
             Attempt::Landed(report) => return Ok(report),
             Attempt::Overlapped => {
                 tracing::info!(
@@ -307,55 +316,146 @@ enum Attempt {
     Overlapped,
 }
 
+/// The counts of one input, segment after segment.
+#[derive(Debug, Default)]
+struct Counts {
+    rows_read: u64,
+    quarantined: u64,
+    duplicates: u64,
+}
+
 async fn ingest_attempt(
     engine: &Engine,
     name: &str,
-    bytes: &Bytes,
-    sha256: &str,
+    input: &Input<'_>,
     options: &IngestOptions,
     started: Instant,
 ) -> Result<Attempt> {
+    let failed = |message: String| Ok(Attempt::Landed(FileReport::failed(name, message, started)));
     let lake = engine.lake();
     let base = lake.snapshot().await?;
-    if base.has_source(sha256) {
+    let mut segments = match input.open(name, options.segment_bytes) {
+        Ok(s) => s,
+        Err(message) => return failed(message),
+    };
+    // Landed before? Known at once for an input in memory; a file is hashed first only
+    // when an input of its exact size was landed (otherwise it cannot have been).
+    let early_sha = match (segments.sha256(), segments.total()) {
+        (Some(sha), _) => Some(sha.to_string()),
+        (None, Some(size)) if base.has_source_of_size(size) => match input.hash() {
+            Ok(sha) => Some(sha),
+            Err(message) => return failed(message),
+        },
+        _ => None,
+    };
+    if early_sha.as_ref().is_some_and(|sha| base.has_source(sha)) {
         return Ok(Attempt::Landed(FileReport::already_ingested(name, started)));
     }
     let base_version = base.version;
     drop(base);
+
     let bar = Arc::clone(&options.progress);
-    bar.start(&format!("reading {name}"), bytes.len() as u64, Unit::Bytes);
-    let parsed = match stages::parse(name, bytes.clone(), Arc::clone(&bar)).await? {
-        Ok(parsed) => parsed,
-        Err(message) => {
-            bar.finish();
-            return Ok(Attempt::Landed(FileReport::failed(name, message, started)));
-        }
-    };
-    let layout = parsed.layout;
-    let rows_read = (parsed.rows.len() + parsed.rejected.len()) as u64;
-    let mut rows = parsed.rows;
-    let mut duplicates = stages::drop_repeated_ids(&mut rows);
-    bar.message("checking the lake");
-    let lake_ids = LakeIds::lookup(engine, &rows).await?;
-    stages::thread(&mut rows, layout, &lake_ids);
-    duplicates += stages::drop_landed(&mut rows, &lake_ids);
-
+    bar.start(
+        &format!("ingesting {name}"),
+        segments.total().unwrap_or(0),
+        Unit::Bytes,
+    );
     let mut tx = lake.begin("ingest");
-    let mut files = stages::plan_files(&rows, tx.id())?;
-    drop(rows);
-    bar.message(&format!("scoring {name}"));
-    stages::score(engine, &mut files)?;
-    bar.start(&format!("writing {name}"), files.len() as u64, Unit::Files);
-    tx.write_all(files, &|done| bar.set(done)).await?;
-    let landed: u64 = tx.added().iter().map(|f| f.rows).sum();
-    let quarantined = parsed.rejected.len() as u64;
-    stages::write_quarantine(&mut tx, name, parsed.rejected).await?;
-
+    let mut ids = InputIds::default();
+    let mut counts = Counts::default();
+    let mut layout = None;
+    // The next segment is read (and hashed) while this one is landed.
+    let mut reading = read_next(segments);
+    loop {
+        let (returned, next) = reading.await.map_err(|e| Error::Input {
+            path: name.to_string(),
+            message: format!("reader crashed: {e}"),
+        })?;
+        segments = returned;
+        let segment = match next {
+            Ok(Some(segment)) => segment,
+            Ok(None) => break,
+            Err(message) => {
+                bar.finish();
+                tx.abort().await;
+                return failed(message);
+            }
+        };
+        let (offset, length) = (segment.offset, segment.bytes.len() as u64);
+        if layout.is_none() {
+            // Room for the whole input's ids at once, sized from the first segment.
+            let lines = segment.bytes.iter().filter(|&&b| b == b'\n').count() as f64;
+            let total = segments.total().unwrap_or(length) as f64;
+            ids.reserve((total * lines / length.max(1) as f64 * 1.05) as usize);
+        }
+        reading = read_next(segments);
+        let mut clock = StageClock::start();
+        let parsed = match stages::parse(name, segment, Arc::clone(&bar)).await? {
+            Ok(parsed) => parsed,
+            Err(message) => {
+                bar.finish();
+                tx.abort().await;
+                return failed(message);
+            }
+        };
+        clock.lap("parse");
+        let layout = *layout.get_or_insert(parsed.layout);
+        counts.rows_read += (parsed.rows.len() + parsed.rejected.len()) as u64;
+        let mut rows = parsed.rows;
+        counts.duplicates += stages::drop_repeated_ids(&mut rows);
+        counts.duplicates += ids.drop_landed_earlier(&mut rows);
+        let found = LakeIds::lookup(engine, &rows, &ids).await?;
+        stages::thread(&mut rows, layout, &found);
+        counts.duplicates += stages::drop_landed(&mut rows, &found);
+        ids.record(&rows, &found);
+        drop(found);
+        clock.lap("ids");
+        let mut files = stages::plan_files(&rows, tx.id())?;
+        drop(rows);
+        clock.lap("plan");
+        stages::score(engine, &mut files)?;
+        clock.lap("score");
+        let before = tx.added().len();
+        tx.write_all(files, &|_| {}).await?;
+        clock.lap("write");
+        ids.written(
+            tx.added()[before..]
+                .iter()
+                .filter(|f| f.table == CONVERSATIONS)
+                .map(|f| f.path.clone()),
+        );
+        counts.quarantined += parsed.rejected.len() as u64;
+        stages::write_quarantine(&mut tx, name, parsed.rejected).await?;
+        bar.set(offset + length);
+        tracing::debug!(input = name, offset, bytes = length, stages = %clock, "segment landed");
+    }
+    let sha256 = match segments.sha256() {
+        Some(sha) => sha.to_string(),
+        None => unreachable!("the input was read to its end"),
+    };
+    let layout = layout.expect("an input has at least one segment");
+    // A stream or a file of a new size is known only now to have been landed before.
+    if early_sha.is_none() && lake.snapshot().await?.has_source(&sha256) {
+        bar.finish();
+        tx.abort().await;
+        return Ok(Attempt::Landed(FileReport::already_ingested(name, started)));
+    }
+    let landed: u64 = tx
+        .added()
+        .iter()
+        .filter(|f| f.table == CONVERSATIONS)
+        .map(|f| f.rows)
+        .sum();
+    let Counts {
+        rows_read,
+        quarantined,
+        duplicates,
+    } = counts;
     bar.message(&format!("committing {name}"));
     tx.set_source(SourceInfo {
         path: name.to_string(),
-        sha256: sha256.to_string(),
-        bytes: bytes.len() as u64,
+        sha256: sha256.clone(),
+        bytes: segments.bytes_read(),
         format: layout.to_string(),
     });
     tx.set_summary(serde_json::json!({
@@ -373,11 +473,8 @@ async fn ingest_attempt(
                 outcome = Attempt::Landed(FileReport::already_ingested(name, started));
                 return Ok(false);
             }
-            let new_conversations = newer
-                .iter()
-                .any(|c| c.add.iter().any(|f| f.table == CONVERSATIONS));
             // Landed ids this attempt had not seen: land again against the new state.
-            Ok(!(new_conversations && lake_ids.changed_since(engine).await?))
+            Ok(!landed_any_of(engine, newer, &ids).await?)
         })
         .await?;
     bar.finish();
@@ -396,6 +493,89 @@ async fn ingest_attempt(
         error: None,
         elapsed: started.elapsed(),
     }))
+}
+
+/// How long each stage of a segment took, for the debug log (`SOCIALCX_LOG=debug`).
+struct StageClock {
+    last: Instant,
+    laps: Vec<(&'static str, Duration)>,
+}
+
+impl StageClock {
+    fn start() -> Self {
+        StageClock {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
+}
+
+impl fmt::Display for StageClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (stage, took)) in self.laps.iter().enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            write!(f, "{sep}{stage}={:.0}ms", took.as_secs_f64() * 1e3)?;
+        }
+        Ok(())
+    }
+}
+
+/// Read the next segment on a blocking thread (the reading is handed back with it).
+fn read_next(
+    mut segments: Segments,
+) -> tokio::task::JoinHandle<(
+    Segments,
+    std::result::Result<Option<segments::Segment>, String>,
+)> {
+    tokio::task::spawn_blocking(move || {
+        let next = segments.next_segment();
+        (segments, next)
+    })
+}
+
+/// Whether the `newer` commits (by other writers) landed conversations this input lands
+/// too, or parents it found nowhere: their ids, read from those of their files still
+/// visible, checked against the input's.
+async fn landed_any_of(engine: &Engine, newer: &[Commit], ids: &InputIds) -> Result<bool> {
+    let latest = engine.lake().snapshot().await?;
+    let visible: std::collections::HashSet<&str> = latest
+        .files(CONVERSATIONS)
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    let urls: Vec<String> = newer
+        .iter()
+        .flat_map(|c| &c.add)
+        .filter(|f| f.table == CONVERSATIONS && visible.contains(f.path.as_str()))
+        .map(|f| format!("{}{}", crate::lake::OBJECT_STORE_URL, f.path))
+        .collect();
+    if urls.is_empty() {
+        return Ok(false);
+    }
+    let def = crate::lake::table(CONVERSATIONS).expect("a lake table");
+    let options = datafusion::prelude::ParquetReadOptions::default().schema(&def.schema);
+    let mut stream = engine
+        .context()
+        .read_parquet(urls, options)
+        .await?
+        .select_columns(&["conversation_id"])?
+        .execute_stream()
+        .await?;
+    use datafusion::arrow::array::AsArray;
+    use futures::StreamExt;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        if ids.overlaps(batch.column(0).as_string::<i32>().iter().flatten()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Whether `path` looks like an input file we can read (for directory arguments).

@@ -54,19 +54,56 @@ pub struct Parsed {
 pub type Progress<'a> = dyn Fn(u64) + Sync + 'a;
 
 /// Read `bytes` (the content of `name`), telling `progress` how many bytes are done.
+///
+/// ```
+/// let line = r#"{"conversation_id":"1","brand":"b","author_id":"a","channel":"twitter","created_at":"2026-01-05T10:00:00Z","text":"hi"}"#;
+/// let parsed = socialcx::ingest::readers::read("in.ndjson", &line.into(), &|_| {}).unwrap();
+/// assert_eq!(parsed.rows.len(), 1);
+/// ```
 pub fn read(name: &str, bytes: &Bytes, progress: &Progress<'_>) -> Result<Parsed, String> {
-    let lower = name.to_ascii_lowercase();
-    if bytes.starts_with(b"PAR1") || lower.ends_with(".parquet") {
+    read_from_line(name, bytes, 1, progress)
+}
+
+/// Read `bytes`, a segment of input `name` whose first line is line `first_line` of the
+/// input (for the line numbers of rejected rows), telling `progress` the bytes done.
+pub fn read_from_line(
+    name: &str,
+    bytes: &Bytes,
+    first_line: i64,
+    progress: &Progress<'_>,
+) -> Result<Parsed, String> {
+    if reads_in_segments(name, bytes) {
+        return Ok(read_ndjson(bytes, first_line, progress));
+    }
+    if is_parquet(name, bytes) {
         return read_parquet(bytes, progress);
     }
+    read_csv(bytes, progress)
+}
+
+fn is_parquet(name: &str, head: &[u8]) -> bool {
+    head.starts_with(b"PAR1") || name.to_ascii_lowercase().ends_with(".parquet")
+}
+
+/// Whether input `name`, which begins with `head`, is NDJSON, which is read a segment of
+/// whole lines at a time (CSV and Parquet are read whole).
+///
+/// ```
+/// use socialcx::ingest::readers::reads_in_segments;
+/// assert!(reads_in_segments("in.ndjson", b"{}"));
+/// assert!(reads_in_segments("from-a-pipe", b"  {\"conversation_id\": \"1\"}"));
+/// assert!(!reads_in_segments("in.csv", b"conversation_id,text"));
+/// ```
+pub fn reads_in_segments(name: &str, head: &[u8]) -> bool {
+    if is_parquet(name, head) {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
     let ext_json = [".ndjson", ".jsonl", ".json"]
         .iter()
         .any(|e| lower.ends_with(e));
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if ext_json || (!lower.ends_with(".csv") && first == Some(&b'{')) {
-        return Ok(read_ndjson(bytes, progress));
-    }
-    read_csv(bytes, progress)
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    ext_json || (!lower.ends_with(".csv") && first == Some(&b'{'))
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -78,10 +115,10 @@ fn lossy(b: &[u8]) -> String {
 /// What one chunk of an input yields: valid rows and rejects.
 type ChunkRows = (Vec<Conversation>, Vec<Rejected>);
 
-fn read_ndjson(bytes: &Bytes, progress: &Progress<'_>) -> Parsed {
+fn read_ndjson(bytes: &Bytes, first_line: i64, progress: &Progress<'_>) -> Parsed {
     // Split at line boundaries into one chunk per core; parse the chunks in parallel.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunks = split_lines(bytes, threads, 4 << 20);
+    let chunks = split_lines(bytes, threads, 4 << 20, first_line);
     let done = AtomicU64::new(0);
     let parts: Vec<ChunkRows> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
@@ -113,11 +150,16 @@ fn read_ndjson(bytes: &Bytes, progress: &Progress<'_>) -> Parsed {
 }
 
 /// Up to `n` ranges of `bytes`, each ending after a newline and at least `min` long,
-/// with the 1-based line number each starts at.
-fn split_lines(bytes: &[u8], n: usize, min: usize) -> Vec<(std::ops::Range<usize>, i64)> {
+/// with the 1-based line number each starts at (`bytes` starting at line `first_line`).
+fn split_lines(
+    bytes: &[u8],
+    n: usize,
+    min: usize,
+    first_line: i64,
+) -> Vec<(std::ops::Range<usize>, i64)> {
     let target = (bytes.len() / n.max(1)).max(min);
     let mut chunks = Vec::new();
-    let (mut start, mut line) = (0usize, 1i64);
+    let (mut start, mut line) = (0usize, first_line);
     while start < bytes.len() {
         let mut end = (start + target).min(bytes.len());
         while end < bytes.len() && bytes[end - 1] != b'\n' {
@@ -500,7 +542,7 @@ mod tests {
     #[test]
     fn chunks_end_at_line_boundaries_and_know_their_first_line() {
         let text = b"a\nbb\nccc\ndddd\neeeee\n";
-        let chunks = split_lines(text, 3, 4);
+        let chunks = split_lines(text, 3, 4, 1);
         let mut joined = Vec::new();
         for (range, first_line) in &chunks {
             assert!(text[range.clone()].ends_with(b"\n"));
@@ -511,7 +553,7 @@ mod tests {
         assert_eq!(joined, text);
         assert!(chunks.len() > 1);
         // No trailing newline: the last chunk ends at the end of the input.
-        let chunks = split_lines(b"x\ny", 2, 1);
+        let chunks = split_lines(b"x\ny", 2, 1, 1);
         assert_eq!(chunks.last().unwrap().0.end, 3);
     }
 }

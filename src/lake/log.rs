@@ -88,6 +88,8 @@ pub struct Snapshot {
     pub version: u64,
     files: HashMap<String, Vec<DataFile>>,
     sources: HashSet<String>,
+    /// The byte counts of those inputs (a cheap first check before hashing a large one).
+    source_sizes: HashSet<u64>,
 }
 
 impl Snapshot {
@@ -113,6 +115,12 @@ impl Snapshot {
         self.sources.contains(sha256)
     }
 
+    /// Whether an input of exactly `bytes` bytes was already committed: when not, an input
+    /// of that size cannot have been landed before, whatever its hash.
+    pub fn has_source_of_size(&self, bytes: u64) -> bool {
+        self.source_sizes.contains(&bytes)
+    }
+
     fn apply(&mut self, commit: &Commit) {
         if !commit.remove.is_empty() {
             let removed: HashSet<&str> = commit.remove.iter().map(String::as_str).collect();
@@ -128,6 +136,7 @@ impl Snapshot {
         }
         if let Some(s) = &commit.source {
             self.sources.insert(s.sha256.clone());
+            self.source_sizes.insert(s.bytes);
         }
         self.version = commit.version;
     }

@@ -444,3 +444,183 @@ async fn an_endless_stream_is_refused_not_read_forever() {
     let error = summary.files[0].error.as_deref().unwrap();
     assert!(error.contains("not line-oriented text"), "{error}");
 }
+
+/// Land `files` in the lake of `engine`, `segment_bytes` of NDJSON at a time.
+async fn ingest_in_segments(
+    engine: &socialcx::Engine,
+    files: &[PathBuf],
+    segment_bytes: usize,
+) -> socialcx::ingest::IngestSummary {
+    let options = socialcx::ingest::IngestOptions {
+        segment_bytes,
+        ..Default::default()
+    };
+    socialcx::ingest::ingest_files(engine, files, &options)
+        .await
+        .expect("ingest runs")
+}
+
+/// A large input is landed a few KiB at a time: threads that continue across segments
+/// (replies carry no thread id, only their parent's), duplicates of ids an earlier segment
+/// landed, broken lines in late segments: the lake holds what the generator made, with
+/// the counts and quarantine line numbers of the whole input, and equals one whole landing.
+#[tokio::test]
+async fn an_input_landed_segment_by_segment_is_the_input_landed_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = generate(dir.path(), "gen.ndjson", 6000, 21, OutputLayout::Ndjson);
+    let generated = read_ndjson(&file);
+    // The generator's threads are the reference: the input keeps only parent links.
+    let mut lines = Vec::new();
+    for row in &generated {
+        let mut row = row.clone();
+        row.remove("thread_id");
+        lines.push(serde_json::Value::Object(row).to_string());
+    }
+    let originals: Vec<String> = lines[..40].to_vec();
+    lines.extend(originals); // 40 ids again, from the first segment
+    lines.insert(3000, "{\"conversation_id\": broken".into());
+    lines.push("not json at all".into());
+    let broken_at = [3001i64, lines.len() as i64];
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let size = std::fs::metadata(&input).unwrap().len() as usize;
+
+    let whole_dir = tempfile::tempdir().unwrap();
+    let whole = engine_in(whole_dir.path()).await;
+    let whole_summary = ingest_in_segments(&whole, std::slice::from_ref(&input), usize::MAX).await;
+    let segmented_dir = tempfile::tempdir().unwrap();
+    let segmented = engine_in(segmented_dir.path()).await;
+    let segment = 16 << 10;
+    assert!(size / segment > 50, "the input spans many segments");
+    let summary = ingest_in_segments(&segmented, std::slice::from_ref(&input), segment).await;
+
+    for s in [&whole_summary, &summary] {
+        assert_eq!(
+            (s.landed(), s.duplicates(), s.quarantined(), s.failed()),
+            (6000, 40, 2, 0),
+            "{s}"
+        );
+    }
+    let threads = rows(
+        &segmented,
+        "SELECT conversation_id, thread_id FROM conversations ORDER BY conversation_id",
+    )
+    .await;
+    let mut expected: Vec<Vec<String>> = generated
+        .iter()
+        .map(|r| {
+            vec![
+                r["conversation_id"].as_str().unwrap().to_string(),
+                r["thread_id"].as_str().unwrap().to_string(),
+            ]
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(threads.len(), expected.len());
+    let wrong: Vec<_> = threads
+        .iter()
+        .zip(&expected)
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} threads differ from the generator's (landed, generated): {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+    let lines_of = |engine| async move {
+        rows(engine, "SELECT line FROM quarantine ORDER BY line")
+            .await
+            .concat()
+    };
+    let want: Vec<String> = broken_at.iter().map(|l| l.to_string()).collect();
+    assert_eq!(lines_of(&segmented).await, want);
+    assert_eq!(lines_of(&whole).await, want);
+    // Every column of every row, scores included, as one whole landing makes them.
+    let everything = "SELECT * EXCEPT (ingest_id) FROM conversations ORDER BY conversation_id";
+    assert_eq!(
+        rows(&segmented, everything).await,
+        rows(&whole, everything).await
+    );
+
+    // The same input again is known before any work, whichever way it was landed.
+    let again = ingest_in_segments(&segmented, std::slice::from_ref(&input), segment).await;
+    assert!(again.files[0].already_ingested, "{again}");
+    // So is a stream of it (its size unknown until its end): nothing more lands.
+    let piped = socialcx_stdin(
+        segmented_dir.path().join("lake").as_path(),
+        &[
+            "ingest",
+            "--no-progress",
+            "--segment-mib",
+            "1",
+            "/dev/stdin",
+        ],
+        &std::fs::read_to_string(&input).unwrap(),
+    );
+    assert!(ok(&piped).contains("already ingested"), "{}", ok(&piped));
+    assert_eq!(
+        scalar(&segmented, "SELECT count(*) FROM conversations").await,
+        6000
+    );
+}
+
+/// Peak resident memory of the `socialcx` binary landing `input` in a new lake in `dir`,
+/// `segment_mib` at a time, as the kernel counts it for that process (`VmHWM`, which the
+/// command prints; a parent's `ru_maxrss` would include this test process's own memory,
+/// which a child inherits at fork).
+fn peak_rss_of_ingest(dir: &std::path::Path, input: &std::path::Path, segment_mib: &str) -> u64 {
+    let input = input.display().to_string();
+    let out = socialcx(
+        &dir.join("lake"),
+        &[
+            "ingest",
+            "--no-progress",
+            "--segment-mib",
+            segment_mib,
+            &input,
+        ],
+    );
+    let out = ok(&out);
+    assert!(out.contains("0 failed files"), "{out}");
+    let mib = out
+        .lines()
+        .find_map(|l| l.strip_prefix("peak memory (RSS): "))
+        .and_then(|l| l.strip_suffix(" MiB"))
+        .expect("the peak is printed on Linux");
+    mib.parse::<u64>().unwrap() << 20
+}
+
+/// Memory is bounded by the segment, not the input: four times the input costs well under
+/// half the added bytes more (the duplicate check's 16-odd bytes a row, more files to
+/// commit), where landing it whole costs several times the added bytes.
+#[test]
+fn memory_stays_bounded_by_the_segment_not_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = generate(dir.path(), "small.ndjson", 60_000, 5, OutputLayout::Ndjson);
+    let large = generate(dir.path(), "large.ndjson", 240_000, 6, OutputLayout::Ndjson);
+    let added = std::fs::metadata(&large).unwrap().len() - std::fs::metadata(&small).unwrap().len();
+    let run = |name: &str, input: &std::path::Path, mib: &str| {
+        let lake = dir.path().join(name);
+        std::fs::create_dir_all(&lake).unwrap();
+        peak_rss_of_ingest(&lake, input, mib)
+    };
+    let (small_rss, large_rss) = (run("a", &small, "2"), run("b", &large, "2"));
+    let grew = large_rss.saturating_sub(small_rss);
+    assert!(
+        grew < added / 2,
+        "peak RSS grew by {} MiB for {} MiB more input ({} -> {} MiB)",
+        grew >> 20,
+        added >> 20,
+        small_rss >> 20,
+        large_rss >> 20
+    );
+    // Whole, the same input costs more than that: the bound is the segment's doing.
+    let whole = run("c", &large, "4096");
+    assert!(
+        whole > large_rss + added,
+        "whole {} MiB, in segments {} MiB",
+        whole >> 20,
+        large_rss >> 20
+    );
+}

@@ -207,11 +207,18 @@ async fn ingest_and_queries_on_s3_match_the_local_lake() {
 async fn large_files_go_up_in_parts_and_throttling_is_retried() {
     let s3 = S3::start(&["cx-lake"]);
     let dir = tempfile::tempdir().unwrap();
-    // One day of 400k messages: a Parquet file above the 10 MB multipart threshold.
+    // One day of 400k messages, landed in one segment: a Parquet file above the 10 MB
+    // multipart threshold.
     let data = generate(dir.path(), "big.ndjson", 400_000, 12, 1);
     s3.faults("throttle", 3);
     let engine = s3.engine("s3://cx-lake/big", &s3.proxy).await.unwrap();
-    let summary = common::ingest(&engine, std::slice::from_ref(&data)).await;
+    let options = socialcx::ingest::IngestOptions {
+        segment_bytes: 1 << 30,
+        ..Default::default()
+    };
+    let summary = socialcx::ingest::ingest_files(&engine, std::slice::from_ref(&data), &options)
+        .await
+        .unwrap();
     assert_eq!(summary.failed(), 0, "{summary}");
     let stats = s3.stats();
     assert!(stats["multipart_uploads"].as_u64().unwrap() >= 1, "{stats}");
