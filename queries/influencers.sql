@@ -29,39 +29,42 @@ WITH ranked AS (
     WHERE NOT is_brand
 ),
 posts AS (
-    SELECT author_id, cx_sentiment AS sentiment, stage, channel
+    SELECT author_id, cx_sentiment AS sentiment, stage, channel, text, created_at,
+           likes + shares + replies AS engagement, conversation_id
     FROM conversations
     WHERE NOT is_brand AND ($from IS NULL OR created_at >= $from) AND ($to IS NULL OR created_at < $to)
       AND ($brand IS NULL OR brand = $brand)
-),
-voice AS (
-    SELECT author_id, count(*) AS messages, avg(sentiment) AS mean_sentiment,
-           array_to_string(array_sort(array_distinct(
-               array_agg(stage) FILTER (WHERE stage IS NOT NULL))), ', ') AS stages,
-           array_to_string(array_sort(array_distinct(array_agg(channel))), ', ') AS channels
-    FROM posts
-    GROUP BY author_id
 ),
 top AS (
-    SELECT r.author_id, r.influence_percentile, r.pagerank, r.in_degree, r.distinct_engagers,
-           r.followers, r.total_reach, v.messages, v.mean_sentiment, v.stages, v.channels
-    FROM ranked r JOIN voice v ON v.author_id = r.author_id
-    ORDER BY r.pagerank DESC, r.author_id
+    -- The most influential authors with a post in the window: only their posts are
+    -- aggregated below, and each CTE here is used once (DataFusion plans a CTE per use).
+    SELECT author_id, influence_percentile, pagerank, in_degree, distinct_engagers,
+           followers, total_reach
+    FROM ranked
+    WHERE author_id IN (SELECT author_id FROM posts)
+    ORDER BY pagerank DESC, author_id
     LIMIT $limit
 ),
-examples AS (
-    SELECT author_id, text, channel, created_at,
-           row_number() OVER (PARTITION BY author_id
-                              ORDER BY likes + shares + replies DESC, created_at DESC,
-                                       conversation_id DESC) AS n
-    FROM conversations
-    WHERE NOT is_brand AND ($from IS NULL OR created_at >= $from) AND ($to IS NULL OR created_at < $to)
-      AND ($brand IS NULL OR brand = $brand)
-      AND author_id IN (SELECT author_id FROM top)
+voice AS (
+    SELECT t.author_id, t.influence_percentile, t.pagerank, t.in_degree, t.distinct_engagers,
+           t.followers, t.total_reach,
+           count(*) AS messages, avg(p.sentiment) AS mean_sentiment,
+           array_to_string(array_sort(array_distinct(
+               array_agg(p.stage) FILTER (WHERE p.stage IS NOT NULL))), ', ') AS stages,
+           array_to_string(array_sort(array_distinct(array_agg(p.channel))), ', ') AS channels,
+           first_value(p.text ORDER BY p.engagement DESC, p.created_at DESC,
+                                       p.conversation_id DESC) AS example_post,
+           first_value(p.channel ORDER BY p.engagement DESC, p.created_at DESC,
+                                          p.conversation_id DESC) AS example_channel,
+           first_value(p.created_at ORDER BY p.engagement DESC, p.created_at DESC,
+                                             p.conversation_id DESC) AS example_at
+    FROM top t
+    JOIN posts p ON p.author_id = t.author_id
+    GROUP BY t.author_id, t.influence_percentile, t.pagerank, t.in_degree, t.distinct_engagers,
+             t.followers, t.total_reach
 )
-SELECT t.author_id, t.influence_percentile, t.pagerank, t.in_degree, t.distinct_engagers,
-       t.followers, t.total_reach, t.messages, t.mean_sentiment, t.stages, t.channels,
-       e.text AS example_post, e.channel AS example_channel, e.created_at AS example_at
-FROM top t
-LEFT JOIN examples e ON e.author_id = t.author_id AND e.n = 1
-ORDER BY t.pagerank DESC, t.author_id
+SELECT author_id, influence_percentile, pagerank, in_degree, distinct_engagers,
+       followers, total_reach, messages, mean_sentiment, stages, channels,
+       example_post, example_channel, example_at
+FROM voice
+ORDER BY pagerank DESC, author_id

@@ -34,7 +34,8 @@ WITH seen AS (
       AND ($channel IS NULL OR channel = $channel)
 ),
 clock AS (
-    SELECT coalesce($to, max(created_at)) AS as_of FROM seen
+    -- With `to` given, the scalar subquery is planned away: no scan for the clock.
+    SELECT coalesce($to, (SELECT max(created_at) FROM seen)) AS as_of
 ),
 roots AS (
     SELECT conversation_id AS thread_id, brand, channel, created_at AS started_at,
@@ -49,22 +50,27 @@ last_brand AS (
     GROUP BY thread_id
 ),
 waiting AS (
-    SELECT s.thread_id, s.author_id, s.created_at, s.text, s.cx_sentiment AS sentiment,
-           b.replied_at,
-           count(*) OVER (PARTITION BY s.thread_id) AS waiting_messages,
-           row_number() OVER (PARTITION BY s.thread_id
-                              ORDER BY s.created_at DESC, s.conversation_id DESC) AS latest
+    -- Per thread, the customer messages after the brand's last reply: how many, and the
+    -- latest one (on equal times the greatest id). Aggregated before the roots are joined,
+    -- so the join and the choice of the latest message see a row per thread, not a message.
+    SELECT s.thread_id, count(*) AS waiting_messages, max(b.replied_at) AS replied_at,
+           max(s.created_at) AS created_at,
+           first_value(s.author_id ORDER BY s.created_at DESC, s.conversation_id DESC)
+             AS author_id,
+           first_value(s.text ORDER BY s.created_at DESC, s.conversation_id DESC) AS text,
+           first_value(s.cx_sentiment ORDER BY s.created_at DESC, s.conversation_id DESC)
+             AS sentiment
     FROM seen s
-    JOIN roots r ON r.thread_id = s.thread_id
     LEFT JOIN last_brand b ON b.thread_id = s.thread_id
     WHERE NOT s.is_brand AND (b.replied_at IS NULL OR s.created_at > b.replied_at)
+    GROUP BY s.thread_id
 ),
 influence AS (
     SELECT author_id, influence_percentile
     FROM author_influence($from, $to, $brand)
 ),
 scored AS (
-    SELECT r.thread_id, r.brand, r.channel, r.stage, r.started_at,
+    SELECT w.thread_id, r.brand, r.channel, r.stage, r.started_at,
            w.author_id, w.created_at AS waiting_since, w.text, w.waiting_messages,
            CASE WHEN w.replied_at IS NULL THEN 'unanswered' ELSE 'follow_up' END AS status,
            coalesce(i.influence_percentile, 0.0) AS influence_percentile,
@@ -75,7 +81,6 @@ scored AS (
     JOIN roots r ON r.thread_id = w.thread_id
     CROSS JOIN clock c
     LEFT JOIN influence i ON i.author_id = w.author_id
-    WHERE w.latest = 1
 )
 SELECT 100.0 * (0.5 + s.influence_percentile / 200.0) * ((1.0 - s.sentiment) / 2.0)
          * power(0.5, s.waiting_hours / $half_life_hours) AS priority,

@@ -67,58 +67,53 @@ daily AS (
     GROUP BY p.brand, p.channel, p.stage, p.day, p.in_period
 ),
 metrics AS (
-    SELECT brand, channel, stage, in_period, 'customer_posts' AS metric,
-           CAST(posts AS DOUBLE) AS value, posts AS weight
-    FROM daily
-    UNION ALL
-    SELECT brand, channel, stage, in_period, 'mean_sentiment', mean_sentiment, posts FROM daily
-    UNION ALL
-    SELECT brand, channel, stage, in_period, 'share_negative', share_negative, posts FROM daily
-    UNION ALL
-    SELECT brand, channel, stage, in_period, 'net_sentiment', net_sentiment, posts FROM daily
-    UNION ALL
-    SELECT brand, channel, stage, in_period, 'response_rate', response_rate, threads
-    FROM daily
-    WHERE threads > 0
+    -- Each day's five metrics as rows, from one pass over `daily` (DataFusion plans a CTE
+    -- once per use, so the metrics are not five SELECTs of it in a UNION).
+    SELECT d.brand, d.channel, d.stage, d.in_period, m.metric,
+           CASE m.metric
+                WHEN 'customer_posts' THEN CAST(d.posts AS DOUBLE)
+                WHEN 'mean_sentiment' THEN d.mean_sentiment
+                WHEN 'share_negative' THEN d.share_negative
+                WHEN 'net_sentiment' THEN d.net_sentiment
+                ELSE d.response_rate END AS value,
+           CASE WHEN m.metric = 'response_rate' THEN d.threads ELSE d.posts END AS weight
+    FROM daily d
+    CROSS JOIN (VALUES ('customer_posts'), ('mean_sentiment'), ('share_negative'),
+                       ('net_sentiment'), ('response_rate')) AS m(metric)
+    WHERE m.metric <> 'response_rate' OR d.threads > 0
+),
+sums AS (
+    -- The baseline's and the period's sums of each cell and metric, in one aggregate.
+    SELECT brand, channel, stage, metric,
+           count(*) FILTER (WHERE NOT in_period) AS baseline_rows,
+           sum(value) FILTER (WHERE NOT in_period) AS s1,
+           sum(value * value) FILTER (WHERE NOT in_period) AS s2,
+           sum(value) FILTER (WHERE in_period) AS period_total,
+           sum(value * weight) FILTER (WHERE in_period) AS period_weighted,
+           sum(weight) FILTER (WHERE in_period) AS period_weight
+    FROM metrics
+    GROUP BY brand, channel, stage, metric
 ),
 baseline AS (
-    SELECT brand, channel, stage, metric,
-           CASE WHEN metric = 'customer_posts' THEN $baseline_days ELSE count(*) END AS days,
-           sum(value) AS s1, sum(value * value) AS s2
-    FROM metrics
-    WHERE NOT in_period
-    GROUP BY brand, channel, stage, metric
-),
-baseline_stats AS (
-    SELECT brand, channel, stage, metric, days,
-           s1 / days AS baseline_mean,
-           CASE WHEN days > 1 THEN sqrt(greatest((s2 - s1 * s1 / days) / (days - 1), 0.0)) END
-             AS baseline_sd
-    FROM baseline
-),
-period AS (
-    SELECT brand, channel, stage, metric,
-           CASE WHEN metric = 'customer_posts'
-                THEN sum(value) / ((to_unixtime($to) - to_unixtime($from)) / 86400.0)
-                ELSE sum(value * weight) / sum(weight) END AS period_value,
-           sum(weight) AS period_sample
-    FROM metrics
-    WHERE in_period
-    GROUP BY brand, channel, stage, metric
+    -- days: null when the baseline has no day of the cell.
+    SELECT *,
+           CASE WHEN baseline_rows = 0 THEN NULL
+                WHEN metric = 'customer_posts' THEN $baseline_days
+                ELSE baseline_rows END AS days
+    FROM sums
 ),
 joined AS (
-    SELECT coalesce(p.brand, s.brand) AS brand,
-           coalesce(p.channel, s.channel) AS channel,
-           coalesce(p.stage, s.stage) AS stage,
-           coalesce(p.metric, s.metric) AS metric,
-           CASE WHEN coalesce(p.metric, s.metric) = 'customer_posts'
-                THEN coalesce(p.period_value, 0.0) ELSE p.period_value END AS period_value,
-           coalesce(p.period_sample, 0) AS period_sample,
-           s.baseline_mean, s.baseline_sd, coalesce(s.days, 0) AS baseline_days
-    FROM period p
-    FULL OUTER JOIN baseline_stats s
-      ON s.brand = p.brand AND s.channel = p.channel AND s.stage = p.stage
-     AND s.metric = p.metric
+    SELECT brand, channel, stage, metric,
+           CASE WHEN metric = 'customer_posts'
+                THEN coalesce(period_total
+                              / ((to_unixtime($to) - to_unixtime($from)) / 86400.0), 0.0)
+                ELSE period_weighted / period_weight END AS period_value,
+           coalesce(period_weight, 0) AS period_sample,
+           s1 / days AS baseline_mean,
+           CASE WHEN days > 1 THEN sqrt(greatest((s2 - s1 * s1 / days) / (days - 1), 0.0)) END
+             AS baseline_sd,
+           coalesce(days, 0) AS baseline_days
+    FROM baseline
 ),
 scored AS (
     SELECT j.*, j.period_value - j.baseline_mean AS delta,

@@ -8,7 +8,9 @@ and a short, fixed list of rewrites (RULES) turns it into DuckDB's dialect:
   (none in the shipped reports) would read columns materialised beside them; each
   `author_influence(args)` call becomes `read_parquet(...)` of that call's result;
 * socialcx's typed timestamp literal `arrow_cast(µs, 'Timestamp(µs, "UTC")')` becomes
-  `make_timestamp(µs)::TIMESTAMPTZ`, and `to_unixtime(` becomes DuckDB's `epoch(`.
+  `make_timestamp(µs)::TIMESTAMPTZ`, `to_unixtime(` becomes DuckDB's `epoch(`, and the aggregate
+  `first_value(x ORDER BY ...)` becomes DuckDB's `first(x ORDER BY ...)` (DuckDB's
+  `first_value` is a window function only; no report uses it as one).
 
 Nothing else changes: the joins, windows, aggregates and filters DuckDB runs are the report's.
 """
@@ -26,6 +28,7 @@ RULES = [
     (re.compile(r"arrow_cast\((-?\d+), " + TS + r"\)"), r"(make_timestamp(\1)::TIMESTAMPTZ)"),
     (re.compile(r"arrow_cast\(NULL, " + TS + r"\)"), "CAST(NULL AS TIMESTAMPTZ)"),
     (re.compile(r"\bto_unixtime\("), "epoch("),
+    (re.compile(r"\bfirst_value\("), "first("),
     (re.compile(r"\b(sentiment|moment_of_truth)\(((?:\w+\.)?)text\)"), r"\2\1_text"),
 ]
 INFLUENCE = re.compile(r"\bauthor_influence\(")
