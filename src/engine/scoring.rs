@@ -14,9 +14,10 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{Field, SchemaRef};
 use datafusion::common::DFSchema;
+use datafusion::functions_nested::expr_fn::array_element;
 use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::prelude::col;
+use datafusion::prelude::{col, lit};
 use sha2::{Digest, Sha256};
 
 use super::moments::{self, Tagger};
@@ -100,9 +101,19 @@ impl Scoring {
     pub fn scorer(&self, state: &datafusion::execution::SessionState) -> Result<Scorer> {
         let schema = conversation_schema();
         let df_schema = DFSchema::try_from(Arc::clone(&schema))?;
-        let columns = self
-            .columns
-            .iter()
+        // The primary stage is the first of `stages` (`Tagger::primary`): taken from the
+        // column just computed, so the tagger reads each text once, not twice.
+        let primary = array_element(col(STAGES), lit(1i64));
+        let mut ordered: Vec<(&str, &Expr)> = Vec::with_capacity(self.columns.len());
+        ordered.extend(
+            self.columns
+                .iter()
+                .filter(|(name, _)| name != STAGE)
+                .map(|(name, expr)| (name.as_str(), expr)),
+        );
+        ordered.push((STAGE, &primary));
+        let columns = ordered
+            .into_iter()
             .map(|(name, expr)| {
                 let index = schema.index_of(name)?;
                 Ok((index, state.create_physical_expr(expr.clone(), &df_schema)?))
@@ -137,11 +148,15 @@ impl Scorer {
                 "scoring: the batch is not in the conversations schema".into(),
             ));
         }
-        let mut columns = batch.columns().to_vec();
+        // Each column is computed on the batch with the columns before it already scored
+        // (the primary stage reads `stages`).
+        let mut scored = batch.clone();
         for (index, expr) in &self.columns {
-            columns[*index] = expr.evaluate(batch)?.into_array(batch.num_rows())?;
+            let mut columns = scored.columns().to_vec();
+            columns[*index] = expr.evaluate(&scored)?.into_array(batch.num_rows())?;
+            scored = RecordBatch::try_new(Arc::clone(&schema), columns)?;
         }
-        Ok(RecordBatch::try_new(schema, columns)?)
+        Ok(scored)
     }
 }
 

@@ -364,16 +364,18 @@ async fn ingest_attempt(
     let mut ids = InputIds::default();
     let mut counts = Counts::default();
     let mut layout = None;
-    // The next segment is read (and hashed) while this one is landed.
-    let mut reading = read_next(segments);
+    // The next segment is read and parsed (on every core) while this one is landed, so
+    // the stages that run on one core (ids, plan) leave none idle.
+    let mut parsing = parse_next(segments, name, Arc::clone(&bar));
     loop {
-        let (returned, next) = reading.await.map_err(|e| Error::Input {
+        let mut clock = StageClock::start();
+        let (returned, next) = parsing.await.map_err(|e| Error::Input {
             path: name.to_string(),
             message: format!("reader crashed: {e}"),
         })?;
         segments = returned;
-        let segment = match next {
-            Ok(Some(segment)) => segment,
+        let (offset, length, parsed) = match next {
+            Ok(Some(next)) => next,
             Ok(None) => break,
             Err(message) => {
                 bar.finish();
@@ -381,23 +383,13 @@ async fn ingest_attempt(
                 return failed(message);
             }
         };
-        let (offset, length) = (segment.offset, segment.bytes.len() as u64);
         if layout.is_none() {
             // Room for the whole input's ids at once, sized from the first segment.
-            let lines = segment.bytes.iter().filter(|&&b| b == b'\n').count() as f64;
+            let rows = (parsed.rows.len() + parsed.rejected.len()) as f64;
             let total = segments.total().unwrap_or(length) as f64;
-            ids.reserve((total * lines / length.max(1) as f64 * 1.05) as usize);
+            ids.reserve((total * rows / length.max(1) as f64 * 1.05) as usize);
         }
-        reading = read_next(segments);
-        let mut clock = StageClock::start();
-        let parsed = match stages::parse(name, segment, Arc::clone(&bar)).await? {
-            Ok(parsed) => parsed,
-            Err(message) => {
-                bar.finish();
-                tx.abort().await;
-                return failed(message);
-            }
-        };
+        parsing = parse_next(segments, name, Arc::clone(&bar));
         clock.lap("parse");
         let layout = *layout.get_or_insert(parsed.layout);
         counts.rows_read += (parsed.rows.len() + parsed.rejected.len()) as u64;
@@ -426,7 +418,6 @@ async fn ingest_attempt(
         );
         counts.quarantined += parsed.rejected.len() as u64;
         stages::write_quarantine(&mut tx, name, parsed.rejected).await?;
-        bar.set(offset + length);
         tracing::debug!(input = name, offset, bytes = length, stages = %clock, "segment landed");
     }
     let sha256 = match segments.sha256() {
@@ -526,15 +517,29 @@ impl fmt::Display for StageClock {
     }
 }
 
-/// Read the next segment on a blocking thread (the reading is handed back with it).
-fn read_next(
-    mut segments: Segments,
-) -> tokio::task::JoinHandle<(
+/// What [`parse_next`] hands back: the input (to read on from), and its next segment's
+/// offset, length and rows; `Ok(None)` at its end, `Err(reason)` when it cannot be read.
+type ParsedSegment = (
     Segments,
-    std::result::Result<Option<segments::Segment>, String>,
-)> {
+    std::result::Result<Option<(u64, u64, readers::Parsed)>, String>,
+);
+
+/// Read and parse the next segment of `segments` (input `name`) on a blocking thread,
+/// telling `progress` the bytes parsed.
+fn parse_next(
+    mut segments: Segments,
+    name: &str,
+    progress: Arc<dyn Progress>,
+) -> tokio::task::JoinHandle<ParsedSegment> {
+    let name = name.to_string();
     tokio::task::spawn_blocking(move || {
-        let next = segments.next_segment();
+        let next = segments.next_segment().and_then(|segment| match segment {
+            None => Ok(None),
+            Some(segment) => {
+                let parsed = stages::parse(&name, &segment, &*progress)?;
+                Ok(Some((segment.offset, segment.bytes.len() as u64, parsed)))
+            }
+        });
         (segments, next)
     })
 }

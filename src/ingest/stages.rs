@@ -32,42 +32,33 @@ use super::quarantine::{Rejected, quarantine_batch};
 use super::readers::{self, Layout, Parsed};
 use super::segments::Segment;
 use super::{threads, twcs};
+use crate::Result;
 use crate::engine::Engine;
 use crate::lake::transaction::{Partition, StagedFile, Transaction};
 use crate::lake::{self, layout, writer::ROW_GROUP_ROWS};
 use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder, QUARANTINE, date32};
 use crate::progress::Progress;
-use crate::{Error, Result};
 
-/// Stage 1: read `segment` (of input `name`) on a blocking thread, telling `progress` the
-/// input's bytes done. `Ok(Err(reason))` is an input that cannot be read at all.
+/// Stage 1: read `segment` (of input `name`), telling `progress` the input's bytes done;
+/// the work is shared out over the cores. `Err(reason)` is an input that cannot be read at
+/// all. Ingest runs it on a blocking thread, a segment ahead of the stages after it.
 ///
 /// ```
-/// # async fn f() -> socialcx::Result<()> {
 /// use socialcx::ingest::{segments::Segments, stages::parse};
 /// use socialcx::progress::Silent;
 /// let line = r#"{"conversation_id":"1","brand":"b","author_id":"a","channel":"twitter","created_at":"2026-01-05T10:00:00Z","text":"hi"}"#;
 /// let segment = Segments::from_bytes("in.ndjson", line.into(), 1 << 20).next_segment().unwrap().unwrap();
-/// let parsed = parse("in.ndjson", segment, std::sync::Arc::new(Silent)).await?.unwrap();
+/// let parsed = parse("in.ndjson", &segment, &Silent).unwrap();
 /// assert_eq!(parsed.rows.len(), 1);
-/// # Ok(()) }
 /// ```
-pub async fn parse(
+pub fn parse(
     name: &str,
-    segment: Segment,
-    progress: Arc<dyn Progress>,
-) -> Result<std::result::Result<Parsed, String>> {
-    let owned = name.to_string();
-    tokio::task::spawn_blocking(move || {
-        let offset = segment.offset;
-        readers::read_from_line(&owned, &segment.bytes, segment.first_line, &|done| {
-            progress.set(offset + done)
-        })
-    })
-    .await
-    .map_err(|e| Error::Input {
-        path: name.to_string(),
-        message: format!("reader crashed: {e}"),
+    segment: &Segment,
+    progress: &dyn Progress,
+) -> std::result::Result<Parsed, String> {
+    let offset = segment.offset;
+    readers::read_from_line(name, &segment.bytes, segment.first_line, &|done| {
+        progress.set(offset + done)
     })
 }
 
@@ -445,29 +436,68 @@ pub fn plan_files(rows: &[Conversation], operation_id: &str) -> Result<Vec<Stage
         .chunk_by(|a, b| a.0 == b.0)
         .map(|day_rows| (rows[day_rows[0].2 as usize].day(), day_rows.len()))
         .collect();
-    let mut files = Vec::new();
-    for planned in layout::plan_days("date", &days) {
-        let picked: Vec<u32> = planned
-            .rows
-            .iter()
-            .flat_map(|r| order[r.clone()].iter().map(|&(_, _, i)| i))
-            .collect();
-        let batches = picked
-            .chunks(ROW_GROUP_ROWS)
-            .map(|group| {
-                let mut b = ConversationBatchBuilder::with_capacity(operation_id, group.len());
-                group.iter().for_each(|&i| b.append(&rows[i as usize]));
-                b.finish()
-            })
-            .collect::<Result<Vec<RecordBatch>>>()?;
-        files.push(StagedFile {
+    let planned: Vec<(Partition, Vec<u32>)> = layout::plan_days("date", &days)
+        .into_iter()
+        .map(|planned| {
+            let picked = planned
+                .rows
+                .iter()
+                .flat_map(|r| order[r.clone()].iter().map(|&(_, _, i)| i))
+                .collect();
+            (planned.partition, picked)
+        })
+        .collect();
+    // Each file's row groups, built on every core.
+    let groups: Vec<(usize, &[u32])> = planned
+        .iter()
+        .enumerate()
+        .flat_map(|(file, (_, picked))| picked.chunks(ROW_GROUP_ROWS).map(move |g| (file, g)))
+        .collect();
+    let built = on_every_core(&groups, |&(_, group)| {
+        let mut b = ConversationBatchBuilder::with_capacity(operation_id, group.len());
+        group.iter().for_each(|&i| b.append(&rows[i as usize]));
+        b.finish()
+    });
+    let file_of: Vec<usize> = groups.iter().map(|&(file, _)| file).collect();
+    let mut files: Vec<StagedFile> = planned
+        .into_iter()
+        .map(|(partition, _)| StagedFile {
             def: def.clone(),
-            partition: planned.partition,
-            batches,
+            partition,
+            batches: Vec::new(),
             fingerprint: None,
-        });
+        })
+        .collect();
+    for (file, batch) in file_of.into_iter().zip(built) {
+        files[file].batches.push(batch?);
     }
     Ok(files)
+}
+
+/// `f` of each of `items`, in their order, the items shared out in runs over as many
+/// threads as there are cores.
+///
+/// ```
+/// let squares = socialcx::ingest::stages::on_every_core(&[1, 2, 3], |x| x * x);
+/// assert_eq!(squares, [1, 4, 9]);
+/// ```
+pub fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.is_empty() {
+        return Vec::new();
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = items.len().div_ceil(cores.min(items.len()));
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(per_thread)
+            .map(|run| scope.spawn(move || run.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a worker thread panicked"))
+            .collect()
+    })
 }
 
 /// Stage 7: the score columns of every batch of `files` computed by `engine`'s scoring
@@ -499,25 +529,11 @@ pub(crate) fn score_batches(engine: &Engine, batches: &mut [&mut RecordBatch]) -
         return Ok(());
     }
     let scorer = engine.scorer()?;
-    let scorer = &scorer;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = batches.len().div_ceil(cores.min(batches.len()));
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = batches
-            .chunks_mut(per_thread)
-            .map(|chunk| {
-                scope.spawn(move || -> Result<()> {
-                    for batch in chunk {
-                        **batch = scorer.score(batch)?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .try_for_each(|w| w.join().expect("a scoring thread panicked"))
-    })
+    let scored = on_every_core(batches, |batch| scorer.score(batch));
+    for (batch, scored) in batches.iter_mut().zip(scored) {
+        **batch = scored?;
+    }
+    Ok(())
 }
 
 /// Stage 8 (beside the conversations' files): stage the `rejected` rows of input `name`,
