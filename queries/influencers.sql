@@ -37,7 +37,7 @@ posts AS (
 ),
 top AS (
     -- The most influential authors with a post in the window: only their posts are
-    -- aggregated below, and each CTE here is used once (DataFusion plans a CTE per use).
+    -- aggregated below, and `top` is used once (DataFusion plans a CTE once per use).
     SELECT author_id, influence_percentile, pagerank, in_degree, distinct_engagers,
            followers, total_reach
     FROM ranked

@@ -390,34 +390,44 @@ async fn ingest_attempt(
             ids.reserve((total * rows / length.max(1) as f64 * 1.05) as usize);
         }
         parsing = parse_next(segments, name, Arc::clone(&bar));
-        clock.lap("parse");
+        // Waiting for this segment's parse (which ran beside the segment before).
+        clock.lap("parse_wait");
         let layout = *layout.get_or_insert(parsed.layout);
         counts.rows_read += (parsed.rows.len() + parsed.rejected.len()) as u64;
-        let mut rows = parsed.rows;
-        counts.duplicates += stages::drop_repeated_ids(&mut rows);
-        counts.duplicates += ids.drop_landed_earlier(&mut rows);
-        let found = LakeIds::lookup(engine, &rows, &ids).await?;
-        stages::thread(&mut rows, layout, &found);
-        counts.duplicates += stages::drop_landed(&mut rows, &found);
-        ids.record(&rows, &found);
-        drop(found);
-        clock.lap("ids");
-        let mut files = stages::plan_files(&rows, tx.id())?;
-        drop(rows);
-        clock.lap("plan");
-        stages::score(engine, &mut files)?;
-        clock.lap("score");
-        let before = tx.added().len();
-        tx.write_all(files, &|_| {}).await?;
-        clock.lap("write");
-        ids.written(
-            tx.added()[before..]
-                .iter()
-                .filter(|f| f.table == CONVERSATIONS)
-                .map(|f| f.path.clone()),
-        );
-        counts.quarantined += parsed.rejected.len() as u64;
-        stages::write_quarantine(&mut tx, name, parsed.rejected).await?;
+        let landed = async {
+            let mut rows = parsed.rows;
+            counts.duplicates += stages::drop_repeated_ids(&mut rows);
+            counts.duplicates += ids.drop_landed_earlier(&mut rows);
+            let found = LakeIds::lookup(engine, &rows, &ids).await?;
+            stages::thread(&mut rows, layout, &found);
+            counts.duplicates += stages::drop_landed(&mut rows, &found);
+            ids.record(&rows, &found);
+            drop(found);
+            clock.lap("ids");
+            let mut files = stages::plan_files(&rows, tx.id())?;
+            drop(rows);
+            clock.lap("plan");
+            stages::score(engine, &mut files)?;
+            clock.lap("score");
+            let before = tx.added().len();
+            tx.write_all(files, &|_| {}).await?;
+            clock.lap("write");
+            ids.written(
+                tx.added()[before..]
+                    .iter()
+                    .filter(|f| f.table == CONVERSATIONS)
+                    .map(|f| f.path.clone()),
+            );
+            counts.quarantined += parsed.rejected.len() as u64;
+            stages::write_quarantine(&mut tx, name, parsed.rejected).await
+        }
+        .await;
+        if let Err(e) = landed {
+            // No parse goes on behind a failed ingest: the next segment's is waited for.
+            let _ = parsing.await;
+            bar.finish();
+            return Err(e);
+        }
         tracing::debug!(input = name, offset, bytes = length, stages = %clock, "segment landed");
     }
     let sha256 = match segments.sha256() {

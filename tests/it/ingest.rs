@@ -591,19 +591,26 @@ fn peak_rss_of_ingest(dir: &std::path::Path, input: &std::path::Path, segment_mi
     mib.parse::<u64>().unwrap() << 20
 }
 
-/// Memory is bounded by the segment, not the input: four times the input costs well under
+/// Memory is bounded by the segment, not the input: six times the input costs well under
 /// half the added bytes more (the duplicate check's 16-odd bytes a row, more files to
-/// commit), where landing it whole costs several times the added bytes.
+/// commit), where landing it whole costs several times the added bytes. A peak is the
+/// least of three runs: freed memory the allocator has not yet returned to the kernel only
+/// ever adds to a run's peak, by up to 80 MiB from one run to the next (docs/benchmarks.md).
 #[test]
 fn memory_stays_bounded_by_the_segment_not_the_input() {
     let dir = tempfile::tempdir().unwrap();
     let small = generate(dir.path(), "small.ndjson", 60_000, 5, OutputLayout::Ndjson);
-    let large = generate(dir.path(), "large.ndjson", 240_000, 6, OutputLayout::Ndjson);
+    let large = generate(dir.path(), "large.ndjson", 360_000, 6, OutputLayout::Ndjson);
     let added = std::fs::metadata(&large).unwrap().len() - std::fs::metadata(&small).unwrap().len();
     let run = |name: &str, input: &std::path::Path, mib: &str| {
-        let lake = dir.path().join(name);
-        std::fs::create_dir_all(&lake).unwrap();
-        peak_rss_of_ingest(&lake, input, mib)
+        (0..3)
+            .map(|i| {
+                let lake = dir.path().join(format!("{name}{i}"));
+                std::fs::create_dir_all(&lake).unwrap();
+                peak_rss_of_ingest(&lake, input, mib)
+            })
+            .min()
+            .unwrap()
     };
     let (small_rss, large_rss) = (run("a", &small, "2"), run("b", &large, "2"));
     let grew = large_rss.saturating_sub(small_rss);
