@@ -36,6 +36,7 @@
 //! ```
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod error;

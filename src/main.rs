@@ -14,9 +14,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     let cli = socialcx::cli::Cli::parse();
     let serving = matches!(cli.command, Some(socialcx::cli::Command::Serve(_)));
+    let clustering = matches!(cli.command, Some(socialcx::cli::Command::Cluster(_)));
     let default_level = match cli.verbose {
         // A server logs one line per query (who, what, duration, rows, outcome).
         0 if serving => "warn,socialcx::server=info",
+        // A cluster role logs its jobs and tasks as Ballista reports them.
+        0 if clustering => "warn,ballista_scheduler=info,ballista_executor=info",
         0 => "warn",
         1 => "info",
         _ => "debug",

@@ -91,6 +91,16 @@ pub struct Cli {
         help_heading = GLOBAL
     )]
     pub routing: Option<PathBuf>,
+    /// Run queries on a Ballista cluster: its scheduler, df://HOST:PORT (see `socialcx
+    /// cluster`). sql, shell, report, jobs and serve plan here and run there.
+    #[arg(
+        long,
+        global = true,
+        env = "SOCIALCX_CLUSTER",
+        value_name = "URL",
+        help_heading = GLOBAL
+    )]
+    pub cluster: Option<String>,
     /// More log output (-v: info, -vv: debug; SOCIALCX_LOG takes a tracing filter).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
@@ -124,6 +134,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Baseline metric jobs: list, run, backfill, schedule.
     Jobs(jobs::JobsArgs),
+    /// Run a role of a Ballista cluster: its scheduler or an executor.
+    Cluster(ClusterArgs),
     /// Print a completion script for bash, zsh, fish, elvish or powershell.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
@@ -143,6 +155,43 @@ Install (then open a new shell):
   bash: socialcx completions bash > ~/.local/share/bash-completion/completions/socialcx
   zsh:  socialcx completions zsh > ~/.zfunc/_socialcx   (with fpath+=~/.zfunc before compinit)
   fish: socialcx completions fish > ~/.config/fish/completions/socialcx.fish";
+
+/// `socialcx cluster`.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// The role.
+    #[command(subcommand)]
+    pub role: ClusterRole,
+}
+
+/// The roles of a cluster; clients reach it with `--cluster df://HOST:PORT`.
+#[derive(Debug, Subcommand)]
+pub enum ClusterRole {
+    /// The scheduler: cuts each query into stages and hands their tasks to executors.
+    /// Prints its URL (df://HOST:PORT) once it is set up.
+    Scheduler {
+        /// Address to listen on (port 0: a free port).
+        #[arg(long, default_value = "127.0.0.1:50050", value_name = "HOST:PORT")]
+        addr: String,
+    },
+    /// An executor: runs tasks, reading the lake (--lake, with this process's own
+    /// credentials) and scoring with its own --lexicon and --taxonomy, which must be
+    /// the clients'. Prints its address once it is set up.
+    Executor {
+        /// The scheduler, df://HOST:PORT.
+        #[arg(long, env = "SOCIALCX_SCHEDULER", value_name = "URL")]
+        scheduler: String,
+        /// Address of its Flight service (results, shuffles; port 0: a free port).
+        #[arg(long, default_value = "127.0.0.1:0", value_name = "HOST:PORT")]
+        addr: String,
+        /// Tasks run at once (0: one per core).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        slots: usize,
+        /// Directory for shuffle files (default: a new one in the temporary directory).
+        #[arg(long, value_name = "DIR")]
+        work_dir: Option<PathBuf>,
+    },
+}
 
 /// `socialcx completions`.
 #[derive(Debug, Args)]
@@ -495,7 +544,34 @@ impl Cli {
         if let Some(path) = &self.routing {
             config = config.with_routing(path);
         }
+        if let Some(url) = &self.cluster
+            && self.runs_on_cluster()
+        {
+            let scoring = crate::engine::scoring::Scoring::load(
+                self.lexicon.as_deref(),
+                self.taxonomy.as_deref(),
+            )?;
+            config = config.with_dispatch(std::sync::Arc::new(
+                crate::cluster::ClusterDispatch::new(url, std::sync::Arc::new(scoring))?,
+            ));
+        }
         Ok(config)
+    }
+
+    /// Whether this command's queries run on `--cluster` when one is given: those that
+    /// read (sql, shell, report, jobs, serve); ingest, enrich and the demo write the lake
+    /// from this process.
+    fn runs_on_cluster(&self) -> bool {
+        matches!(
+            self.command,
+            None | Some(
+                Command::Sql(_)
+                    | Command::Shell(_)
+                    | Command::Report(_)
+                    | Command::Jobs(_)
+                    | Command::Serve(_)
+            )
+        )
     }
 }
 
@@ -530,6 +606,33 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
     };
     match command {
+        Command::Cluster(args) => {
+            let config = cli.engine_config()?;
+            let ready = |what: &str| {
+                println!("{what}");
+                let _ = std::io::stdout().flush();
+            };
+            match &args.role {
+                ClusterRole::Scheduler { addr } => {
+                    crate::cluster::roles::run_scheduler(addr, &config, &ready).await?
+                }
+                ClusterRole::Executor {
+                    scheduler,
+                    addr,
+                    slots,
+                    work_dir,
+                } => {
+                    let options = crate::cluster::roles::ExecutorOptions {
+                        scheduler: scheduler.clone(),
+                        addr: addr.clone(),
+                        slots: *slots,
+                        work_dir: work_dir.clone(),
+                    };
+                    crate::cluster::roles::run_executor(&options, &config, &ready).await?
+                }
+            }
+            Ok(0)
+        }
         Command::Completions(args) => {
             let mut out = std::io::stdout();
             clap_complete::aot::generate(args.shell, &mut Cli::command(), "socialcx", &mut out);
@@ -715,7 +818,9 @@ async fn run_report(cli: &Cli, args: &ReportArgs) -> Result<i32> {
             let started = Instant::now();
             let given = own(&r);
             let (values, period) = r.resolve(&engine, &text_values(&given)).await?;
-            let batches = r.plan_bound(&engine, &values).await?.collect().await?;
+            let batches = engine
+                .collect(r.plan_bound(&engine, &values).await?)
+                .await?;
             let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
             eprintln!(
                 "{}: {rows} rows in {:.3}s; {}",

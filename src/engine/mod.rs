@@ -78,6 +78,36 @@ pub struct EngineConfig {
     /// What registers functions, tables and views beyond the engine's own, in order (the
     /// shipped reports, through [`crate::open_with`]).
     pub extensions: Vec<Arc<dyn EngineExtension>>,
+    /// Where planned queries run when not in this process (a cluster); `None`: here.
+    pub dispatch: Option<Arc<dyn Dispatch>>,
+}
+
+/// Where an engine's planned queries run when not in its own process: a cluster (the
+/// `cluster` module implements it; the engine never imports it). The engine still plans
+/// every query itself, with its tables, files and functions, and hands the physical plan
+/// over at the one place plans are executed ([`Engine::execute`]).
+///
+/// ```
+/// # use std::sync::Arc;
+/// use datafusion::physical_plan::ExecutionPlan;
+/// use datafusion::prelude::SessionConfig;
+/// #[derive(Debug)]
+/// struct Here;
+/// impl socialcx::engine::Dispatch for Here {
+///     fn configure(&self, config: SessionConfig) -> SessionConfig { config }
+///     fn dispatch(&self, plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> { plan }
+/// }
+/// let cfg = socialcx::EngineConfig::new("memory://").with_dispatch(Arc::new(Here));
+/// assert!(cfg.dispatch.is_some());
+/// ```
+pub trait Dispatch: Send + Sync + std::fmt::Debug {
+    /// The planning settings the plans it runs need, applied once as the engine opens.
+    fn configure(&self, config: SessionConfig) -> SessionConfig;
+    /// A plan that runs `plan` elsewhere and streams its result back to this process.
+    fn dispatch(
+        &self,
+        plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    ) -> Arc<dyn datafusion::physical_plan::ExecutionPlan>;
 }
 
 /// Adds functions, tables or views to an engine as it opens. Higher layers (the shipped
@@ -122,7 +152,14 @@ impl EngineConfig {
             local_files: true,
             access: lake::location::Access::Write,
             extensions: Vec::new(),
+            dispatch: None,
         }
+    }
+
+    /// Run the engine's queries through `dispatch` (on a cluster) instead of in this process.
+    pub fn with_dispatch(mut self, dispatch: Arc<dyn Dispatch>) -> Self {
+        self.dispatch = Some(dispatch);
+        self
     }
 
     /// Let the file functions read local files (the default) or only the lake's (`false`:
@@ -220,6 +257,7 @@ pub struct Engine {
     memory_limit: usize,
     pool: Arc<exec::ExecPool>,
     scoring: Arc<scoring::Scoring>,
+    dispatch: Option<Arc<dyn Dispatch>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -288,6 +326,9 @@ impl Engine {
             .sort_spill_reservation_bytes
             .min(memory_limit / 16);
 
+        if let Some(dispatch) = &config.dispatch {
+            session = dispatch.configure(session);
+        }
         let ctx = SessionContext::new_with_config_rt(session, runtime);
         let url = Url::parse(lake::OBJECT_STORE_URL).expect("static URL");
         ctx.register_object_store(&url, Arc::clone(lake.store()));
@@ -312,6 +353,7 @@ impl Engine {
             memory_limit,
             pool: Arc::new(exec::ExecPool::new()),
             scoring,
+            dispatch: config.dispatch.clone(),
         })
     }
 
@@ -423,7 +465,48 @@ impl Engine {
         deadline: Option<(std::time::Instant, std::time::Duration)>,
         guard: G,
     ) -> exec::RunningQuery {
-        exec::run(&self.pool, plan, self.ctx.task_ctx(), deadline, guard)
+        exec::run(
+            &self.pool,
+            self.dispatched(plan),
+            self.ctx.task_ctx(),
+            deadline,
+            guard,
+        )
+    }
+
+    /// `plan` as this engine runs it: handed to its [`Dispatch`] when it has one.
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
+    /// let plan = engine.sql("SELECT 1").await?.create_physical_plan().await?;
+    /// let runs = engine.dispatched(plan);
+    /// # Ok(()) }
+    /// ```
+    pub fn dispatched(
+        &self,
+        plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    ) -> Arc<dyn datafusion::physical_plan::ExecutionPlan> {
+        match &self.dispatch {
+            Some(dispatch) => dispatch.dispatch(plan),
+            None => plan,
+        }
+    }
+
+    /// Execute a planned DataFrame (on the engine's pool, or its cluster) and collect
+    /// every batch.
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
+    /// let batches = engine.collect(engine.sql("SELECT 1 AS n").await?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn collect(
+        &self,
+        df: DataFrame,
+    ) -> Result<Vec<datafusion::arrow::array::RecordBatch>> {
+        use futures::TryStreamExt;
+        let stream = self.stream(df).await?;
+        Ok(stream.try_collect().await?)
     }
 
     /// Stream a planned DataFrame's batches, executing on the engine's pool: dropping the

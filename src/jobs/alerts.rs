@@ -240,7 +240,7 @@ pub async fn check(
         ))
         .await
     {
-        Ok(df) => df.collect().await?,
+        Ok(df) => engine.collect(df).await?,
         // No history yet: the table does not exist before the job's first run.
         Err(Error::Query(e)) if e.to_string().contains("not found") => Vec::new(),
         Err(e) => return Err(e),

@@ -230,7 +230,7 @@ async fn attempt_once(
     let values = job.values(as_of);
     let df = job.report.plan(engine, &values).await?;
     let schema = df.schema().as_arrow().clone();
-    let batches = df.collect().await?;
+    let batches = engine.collect(df).await?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     if rows == 0 {
         let mut tx = engine.lake().begin("job_run");

@@ -252,10 +252,13 @@ impl SqlService {
         plan: &LogicalPlan,
         sql: &str,
     ) -> Result<Arc<dyn ExecutionPlan>, Status> {
-        ctx.state()
+        let physical = ctx
+            .state()
             .create_physical_plan(plan)
             .await
-            .map_err(|e| explained(&self.engine, sql, e))
+            .map_err(|e| explained(&self.engine, sql, e))?;
+        // On a cluster, the plan runs there (one partition streamed back).
+        Ok(self.engine.dispatched(physical))
     }
 
     /// Plan `handle` and answer with `ticket` for it (DDL, when allowed, runs here).

@@ -143,8 +143,13 @@ pub async fn query(engine: &Engine, sql: &str) -> Vec<RecordBatch> {
 
 /// Every row of a query's result, each cell as displayed text (null as "").
 pub async fn rows(engine: &Engine, sql: &str) -> Vec<Vec<String>> {
+    cells(&query(engine, sql).await)
+}
+
+/// Every row of `batches`, each cell as displayed text (null as "").
+pub fn cells(batches: &[RecordBatch]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    for b in query(engine, sql).await {
+    for b in batches {
         for i in 0..b.num_rows() {
             out.push(
                 b.columns()

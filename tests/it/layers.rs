@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["output"],
     &["ingest", "reports"],
     &["jobs", "generator"],
-    &["server"],
+    &["server", "cluster"],
     &["cli"],
 ];
 

@@ -3,6 +3,7 @@
 mod atomicity;
 mod catalog;
 mod cli;
+mod cluster;
 mod common;
 mod files;
 mod hardening;

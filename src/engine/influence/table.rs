@@ -67,6 +67,19 @@ impl GraphKind {
         }
     }
 
+    /// The function of SQL name `name`.
+    ///
+    /// ```
+    /// use socialcx::engine::influence::table::GraphKind;
+    /// assert_eq!(GraphKind::from_name("author_influence"), Some(GraphKind::Authors));
+    /// assert_eq!(GraphKind::from_name("pagerank"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<GraphKind> {
+        [GraphKind::Authors, GraphKind::Threads]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
+
     /// The function's output schema.
     pub fn schema(self) -> SchemaRef {
         static AUTHORS: LazyLock<SchemaRef> = LazyLock::new(|| {
@@ -100,6 +113,14 @@ impl GraphKind {
         match self {
             GraphKind::Authors => Arc::clone(&AUTHORS),
             GraphKind::Threads => Arc::clone(&THREADS),
+        }
+    }
+
+    /// How many input plans feed the algorithm.
+    fn input_count(self) -> usize {
+        match self {
+            GraphKind::Authors => 2,
+            GraphKind::Threads => 1,
         }
     }
 
@@ -299,6 +320,35 @@ impl GraphExec {
 }
 
 impl GraphExec {
+    /// The node of function `kind` over `inputs` (the plans of its input SQL, in order),
+    /// with the output columns `projection`: how a plan sent elsewhere (to a cluster's
+    /// executors) is rebuilt there from [`GraphExec::kind`] and [`GraphExec::projection`].
+    pub fn from_parts(
+        kind: GraphKind,
+        inputs: Vec<Arc<dyn ExecutionPlan>>,
+        projection: Option<Vec<usize>>,
+    ) -> Result<GraphExec> {
+        if inputs.len() != kind.input_count() {
+            return exec_err!(
+                "{} takes {} inputs, given {}",
+                kind.name(),
+                kind.input_count(),
+                inputs.len()
+            );
+        }
+        GraphExec::new(kind, inputs, projection)
+    }
+
+    /// Which function this node computes.
+    pub fn kind(&self) -> GraphKind {
+        self.kind
+    }
+
+    /// The output columns (of [`GraphKind::schema`]) it yields, `None` for all.
+    pub fn projection(&self) -> Option<&[usize]> {
+        self.projection.as_deref()
+    }
+
     /// This node over other inputs.
     fn with_inputs(&self, inputs: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
         Ok(Arc::new(GraphExec::new(

@@ -1,0 +1,224 @@
+//! The client side: an engine's planned queries sent to a cluster's scheduler.
+
+use std::fmt;
+use std::sync::Arc;
+
+use ballista_core::execution_plans::execute_physical_plan;
+use ballista_core::extension::SessionConfigExt;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{Result, exec_err};
+use datafusion::error::DataFusionError;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    ReplaceChildrenOptions, displayable,
+};
+use datafusion::prelude::SessionConfig;
+use datafusion_proto::protobuf::PhysicalPlanNode;
+use futures::TryStreamExt;
+
+use super::codec::ClusterCodec;
+use crate::Result as CxResult;
+use crate::engine::Dispatch;
+use crate::engine::scoring::Scoring;
+
+/// Sends an engine's plans to the cluster at one scheduler (see [`crate::engine::Dispatch`]).
+///
+/// ```
+/// use std::sync::Arc;
+/// use socialcx::engine::scoring::Scoring;
+/// let scoring = Arc::new(Scoring::load(None, None).unwrap());
+/// let cluster = socialcx::cluster::ClusterDispatch::new("df://127.0.0.1:50050", scoring).unwrap();
+/// assert_eq!(cluster.url(), "df://127.0.0.1:50050");
+/// ```
+#[derive(Debug)]
+pub struct ClusterDispatch {
+    url: String,
+    scheduler: String,
+    codec: Arc<ClusterCodec>,
+    session_id: String,
+}
+
+impl ClusterDispatch {
+    /// A client of the scheduler at `url` (`df://HOST:PORT`), planning with `scoring`.
+    pub fn new(url: &str, scoring: Arc<Scoring>) -> CxResult<ClusterDispatch> {
+        let (host, port) = super::parse_url(url)?;
+        Ok(ClusterDispatch {
+            url: url.to_string(),
+            scheduler: format!("http://{host}:{port}"),
+            codec: Arc::new(ClusterCodec::new(scoring)),
+            session_id: format!("socialcx-{:016x}", rand::random::<u64>()),
+        })
+    }
+
+    /// The scheduler's URL, as given.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Dispatch for ClusterDispatch {
+    fn configure(&self, config: SessionConfig) -> SessionConfig {
+        // Ballista's planning settings: no round-robin repartition, sort-merge joins (they
+        // spill), no dynamic filters or physical scalar subqueries (they cannot cross stages).
+        config.upgrade_for_ballista()
+    }
+
+    fn dispatch(&self, plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+        Arc::new(ClusterExec::new(
+            plan,
+            self.url.clone(),
+            self.scheduler.clone(),
+            Arc::clone(&self.codec),
+            self.session_id.clone(),
+        ))
+    }
+}
+
+/// Runs its plan on a cluster and streams the result back: one output partition. It is a
+/// leaf to this process (the plan inside runs elsewhere), so nothing local wraps or
+/// rewrites the plan it carries.
+#[derive(Debug)]
+pub struct ClusterExec {
+    plan: Arc<dyn ExecutionPlan>,
+    url: String,
+    scheduler: String,
+    codec: Arc<ClusterCodec>,
+    session_id: String,
+    properties: Arc<PlanProperties>,
+}
+
+impl ClusterExec {
+    fn new(
+        plan: Arc<dyn ExecutionPlan>,
+        url: String,
+        scheduler: String,
+        codec: Arc<ClusterCodec>,
+        session_id: String,
+    ) -> ClusterExec {
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(plan.schema()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        ClusterExec {
+            plan,
+            url,
+            scheduler,
+            codec,
+            session_id,
+            properties: Arc::new(properties),
+        }
+    }
+
+    /// The plan the cluster runs.
+    pub fn plan(&self) -> &Arc<dyn ExecutionPlan> {
+        &self.plan
+    }
+
+    fn without_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if !children.is_empty() {
+            return exec_err!("ClusterExec has no children");
+        }
+        Ok(self)
+    }
+}
+
+impl DisplayAs for ClusterExec {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "ClusterExec: {}", self.url)?;
+        if matches!(t, DisplayFormatType::Verbose) {
+            write!(f, "\n{}", displayable(self.plan.as_ref()).indent(true))?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for ClusterExec {
+    fn name(&self) -> &str {
+        "ClusterExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        Vec::new()
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+        _options: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.without_children(children)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.without_children(children)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return exec_err!("ClusterExec has one partition, asked for {partition}");
+        }
+        let session_config = context.session_config().clone();
+        let (plan, codec) = (Arc::clone(&self.plan), Arc::clone(&self.codec));
+        let (scheduler, url, session_id) = (
+            self.scheduler.clone(),
+            self.url.clone(),
+            self.session_id.clone(),
+        );
+        let submitted = async move {
+            let config = session_config.ballista_config();
+            execute_physical_plan::<PhysicalPlanNode>(
+                scheduler,
+                &config,
+                plan,
+                codec.as_ref(),
+                session_id,
+                session_config,
+            )
+            .await
+            .map_err(|e| on_cluster(&url, e))
+        };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema(),
+            futures::stream::once(submitted).try_flatten(),
+        )))
+    }
+}
+
+/// An error of the cluster at `url`, saying where it came from.
+fn on_cluster(url: &str, error: DataFusionError) -> DataFusionError {
+    let message = error.to_string();
+    if message.contains("transport error") || message.contains("Connection refused") {
+        DataFusionError::Execution(format!(
+            "the cluster's scheduler at {url} cannot be reached ({message}): is `socialcx cluster scheduler` running there?"
+        ))
+    } else {
+        DataFusionError::Execution(format!("on the cluster at {url}: {message}"))
+    }
+}
