@@ -547,12 +547,8 @@ impl Cli {
         if let Some(url) = &self.cluster
             && self.runs_on_cluster()
         {
-            let scoring = crate::engine::scoring::Scoring::load(
-                self.lexicon.as_deref(),
-                self.taxonomy.as_deref(),
-            )?;
             config = config.with_dispatch(std::sync::Arc::new(
-                crate::cluster::ClusterDispatch::new(url, std::sync::Arc::new(scoring))?,
+                crate::cluster::ClusterDispatch::new(url)?,
             ));
         }
         Ok(config)

@@ -28,28 +28,23 @@ use crate::engine::scoring::Scoring;
 /// Sends an engine's plans to the cluster at one scheduler (see [`crate::engine::Dispatch`]).
 ///
 /// ```
-/// use std::sync::Arc;
-/// use socialcx::engine::scoring::Scoring;
-/// let scoring = Arc::new(Scoring::load(None, None).unwrap());
-/// let cluster = socialcx::cluster::ClusterDispatch::new("df://127.0.0.1:50050", scoring).unwrap();
+/// let cluster = socialcx::cluster::ClusterDispatch::new("df://127.0.0.1:50050").unwrap();
 /// assert_eq!(cluster.url(), "df://127.0.0.1:50050");
 /// ```
 #[derive(Debug)]
 pub struct ClusterDispatch {
     url: String,
     scheduler: String,
-    codec: Arc<ClusterCodec>,
     session_id: String,
 }
 
 impl ClusterDispatch {
-    /// A client of the scheduler at `url` (`df://HOST:PORT`), planning with `scoring`.
-    pub fn new(url: &str, scoring: Arc<Scoring>) -> CxResult<ClusterDispatch> {
+    /// A client of the scheduler at `url` (`df://HOST:PORT`).
+    pub fn new(url: &str) -> CxResult<ClusterDispatch> {
         let (host, port) = super::parse_url(url)?;
         Ok(ClusterDispatch {
             url: url.to_string(),
             scheduler: format!("http://{host}:{port}"),
-            codec: Arc::new(ClusterCodec::new(scoring)),
             session_id: format!("socialcx-{:016x}", rand::random::<u64>()),
         })
     }
@@ -67,12 +62,16 @@ impl Dispatch for ClusterDispatch {
         config.upgrade_for_ballista()
     }
 
-    fn dispatch(&self, plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+    fn dispatch(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        scoring: &Arc<Scoring>,
+    ) -> Arc<dyn ExecutionPlan> {
         Arc::new(ClusterExec::new(
             plan,
             self.url.clone(),
             self.scheduler.clone(),
-            Arc::clone(&self.codec),
+            Arc::new(ClusterCodec::new(Arc::clone(scoring))),
             self.session_id.clone(),
         ))
     }

@@ -95,7 +95,8 @@ pub struct EngineConfig {
 /// struct Here;
 /// impl socialcx::engine::Dispatch for Here {
 ///     fn configure(&self, config: SessionConfig) -> SessionConfig { config }
-///     fn dispatch(&self, plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> { plan }
+///     fn dispatch(&self, plan: Arc<dyn ExecutionPlan>, _: &Arc<socialcx::engine::scoring::Scoring>)
+///         -> Arc<dyn ExecutionPlan> { plan }
 /// }
 /// let cfg = socialcx::EngineConfig::new("memory://").with_dispatch(Arc::new(Here));
 /// assert!(cfg.dispatch.is_some());
@@ -103,10 +104,12 @@ pub struct EngineConfig {
 pub trait Dispatch: Send + Sync + std::fmt::Debug {
     /// The planning settings the plans it runs need, applied once as the engine opens.
     fn configure(&self, config: SessionConfig) -> SessionConfig;
-    /// A plan that runs `plan` elsewhere and streams its result back to this process.
+    /// A plan that runs `plan` elsewhere and streams its result back to this process;
+    /// `scoring` is the configuration the engine planned it with.
     fn dispatch(
         &self,
         plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+        scoring: &Arc<scoring::Scoring>,
     ) -> Arc<dyn datafusion::physical_plan::ExecutionPlan>;
 }
 
@@ -487,7 +490,7 @@ impl Engine {
         plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
     ) -> Arc<dyn datafusion::physical_plan::ExecutionPlan> {
         match &self.dispatch {
-            Some(dispatch) => dispatch.dispatch(plan),
+            Some(dispatch) => dispatch.dispatch(plan, &self.scoring),
             None => plan,
         }
     }

@@ -5,11 +5,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use socialcx::cluster::ClusterDispatch;
-use socialcx::engine::scoring::Scoring;
 use socialcx::generator::OutputLayout;
 use socialcx::{Engine, EngineConfig};
 
@@ -18,20 +17,25 @@ use crate::common::{cells, empty_lake, generate, ok, rounded, socialcx};
 /// A role process of a test cluster and what it has logged so far.
 struct Role {
     child: Child,
-    log: Arc<Mutex<String>>,
+    /// What it logged, and a signal at each new line.
+    log: Arc<(Mutex<String>, Condvar)>,
 }
 
 impl Role {
     /// Wait until the role has logged `needle`, and say whether it did within a minute.
     fn logged(&self, needle: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !self.log.lock().unwrap().contains(needle) {
-            if Instant::now() > deadline {
-                return false;
-            }
-            std::thread::yield_now();
-        }
-        true
+        let (log, line) = &*self.log;
+        let (log, _) = line
+            .wait_timeout_while(log.lock().unwrap(), Duration::from_secs(60), |log| {
+                !log.contains(needle)
+            })
+            .unwrap();
+        log.contains(needle)
+    }
+
+    /// Whether the role has logged `needle` yet.
+    fn has_logged(&self, needle: &str) -> bool {
+        self.log.0.lock().unwrap().contains(needle)
     }
 }
 
@@ -63,15 +67,16 @@ fn start_role(args: &[&str]) -> (Role, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    let log = Arc::new(Mutex::new(String::new()));
+    let log = Arc::new((Mutex::new(String::new()), Condvar::new()));
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let kept = Arc::clone(&log);
     std::thread::spawn(move || {
         for line in stderr.lines().map_while(Result::ok) {
             eprintln!("{line}");
-            let mut log = kept.lock().unwrap();
+            let mut log = kept.0.lock().unwrap();
             log.push_str(&line);
             log.push('\n');
+            kept.1.notify_all();
         }
     });
     let mut line = String::new();
@@ -137,8 +142,7 @@ fn start_cluster(
 
 /// An engine over `lake` whose queries run on the cluster at `url`.
 async fn client(lake: &Path, url: &str) -> Engine {
-    let scoring = Arc::new(Scoring::load(None, None).unwrap());
-    let dispatch = ClusterDispatch::new(url, scoring).unwrap();
+    let dispatch = ClusterDispatch::new(url).unwrap();
     socialcx::open_with(
         EngineConfig::new(lake.display().to_string()).with_dispatch(Arc::new(dispatch)),
     )
@@ -253,13 +257,7 @@ async fn an_executor_scoring_otherwise_refuses_the_work_and_says_why() {
         err.contains("cx_sentiment() was planned with scoring configuration"),
         "{err}"
     );
-    assert!(
-        !other.executors[0]
-            .log
-            .lock()
-            .unwrap()
-            .contains("Execute task")
-    );
+    assert!(!other.executors[0].has_logged("Execute task"));
     // What uses no scoring function still runs there, and answers as here.
     let embedded = socialcx::open(&lake.display().to_string()).await.unwrap();
     let sql = "SELECT count(*), sum(likes) FROM conversations WHERE likes >= 0";
