@@ -173,6 +173,10 @@ pub enum ClusterRole {
         /// Address to listen on (port 0: a free port).
         #[arg(long, default_value = "127.0.0.1:50050", value_name = "HOST:PORT")]
         addr: String,
+        /// Seconds without a heartbeat after which an executor counts as lost and its
+        /// tasks run again elsewhere (longer than the executors' --heartbeat).
+        #[arg(long, default_value_t = 45, value_name = "SECS")]
+        executor_timeout: u64,
     },
     /// An executor: runs tasks, reading the lake (--lake, with this process's own
     /// credentials) and scoring with its own --lexicon and --taxonomy, which must be
@@ -190,6 +194,19 @@ pub enum ClusterRole {
         /// Directory for shuffle files (default: a new one in the temporary directory).
         #[arg(long, value_name = "DIR")]
         work_dir: Option<PathBuf>,
+        /// Seconds between its heartbeats to the scheduler.
+        #[arg(long, default_value_t = 15, value_name = "SECS")]
+        heartbeat: u64,
+    },
+    /// What the cluster at --cluster (or --scheduler) runs: its versions, its executors
+    /// and its jobs, the latest first.
+    Status {
+        /// The scheduler, df://HOST:PORT (default: --cluster).
+        #[arg(long, value_name = "URL")]
+        scheduler: Option<String>,
+        /// One JSON object (url, versions, executors, jobs) instead of tables.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -571,6 +588,38 @@ impl Cli {
     }
 }
 
+/// `socialcx cluster status`: the versions, executors and jobs of the cluster at
+/// `scheduler` (or `--cluster`).
+async fn cluster_status(cli: &Cli, scheduler: Option<&str>, json: bool) -> Result<i32> {
+    let Some(url) = scheduler.or(cli.cluster.as_deref()) else {
+        return Err(Error::Usage(
+            "which cluster? give --cluster df://HOST:PORT (or SOCIALCX_CLUSTER)".into(),
+        ));
+    };
+    let status = crate::cluster::status::status(url).await?;
+    if json {
+        let text = serde_json::to_string_pretty(&status)
+            .map_err(|e| Error::Usage(format!("the cluster's status as JSON: {e}")))?;
+        println!("{text}");
+        return Ok(0);
+    }
+    println!(
+        "{url}: Ballista {}, DataFusion {}; {} executors, {} jobs",
+        status.versions.version,
+        status.versions.datafusion_version,
+        status.executors.len(),
+        status.jobs.len()
+    );
+    let mut out = std::io::stdout();
+    for batch in [status.executors_batch(), status.jobs_batch()] {
+        let schema = batch.schema();
+        let stream =
+            datafusion::physical_plan::memory::MemoryStream::try_new(vec![batch], schema, None)?;
+        write_stream(Box::pin(stream), OutputFormat::Table, &mut out, 0).await?;
+    }
+    Ok(0)
+}
+
 /// Open the engine the command line describes; a command that writes and so made a new
 /// local lake says so, once, on stderr.
 async fn open_engine(cli: &Cli) -> Result<crate::Engine> {
@@ -602,6 +651,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
     };
     match command {
+        Command::Cluster(ClusterArgs {
+            role: ClusterRole::Status { scheduler, json },
+        }) => cluster_status(&cli, scheduler.as_deref(), *json).await,
         Command::Cluster(args) => {
             let config = cli.engine_config()?;
             let ready = |what: &str| {
@@ -609,23 +661,34 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 let _ = std::io::stdout().flush();
             };
             match &args.role {
-                ClusterRole::Scheduler { addr } => {
-                    crate::cluster::roles::run_scheduler(addr, &config, &ready).await?
+                ClusterRole::Scheduler {
+                    addr,
+                    executor_timeout,
+                } => {
+                    let options = crate::cluster::roles::SchedulerOptions {
+                        addr: addr.clone(),
+                        executor_timeout: *executor_timeout,
+                    };
+                    crate::cluster::roles::run_scheduler(&options, &config, &ready).await?
                 }
                 ClusterRole::Executor {
                     scheduler,
                     addr,
                     slots,
                     work_dir,
+                    heartbeat,
                 } => {
                     let options = crate::cluster::roles::ExecutorOptions {
                         scheduler: scheduler.clone(),
                         addr: addr.clone(),
                         slots: *slots,
                         work_dir: work_dir.clone(),
+                        heartbeat: *heartbeat,
                     };
                     crate::cluster::roles::run_executor(&options, &config, &ready).await?
                 }
+                // Answered by the arm above.
+                ClusterRole::Status { .. } => {}
             }
             Ok(0)
         }

@@ -36,6 +36,7 @@ pub struct ClusterDispatch {
     url: String,
     scheduler: String,
     session_id: String,
+    versions_checked: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl ClusterDispatch {
@@ -46,6 +47,7 @@ impl ClusterDispatch {
             url: url.to_string(),
             scheduler: format!("http://{host}:{port}"),
             session_id: format!("socialcx-{:016x}", rand::random::<u64>()),
+            versions_checked: Arc::new(tokio::sync::OnceCell::new()),
         })
     }
 
@@ -73,6 +75,7 @@ impl Dispatch for ClusterDispatch {
             self.scheduler.clone(),
             Arc::new(ClusterCodec::new(Arc::clone(scoring))),
             self.session_id.clone(),
+            Arc::clone(&self.versions_checked),
         ))
     }
 }
@@ -87,6 +90,7 @@ pub struct ClusterExec {
     scheduler: String,
     codec: Arc<ClusterCodec>,
     session_id: String,
+    versions_checked: Arc<tokio::sync::OnceCell<()>>,
     properties: Arc<PlanProperties>,
 }
 
@@ -97,6 +101,7 @@ impl ClusterExec {
         scheduler: String,
         codec: Arc<ClusterCodec>,
         session_id: String,
+        versions_checked: Arc<tokio::sync::OnceCell<()>>,
     ) -> ClusterExec {
         let properties = PlanProperties::new(
             EquivalenceProperties::new(plan.schema()),
@@ -110,6 +115,7 @@ impl ClusterExec {
             scheduler,
             codec,
             session_id,
+            versions_checked,
             properties: Arc::new(properties),
         }
     }
@@ -190,7 +196,9 @@ impl ExecutionPlan for ClusterExec {
             self.url.clone(),
             self.session_id.clone(),
         );
+        let checked = Arc::clone(&self.versions_checked);
         let submitted = async move {
+            checked.get_or_try_init(|| same_versions(&url)).await?;
             let config = session_config.ballista_config();
             execute_physical_plan::<PhysicalPlanNode>(
                 scheduler,
@@ -208,6 +216,26 @@ impl ExecutionPlan for ClusterExec {
             futures::stream::once(submitted).try_flatten(),
         )))
     }
+}
+
+/// Whether the scheduler at `url` runs the Ballista and DataFusion this process was built
+/// with: plans of another version would not decode, or decode differently.
+async fn same_versions(url: &str) -> Result<()> {
+    let theirs = super::status::versions(url)
+        .await
+        .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+    let ours = super::status::Versions::ours();
+    if theirs != ours {
+        return exec_err!(
+            "the cluster at {url} runs Ballista {} with DataFusion {}, but this socialcx was built \
+             with Ballista {} and DataFusion {}: run every role and client from the same socialcx build",
+            theirs.version,
+            theirs.datafusion_version,
+            ours.version,
+            ours.datafusion_version
+        );
+    }
+    Ok(())
 }
 
 /// An error of the cluster at `url`, saying where it came from.

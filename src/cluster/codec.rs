@@ -10,6 +10,7 @@ use datafusion::common::{Result, exec_err};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
@@ -52,6 +53,8 @@ pub struct ClusterCodec {
     scoring: Arc<Scoring>,
     ballista: BallistaPhysicalExtensionCodec,
     refuse_on_call: bool,
+    /// Whether it knows socialcx's functions (only the test hook below says no).
+    functions: bool,
 }
 
 impl ClusterCodec {
@@ -61,6 +64,7 @@ impl ClusterCodec {
             scoring,
             ballista: BallistaPhysicalExtensionCodec::default(),
             refuse_on_call: false,
+            functions: true,
         }
     }
 
@@ -87,8 +91,22 @@ impl ClusterCodec {
         &self.scoring
     }
 
+    /// The same codec, as one of a build without socialcx's functions (`test-hooks` only).
+    #[cfg(feature = "test-hooks")]
+    pub fn without_functions(self) -> ClusterCodec {
+        ClusterCodec {
+            functions: false,
+            ..self
+        }
+    }
+
     fn scoring_udf(&self, name: &str) -> Option<&ScalarUDF> {
-        self.scoring.udfs().iter().find(|u| u.name() == name)
+        let udfs = if self.functions {
+            self.scoring.udfs()
+        } else {
+            &[]
+        };
+        udfs.iter().find(|u| u.name() == name)
     }
 }
 
@@ -153,56 +171,69 @@ impl PhysicalExtensionCodec for ClusterCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        let Some(planned) = buf.strip_prefix(SCORING_TAG) else {
-            return exec_err!("no function {name} here: this process has not registered it");
-        };
-        let planned = String::from_utf8_lossy(planned);
         let here = self.scoring.fingerprint();
-        let Some(udf) = self.scoring_udf(name) else {
-            return exec_err!("this build has no scoring function {name}");
+        let planned = buf.strip_prefix(SCORING_TAG).map(String::from_utf8_lossy);
+        let udf = self.scoring_udf(name);
+        let reason = match (planned, udf) {
+            (Some(planned), Some(udf)) if planned == here => return Ok(Arc::new(udf.clone())),
+            (Some(planned), Some(_)) => format!(
+                "{name}() was planned with scoring configuration {planned}, but this process \
+                 scores with {here}: start every role of the cluster with the same --lexicon, \
+                 --taxonomy and socialcx build"
+            ),
+            _ => format!(
+                "{name}() is not a function of this process (socialcx {}): start every role \
+                 of the cluster from the same socialcx build",
+                env!("CARGO_PKG_VERSION")
+            ),
         };
-        if planned == here {
-            return Ok(Arc::new(udf.clone()));
+        if !self.refuse_on_call {
+            return exec_err!("{reason}");
         }
-        let reason = format!(
-            "{name}() was planned with scoring configuration {planned}, but this process scores \
-             with {here}: start every role of the cluster with the same --lexicon, --taxonomy \
-             and socialcx build"
-        );
-        if self.refuse_on_call {
-            Ok(Arc::new(ScalarUDF::new_from_impl(Refused {
-                udf: udf.clone(),
-                reason,
-            })))
-        } else {
-            exec_err!("{reason}")
-        }
+        Ok(Arc::new(ScalarUDF::new_from_impl(Refused {
+            name: name.to_string(),
+            signature: udf.map_or_else(
+                || Signature::variadic_any(Volatility::Volatile),
+                |udf| udf.signature().clone(),
+            ),
+            udf: udf.cloned(),
+            reason,
+        })))
     }
 }
 
-/// A scoring function planned with another configuration than this process's: it has the
-/// function's name and types, and refuses to score.
+/// A function this process will not run: one planned with another scoring configuration
+/// (it keeps the function's types), or one it does not have at all (an executor of another
+/// build). It fails its task, saying why.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Refused {
-    udf: ScalarUDF,
+    name: String,
+    signature: Signature,
+    udf: Option<ScalarUDF>,
     reason: String,
 }
 
 impl ScalarUDFImpl for Refused {
     fn name(&self) -> &str {
-        self.udf.name()
+        &self.name
     }
 
     fn signature(&self) -> &Signature {
-        self.udf.signature()
+        &self.signature
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        self.udf.return_type(arg_types)
+        match &self.udf {
+            Some(udf) => udf.return_type(arg_types),
+            None => exec_err!("{}", self.reason),
+        }
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        self.udf.return_field_from_args(args)
+        match &self.udf {
+            Some(udf) => udf.return_field_from_args(args),
+            None => exec_err!("{}", self.reason),
+        }
     }
 
     fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {

@@ -17,6 +17,7 @@
 pub mod client;
 pub mod codec;
 pub mod roles;
+pub mod status;
 
 pub use client::{ClusterDispatch, ClusterExec};
 

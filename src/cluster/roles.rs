@@ -20,6 +20,16 @@ use crate::lake::OBJECT_STORE_URL;
 use crate::lake::location::Access;
 use crate::{Error, Result};
 
+/// Where and how the scheduler runs.
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    /// `HOST:PORT` it listens on; port 0: a free one.
+    pub addr: String,
+    /// Seconds without a heartbeat after which an executor is lost: its tasks run again
+    /// on the others.
+    pub executor_timeout: u64,
+}
+
 /// Where and how an executor runs.
 #[derive(Debug, Clone)]
 pub struct ExecutorOptions {
@@ -32,25 +42,29 @@ pub struct ExecutorOptions {
     /// Where its shuffle files go (default: a directory of its own under the system's
     /// temporary directory).
     pub work_dir: Option<PathBuf>,
+    /// Seconds between its heartbeats (shorter than the scheduler's executor timeout).
+    pub heartbeat: u64,
 }
 
-/// Run a scheduler on `addr` (`HOST:PORT`, port 0 for a free one) until the process is
+/// Run a scheduler on `options.addr` (`HOST:PORT`, port 0 for a free one) until the process is
 /// stopped. It decodes plans with the functions of `config` (its lexicon and taxonomy),
 /// and hands tasks to executors in turn, not filling one first. `ready` is called with
 /// the cluster URL (`df://HOST:PORT`) clients and executors use.
 ///
 /// ```no_run
 /// # async fn f() -> socialcx::Result<()> {
+/// use socialcx::cluster::roles::{SchedulerOptions, run_scheduler};
 /// let config = socialcx::EngineConfig::new("memory://");
-/// socialcx::cluster::roles::run_scheduler("127.0.0.1:50050", &config, &|url| println!("{url}")).await?;
+/// let options = SchedulerOptions { addr: "127.0.0.1:50050".into(), executor_timeout: 45 };
+/// run_scheduler(&options, &config, &|url| println!("{url}")).await?;
 /// # Ok(()) }
 /// ```
 pub async fn run_scheduler(
-    addr: &str,
+    options: &SchedulerOptions,
     config: &EngineConfig,
     ready: &(dyn Fn(&str) + Sync),
 ) -> Result<()> {
-    let (host, port) = super::resolve_addr(addr)?;
+    let (host, port) = super::resolve_addr(&options.addr)?;
     // The functions, from an engine of this configuration over no lake: the scheduler
     // decodes plans (their function calls) but reads no data.
     let mut functions = config.clone();
@@ -82,6 +96,9 @@ pub async fn run_scheduler(
         bind_port: port,
         external_host: host.clone(),
         task_distribution: TaskDistributionPolicy::RoundRobin,
+        executor_timeout_seconds: options.executor_timeout,
+        expire_dead_executor_interval_seconds: (options.executor_timeout / 3).max(1),
+        no_executors_grace_period_seconds: options.executor_timeout,
         override_physical_codec: Some(Arc::new(ClusterCodec::new(Arc::clone(engine.scoring())))),
         override_session_builder: Some(session_builder),
         ..SchedulerConfig::default()
@@ -107,7 +124,7 @@ pub async fn run_scheduler(
 /// # async fn f() -> socialcx::Result<()> {
 /// use socialcx::cluster::roles::{ExecutorOptions, run_executor};
 /// let options = ExecutorOptions { scheduler: "df://127.0.0.1:50050".into(),
-///     addr: "127.0.0.1:0".into(), slots: 0, work_dir: None };
+///     addr: "127.0.0.1:0".into(), slots: 0, work_dir: None, heartbeat: 15 };
 /// run_executor(&options, &socialcx::EngineConfig::new("./lake"), &|addr| println!("{addr}")).await?;
 /// # Ok(()) }
 /// ```
@@ -144,6 +161,18 @@ pub async fn run_executor(
     } else {
         options.slots
     };
+    let registry = BallistaFunctionRegistry::from(&engine.context().state());
+    let codec = ClusterCodec::for_executor(Arc::clone(engine.scoring()));
+    // With SOCIALCX_TEST_EXECUTOR_WITHOUT_FUNCTIONS, run as an executor of a build without
+    // socialcx's functions: DataFusion's own only (`test-hooks` builds only).
+    #[cfg(feature = "test-hooks")]
+    let (registry, codec) = match std::env::var_os("SOCIALCX_TEST_EXECUTOR_WITHOUT_FUNCTIONS") {
+        Some(_) => (
+            BallistaFunctionRegistry::default(),
+            codec.without_functions(),
+        ),
+        None => (registry, codec),
+    };
     let executor = ExecutorProcessConfig {
         bind_host: host.clone(),
         external_host: Some(host.clone()),
@@ -154,14 +183,11 @@ pub async fn run_executor(
         // Wait for a scheduler that is still starting (as under Docker Compose).
         scheduler_connect_timeout_seconds: 30,
         vcores: slots,
+        executor_heartbeat_interval_seconds: options.heartbeat,
         work_dir: Some(work_dir.display().to_string()),
-        override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(
-            &engine.context().state(),
-        ))),
+        override_function_registry: Some(Arc::new(registry)),
         override_runtime_producer: Some(runtime),
-        override_physical_codec: Some(Arc::new(ClusterCodec::for_executor(Arc::clone(
-            engine.scoring(),
-        )))),
+        override_physical_codec: Some(Arc::new(codec)),
         ..ExecutorProcessConfig::default()
     };
     ready(&format!("{host}:{port}"));

@@ -35,14 +35,14 @@ fn python() -> PathBuf {
 const SECRET: &str = "s3cr3t-never-shown";
 
 /// A moto S3 server and its fault-injecting proxy, stopped on drop.
-struct S3 {
+pub(crate) struct S3 {
     child: Child,
-    endpoint: String,
-    proxy: String,
+    pub(crate) endpoint: String,
+    pub(crate) proxy: String,
 }
 
 impl S3 {
-    fn start(buckets: &[&str]) -> S3 {
+    pub(crate) fn start(buckets: &[&str]) -> S3 {
         let mut cmd = Command::new(python());
         cmd.arg(common::repo().join("tests/s3/server.py"));
         for b in buckets {
@@ -71,7 +71,7 @@ impl S3 {
     }
 
     /// Object-store options for a lake reached at `endpoint`.
-    fn options(endpoint: &str) -> Vec<(String, String)> {
+    pub(crate) fn options(endpoint: &str) -> Vec<(String, String)> {
         [
             ("aws_endpoint", endpoint),
             ("aws_allow_http", "true"),
@@ -95,7 +95,7 @@ impl S3 {
         http_get(&format!("{}/__faults?mode={mode}&n={n}", self.proxy));
     }
 
-    fn stats(&self) -> serde_json::Value {
+    pub(crate) fn stats(&self) -> serde_json::Value {
         serde_json::from_str(&http_get(&format!("{}/__stats", self.proxy))).unwrap()
     }
 }

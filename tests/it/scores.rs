@@ -172,19 +172,6 @@ fn old_lake(dir: &Path) -> PathBuf {
     to
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// Every shipped report with its defaults, as CSV, on `lake`; decimals to 9 significant
 /// digits (parallel sums add in any order).
 fn reports(lake: &Path) -> Vec<String> {

@@ -28,7 +28,7 @@ use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::datasource::TableType;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::Expr;
-use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_expr::{Distribution, EquivalenceProperties};
 use datafusion::physical_expr_common::binary_map::{ArrowBytesMap, OutputType};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -383,6 +383,13 @@ impl ExecutionPlan for GraphExec {
         _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
         Ok(TreeNodeRecursion::Continue)
+    }
+
+    /// Each input is read whole by the one partition: a plan that spreads its inputs over
+    /// partitions must gather them first (a Ballista task otherwise reads only its own
+    /// partitions of an input, and the graph would miss edges).
+    fn required_input_distribution(&self) -> Vec<Distribution> {
+        vec![Distribution::SinglePartition; self.inputs.len()]
     }
 
     fn replace_children(
