@@ -35,6 +35,31 @@ def timed(cmd, **kwargs):
     return secs, usage.ru_maxrss / 1024
 
 
+def generated_lake(binary, rows, out):
+    """The lake `out`/lake of `rows` generated messages (seed 1), made unless it is there."""
+    out = Path(out)
+    lake = out / "lake"
+    if (lake / "_log").exists():
+        print(f"reusing the lake at {lake}")
+        return lake
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    data = out / "in.ndjson"
+    secs, _ = timed([binary, "generate", "--rows", str(rows), "--seed", "1",
+                     "--out", str(data), "--no-progress"])
+    print(f"generate {rows:,} messages: {secs:.1f}s", flush=True)
+    parts = out / "parts"
+    parts.mkdir()
+    subprocess.run(["split", "-l", str(FILE_ROWS), "-d", "--additional-suffix=.ndjson",
+                    str(data), str(parts / "part-")], check=True)
+    data.unlink()
+    secs, rss = timed([binary, "--lake", str(lake), "ingest", "--no-progress", str(parts)])
+    print(f"ingest: {secs:.1f}s ({rows / secs:,.0f} rows/s), peak RSS {rss:,.0f} MiB",
+          flush=True)
+    shutil.rmtree(parts)
+    return lake
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -42,25 +67,7 @@ def main():
     ap.add_argument("--out", default="bench-out/reports")
     args = ap.parse_args()
     out = Path(args.out)
-    lake = out / "lake"
-    if not (lake / "_log").exists():
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
-        data = out / "in.ndjson"
-        secs, _ = timed([args.bin, "generate", "--rows", str(args.rows), "--seed", "1",
-                         "--out", str(data), "--no-progress"])
-        print(f"generate {args.rows:,} messages: {secs:.1f}s", flush=True)
-        parts = out / "parts"
-        parts.mkdir()
-        subprocess.run(["split", "-l", str(FILE_ROWS), "-d", "--additional-suffix=.ndjson",
-                        str(data), str(parts / "part-")], check=True)
-        data.unlink()
-        secs, rss = timed([args.bin, "--lake", str(lake), "ingest", "--no-progress", str(parts)])
-        print(f"ingest: {secs:.1f}s ({args.rows / secs:,.0f} rows/s), peak RSS {rss:,.0f} MiB",
-              flush=True)
-        shutil.rmtree(parts)
-    else:
-        print(f"reusing the lake at {lake}")
+    lake = generated_lake(args.bin, args.rows, out)
 
     ours = {}
     for name in REPORTS:

@@ -5,16 +5,18 @@ use std::sync::Arc;
 
 use ballista_core::execution_plans::execute_physical_plan;
 use ballista_core::extension::SessionConfigExt;
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Result, exec_err};
+use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::StreamingTableExec;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
-    ReplaceChildrenOptions, displayable,
+    ReplaceChildrenOptions, collect, displayable,
 };
 use datafusion::prelude::SessionConfig;
 use datafusion_proto::protobuf::PhysicalPlanNode;
@@ -36,7 +38,6 @@ pub struct ClusterDispatch {
     url: String,
     scheduler: String,
     session_id: String,
-    versions_checked: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl ClusterDispatch {
@@ -47,7 +48,6 @@ impl ClusterDispatch {
             url: url.to_string(),
             scheduler: format!("http://{host}:{port}"),
             session_id: format!("socialcx-{:016x}", rand::random::<u64>()),
-            versions_checked: Arc::new(tokio::sync::OnceCell::new()),
         })
     }
 
@@ -57,11 +57,25 @@ impl ClusterDispatch {
     }
 }
 
+#[async_trait::async_trait]
 impl Dispatch for ClusterDispatch {
-    fn configure(&self, config: SessionConfig) -> SessionConfig {
+    /// Checks that the cluster runs this build's Ballista and DataFusion, and plans for its
+    /// slots: as many partitions as its executors run tasks at once (this process's cores
+    /// would leave most of a larger cluster idle, or crowd a smaller one).
+    async fn configure(&self, config: SessionConfig) -> CxResult<SessionConfig> {
+        same_versions(&self.url).await?;
+        let slots: usize = super::status::executors(&self.url)
+            .await?
+            .iter()
+            .map(|executor| executor.specification.vcores as usize)
+            .sum();
         // Ballista's planning settings: no round-robin repartition, sort-merge joins (they
         // spill), no dynamic filters or physical scalar subqueries (they cannot cross stages).
-        config.upgrade_for_ballista()
+        let config = config.upgrade_for_ballista();
+        Ok(match slots {
+            0 => config,
+            slots => config.with_target_partitions(slots),
+        })
     }
 
     fn dispatch(
@@ -75,7 +89,6 @@ impl Dispatch for ClusterDispatch {
             self.scheduler.clone(),
             Arc::new(ClusterCodec::new(Arc::clone(scoring))),
             self.session_id.clone(),
-            Arc::clone(&self.versions_checked),
         ))
     }
 }
@@ -90,7 +103,6 @@ pub struct ClusterExec {
     scheduler: String,
     codec: Arc<ClusterCodec>,
     session_id: String,
-    versions_checked: Arc<tokio::sync::OnceCell<()>>,
     properties: Arc<PlanProperties>,
 }
 
@@ -101,7 +113,6 @@ impl ClusterExec {
         scheduler: String,
         codec: Arc<ClusterCodec>,
         session_id: String,
-        versions_checked: Arc<tokio::sync::OnceCell<()>>,
     ) -> ClusterExec {
         let properties = PlanProperties::new(
             EquivalenceProperties::new(plan.schema()),
@@ -115,7 +126,6 @@ impl ClusterExec {
             scheduler,
             codec,
             session_id,
-            versions_checked,
             properties: Arc::new(properties),
         }
     }
@@ -196,9 +206,8 @@ impl ExecutionPlan for ClusterExec {
             self.url.clone(),
             self.session_id.clone(),
         );
-        let checked = Arc::clone(&self.versions_checked);
         let submitted = async move {
-            checked.get_or_try_init(|| same_versions(&url)).await?;
+            let plan = with_local_leaves_read(plan, &context).await?;
             let config = session_config.ballista_config();
             execute_physical_plan::<PhysicalPlanNode>(
                 scheduler,
@@ -218,22 +227,54 @@ impl ExecutionPlan for ClusterExec {
     }
 }
 
+/// `plan` with each leaf only this process can read (`information_schema`, `SHOW`: streams
+/// over this process's catalog, which Ballista cannot ship) read here, and carried in the
+/// plan as its rows.
+async fn with_local_leaves_read(
+    plan: Arc<dyn ExecutionPlan>,
+    context: &Arc<TaskContext>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let mut local = Vec::new();
+    plan.apply(|node| {
+        if node.is::<StreamingTableExec>() {
+            local.push(Arc::clone(node));
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    if local.is_empty() {
+        return Ok(plan);
+    }
+    let mut read: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
+    for leaf in &local {
+        let batches = collect(Arc::clone(leaf), Arc::clone(context)).await?;
+        read.push(MemorySourceConfig::try_new_exec(
+            &[batches],
+            leaf.schema(),
+            None,
+        )?);
+    }
+    plan.transform_up(|node| {
+        Ok(
+            match local.iter().position(|leaf| Arc::ptr_eq(leaf, &node)) {
+                Some(i) => Transformed::yes(Arc::clone(&read[i])),
+                None => Transformed::no(node),
+            },
+        )
+    })
+    .data()
+}
+
 /// Whether the scheduler at `url` runs the Ballista and DataFusion this process was built
 /// with: plans of another version would not decode, or decode differently.
-async fn same_versions(url: &str) -> Result<()> {
-    let theirs = super::status::versions(url)
-        .await
-        .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+async fn same_versions(url: &str) -> CxResult<()> {
+    let theirs = super::status::versions(url).await?;
     let ours = super::status::Versions::ours();
     if theirs != ours {
-        return exec_err!(
+        return Err(crate::Error::Usage(format!(
             "the cluster at {url} runs Ballista {} with DataFusion {}, but this socialcx was built \
              with Ballista {} and DataFusion {}: run every role and client from the same socialcx build",
-            theirs.version,
-            theirs.datafusion_version,
-            ours.version,
-            ours.datafusion_version
-        );
+            theirs.version, theirs.datafusion_version, ours.version, ours.datafusion_version
+        )));
     }
     Ok(())
 }

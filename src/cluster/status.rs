@@ -131,6 +131,18 @@ pub async fn versions(url: &str) -> Result<Versions> {
     get(url, &rest_base(url)?, "version").await
 }
 
+/// The executors registered with the scheduler at `url`.
+///
+/// ```no_run
+/// # async fn f() -> socialcx::Result<()> {
+/// let executors = socialcx::cluster::status::executors("df://127.0.0.1:50050").await?;
+/// let slots: u32 = executors.iter().map(|e| e.specification.vcores).sum();
+/// # Ok(()) }
+/// ```
+pub async fn executors(url: &str) -> Result<Vec<ExecutorStatus>> {
+    get(url, &rest_base(url)?, "executors").await
+}
+
 fn rest_base(url: &str) -> Result<String> {
     let (host, port) = super::parse_url(url)?;
     Ok(format!("http://{host}:{port}/api"))

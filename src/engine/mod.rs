@@ -93,17 +93,22 @@ pub struct EngineConfig {
 /// use datafusion::prelude::SessionConfig;
 /// #[derive(Debug)]
 /// struct Here;
+/// #[async_trait::async_trait]
 /// impl socialcx::engine::Dispatch for Here {
-///     fn configure(&self, config: SessionConfig) -> SessionConfig { config }
+///     async fn configure(&self, config: SessionConfig) -> socialcx::Result<SessionConfig> { Ok(config) }
 ///     fn dispatch(&self, plan: Arc<dyn ExecutionPlan>, _: &Arc<socialcx::engine::scoring::Scoring>)
 ///         -> Arc<dyn ExecutionPlan> { plan }
 /// }
 /// let cfg = socialcx::EngineConfig::new("memory://").with_dispatch(Arc::new(Here));
 /// assert!(cfg.dispatch.is_some());
 /// ```
+#[async_trait::async_trait]
 pub trait Dispatch: Send + Sync + std::fmt::Debug {
-    /// The planning settings the plans it runs need, applied once as the engine opens.
-    fn configure(&self, config: SessionConfig) -> SessionConfig;
+    /// The planning settings the plans it runs need (a cluster's: its partitions, its
+    /// restrictions), applied once as the engine opens; an error (a cluster nobody runs)
+    /// stops the engine from opening. An explicit [`EngineConfig::target_partitions`]
+    /// still wins.
+    async fn configure(&self, config: SessionConfig) -> Result<SessionConfig>;
     /// A plan that runs `plan` elsewhere and streams its result back to this process;
     /// `scoring` is the configuration the engine planned it with.
     fn dispatch(
@@ -291,7 +296,7 @@ impl Engine {
     /// An engine over an already opened lake (`config.lake` is not used), with
     /// `config.extensions` registered.
     pub async fn over_lake(lake: Arc<Lake>, config: &EngineConfig) -> Result<Engine> {
-        let engine = Self::bare(lake, config)?;
+        let engine = Self::bare(lake, config).await?;
         engine.refresh().await?;
         for extension in &config.extensions {
             extension.register(&engine, config).await?;
@@ -300,7 +305,7 @@ impl Engine {
     }
 
     /// The engine's own tables and functions over `lake`.
-    fn bare(lake: Arc<Lake>, config: &EngineConfig) -> Result<Engine> {
+    async fn bare(lake: Arc<Lake>, config: &EngineConfig) -> Result<Engine> {
         let memory_limit = config.memory_limit.unwrap_or_else(default_memory_limit);
         let disk = match &config.spill_dir {
             Some(dir) => DiskManagerBuilder::default()
@@ -315,6 +320,9 @@ impl Engine {
         let mut session = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG, SCHEMA)
             .with_information_schema(true);
+        if let Some(dispatch) = &config.dispatch {
+            session = dispatch.configure(session).await?;
+        }
         if let Some(n) = config.target_partitions {
             session = session.with_target_partitions(n);
         }
@@ -329,9 +337,6 @@ impl Engine {
             .sort_spill_reservation_bytes
             .min(memory_limit / 16);
 
-        if let Some(dispatch) = &config.dispatch {
-            session = dispatch.configure(session);
-        }
         let ctx = SessionContext::new_with_config_rt(session, runtime);
         let url = Url::parse(lake::OBJECT_STORE_URL).expect("static URL");
         ctx.register_object_store(&url, Arc::clone(lake.store()));

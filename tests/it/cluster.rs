@@ -170,6 +170,11 @@ fn start_cluster(roles: Roles) -> Cluster {
         ]);
         args.extend(&roles.executor_options);
         let (executor, _) = start_role(&args, &roles.executor_env);
+        // Registered, so that clients see its slots.
+        assert!(
+            executor.logged("Executor registration succeed"),
+            "an executor did not register"
+        );
         cluster.executors.push(executor);
     }
     cluster
@@ -256,6 +261,21 @@ async fn the_cluster_answers_as_the_embedded_engine() {
         .await
         .unwrap();
     let distributed = client(&lake, &cluster.url).await;
+    // The client plans as many partitions as the cluster has slots (2 executors, 2 each),
+    // not as many as its own cores.
+    let partitions = |engine: &Engine| engine.context().state().config().target_partitions();
+    assert_eq!(partitions(&distributed), 4);
+    assert_eq!(
+        partitions(
+            &client_of(
+                EngineConfig::new(lake.display().to_string()).with_target_partitions(3),
+                &cluster.url
+            )
+            .await
+        ),
+        3,
+        "an explicit setting wins"
+    );
     let queries = [
         // The scoring functions, evaluated where the rows are.
         "SELECT channel, count(*) AS n, sum(sentiment(text)) AS s, avg(cx_sentiment(text)) AS c, \
@@ -274,6 +294,11 @@ async fn the_cluster_answers_as_the_embedded_engine() {
          ORDER BY pagerank DESC, author_id LIMIT 25",
         "SELECT thread_id, author_id, betweenness FROM thread_centrality() \
          ORDER BY thread_id, author_id LIMIT 40",
+        // The client's catalog, alone and beside a lake table (read here, shipped as rows).
+        "SELECT table_schema, table_name, table_type FROM information_schema.tables ORDER BY 1, 2",
+        "SELECT c.channel, count(*) AS n, max(k.columns) AS columns FROM conversations c \
+         CROSS JOIN (SELECT count(*) AS columns FROM information_schema.columns \
+                     WHERE table_name = 'conversations') k GROUP BY c.channel ORDER BY 1",
     ];
     for sql in queries {
         let here = run(&embedded, sql).await.unwrap();
