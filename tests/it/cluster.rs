@@ -239,10 +239,9 @@ async fn jobs_of(url: &str) -> usize {
         .len()
 }
 
-/// Every row of `table` in the lake at `lake`, sorted, as text.
-async fn table_rows(lake: &Path, table: &str) -> Vec<Vec<String>> {
-    let engine = socialcx::open(&lake.display().to_string()).await.unwrap();
-    let mut rows = run(&engine, &format!("SELECT * FROM {table}"))
+/// Every row of `table` as `engine` reads it, sorted, as text.
+async fn table_rows(engine: &Engine, table: &str) -> Vec<Vec<String>> {
+    let mut rows = run(engine, &format!("SELECT * FROM {table}"))
         .await
         .unwrap();
     rows.sort();
@@ -382,7 +381,9 @@ async fn the_cluster_answers_as_the_embedded_engine() {
         jobs_of(&cluster.url).await > before,
         "the job's query ran here"
     );
-    let landed = table_rows(&lake, "metrics.baseline_daily").await;
+    // What it landed, read by the executors, is what landed in the twin.
+    let twin = socialcx::open(&twin.display().to_string()).await.unwrap();
+    let landed = table_rows(&client(&lake, &cluster.url).await, "metrics.baseline_daily").await;
     assert!(!landed.is_empty());
     assert_eq!(landed, table_rows(&twin, "metrics.baseline_daily").await);
 }
@@ -421,8 +422,12 @@ async fn executors_read_an_s3_lake_with_their_own_credentials() {
     for sql in [
         "SELECT brand, count(*) AS n, sum(sentiment(text)) AS s, sum(cx_sentiment) AS c \
          FROM conversations GROUP BY brand ORDER BY brand",
-        "SELECT stage, count(*) FROM conversations GROUP BY 1 ORDER BY 1 NULLS FIRST",
+        "SELECT moment_of_truth(text) AS stage, count(*) AS n FROM conversations \
+         GROUP BY 1 ORDER BY 1 NULLS FIRST",
+        "SELECT count(*) AS n, count(DISTINCT reason) AS reasons FROM quarantine",
         "SELECT author_id, pagerank FROM author_influence() ORDER BY pagerank DESC, author_id LIMIT 10",
+        "SELECT thread_id, author_id, betweenness FROM thread_centrality() \
+         ORDER BY thread_id, author_id LIMIT 20",
     ] {
         let here = run(&embedded, sql).await.unwrap();
         let there = run(&distributed, sql)
