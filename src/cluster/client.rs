@@ -283,8 +283,10 @@ async fn same_versions(url: &str) -> CxResult<()> {
 fn on_cluster(url: &str, error: DataFusionError) -> DataFusionError {
     let message = error.to_string();
     if message.contains("transport error") || message.contains("Connection refused") {
+        // Mid-query: the scheduler, or an executor the result is fetched from, went away.
         DataFusionError::Execution(format!(
-            "the cluster's scheduler at {url} cannot be reached ({message}): is `socialcx cluster scheduler` running there?"
+            "on the cluster at {url}: a role cannot be reached ({message}): is its scheduler \
+             running, and did an executor stop?"
         ))
     } else {
         DataFusionError::Execution(format!("on the cluster at {url}: {message}"))
