@@ -220,6 +220,18 @@ async fn run(engine: &Engine, sql: &str) -> Result<Vec<Vec<String>>, String> {
     Ok(rounded(cells(&batches)))
 }
 
+/// Each of `queries` answers the same rows on `distributed` as on `embedded`, and some.
+async fn answer_alike(embedded: &Engine, distributed: &Engine, queries: &[&str]) {
+    for sql in queries {
+        let here = run(embedded, sql).await.unwrap();
+        let there = run(distributed, sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        assert!(!here.is_empty(), "{sql}");
+        assert_eq!(here, there, "{sql}");
+    }
+}
+
 /// Every row of `report` with `values`, as text, through the engine's one execution path.
 async fn report_rows(
     engine: &Engine,
@@ -299,14 +311,7 @@ async fn the_cluster_answers_as_the_embedded_engine() {
          CROSS JOIN (SELECT count(*) AS columns FROM information_schema.columns \
                      WHERE table_name = 'conversations') k GROUP BY c.channel ORDER BY 1",
     ];
-    for sql in queries {
-        let here = run(&embedded, sql).await.unwrap();
-        let there = run(&distributed, sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        assert!(!here.is_empty(), "{sql}");
-        assert_eq!(here, there, "{sql}");
-    }
+    answer_alike(&embedded, &distributed, &queries).await;
     // The work ran on the executors, spread over both (the client has no executor).
     for (i, executor) in cluster.executors.iter().enumerate() {
         assert!(executor.logged("Finished task"), "executor {i} ran no task");
@@ -419,7 +424,10 @@ async fn executors_read_an_s3_lake_with_their_own_credentials() {
     });
     let distributed = client_of(config(), &cluster.url).await;
     let read_before = s3.stats()["forwarded"].as_u64().unwrap();
-    for sql in [
+    answer_alike(
+        &embedded,
+        &distributed,
+        &[
         "SELECT brand, count(*) AS n, sum(sentiment(text)) AS s, sum(cx_sentiment) AS c \
          FROM conversations GROUP BY brand ORDER BY brand",
         "SELECT moment_of_truth(text) AS stage, count(*) AS n FROM conversations \
@@ -428,14 +436,9 @@ async fn executors_read_an_s3_lake_with_their_own_credentials() {
         "SELECT author_id, pagerank FROM author_influence() ORDER BY pagerank DESC, author_id LIMIT 10",
         "SELECT thread_id, author_id, betweenness FROM thread_centrality() \
          ORDER BY thread_id, author_id LIMIT 20",
-    ] {
-        let here = run(&embedded, sql).await.unwrap();
-        let there = run(&distributed, sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        assert!(!here.is_empty(), "{sql}");
-        assert_eq!(here, there, "{sql}");
-    }
+        ],
+    )
+    .await;
     // Every shipped report, with its defaults and with a parameter.
     let brand = run(&embedded, "SELECT min(brand) FROM conversations")
         .await
