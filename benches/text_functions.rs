@@ -15,8 +15,8 @@ use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::config::ConfigOptions;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF};
 use socialcx::engine::moments::{self, Tagger};
-use socialcx::engine::sentiment::Sentiment;
 use socialcx::engine::sentiment::vader::{Analyzer, Scratch};
+use socialcx::engine::sentiment::{Sentiment, UserLexicon};
 use socialcx::generator::{Generator, GeneratorConfig};
 
 fn corpus() -> Vec<String> {
@@ -87,6 +87,13 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(invoke(&f, &array)))
         });
     }
+    // The customer-care mode without its learned layer: what the layer costs.
+    let lexicon_only = UserLexicon::parse("care_model = false", "bench").unwrap();
+    let udfs = Sentiment::new(Some(&lexicon_only)).unwrap().udfs();
+    let f = udfs.iter().find(|u| u.name() == "cx_sentiment").unwrap();
+    group.bench_function("udf_cx_sentiment_lexicon_layer_only", |b| {
+        b.iter(|| black_box(invoke(f, &array)))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("sentiment_bytes");

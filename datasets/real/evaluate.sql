@@ -18,6 +18,8 @@
 --                        sets: the 2-class accuracy where the scorer committed itself).
 CREATE EXTERNAL TABLE cx STORED AS CSV LOCATION 'datasets/cx_sentiment/labeled.csv'
 OPTIONS ('format.has_header' 'true');
+CREATE EXTERNAL TABLE care_posts STORED AS CSV LOCATION 'datasets/care_posts/labeled.csv'
+OPTIONS ('format.has_header' 'true');
 CREATE EXTERNAL TABLE vader_tweets STORED AS CSV LOCATION 'datasets/real/vader_groundtruth/tweets.csv'
 OPTIONS ('format.has_header' 'true');
 CREATE EXTERNAL TABLE vader_amazon STORED AS CSV LOCATION 'datasets/real/vader_groundtruth/amazon_review_snippets.csv'
@@ -39,6 +41,8 @@ OPTIONS ('format.has_header' 'true');
 CREATE TABLE predictions AS
 WITH posts AS (
     SELECT 'cx_sentiment' AS dataset, split, label, text FROM cx
+    -- Two annotators; the 3 posts they disagreed on are left out.
+    UNION ALL SELECT 'care_posts', split, label, text FROM care_posts WHERE split <> 'disagreed'
     UNION ALL SELECT 'vader_tweets', split, label, text FROM vader_tweets
     UNION ALL SELECT 'vader_amazon_snippets', split, label, text FROM vader_amazon
     UNION ALL SELECT 'uci_amazon_cells', split, label, text FROM uci_amazon

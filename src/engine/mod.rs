@@ -13,6 +13,7 @@ pub mod scoring;
 pub mod sentiment;
 pub mod table_function;
 pub mod text_kernel;
+pub mod text_model;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -21,7 +21,7 @@ use datafusion::prelude::{col, lit};
 use sha2::{Digest, Sha256};
 
 use super::moments::{self, Tagger};
-use super::sentiment::Sentiment;
+use super::sentiment::{Sentiment, UserLexicon};
 use crate::lake::table::DerivedColumns;
 use crate::model::{CX_SENTIMENT, SENTIMENT, STAGE, STAGES, conversation_schema};
 use crate::{Error, Result};
@@ -183,6 +183,7 @@ fn fingerprint(lexicon: Option<&Path>, taxonomy: Option<&Path>) -> Result<String
     part("vader", super::sentiment::lexicon::VADER_LEXICON.as_bytes());
     part("emoji", super::sentiment::lexicon::VADER_EMOJI.as_bytes());
     part("care", super::sentiment::CUSTOMER_CARE.as_bytes());
+    part("care model", super::sentiment::model::CARE_MODEL.as_bytes());
     part("taxonomy", moments::TAXONOMY.as_bytes());
     for (label, path) in [("user lexicon", lexicon), ("user taxonomy", taxonomy)] {
         if let Some(path) = path {
@@ -190,6 +191,12 @@ fn fingerprint(lexicon: Option<&Path>, taxonomy: Option<&Path>) -> Result<String
                 std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))?;
             part(label, &bytes);
         }
+    }
+    // A lexicon's own learned layer decides the care scores too.
+    if let Some(path) = lexicon
+        && let Some(bytes) = UserLexicon::load(path)?.care_model.file_bytes()?
+    {
+        part("user care model", &bytes);
     }
     let digest = hex::encode(hash.finalize());
     Ok(format!("v{SCORING_VERSION}-{}", &digest[..16]))
@@ -212,5 +219,13 @@ mod tests {
         std::fs::write(&lexicon, "[words]\nrefund = -3.0\n").unwrap();
         let edited = Scoring::load(Some(&lexicon), None).unwrap();
         assert_ne!(domain.fingerprint(), edited.fingerprint());
+        // A lexicon naming its own learned layer: retraining that file (same lexicon
+        // bytes) changes the fingerprint too.
+        std::fs::write(&lexicon, "care_model = \"mine.tsv\"\n").unwrap();
+        std::fs::write(dir.path().join("mine.tsv"), "bias\t0\t0\t0\n").unwrap();
+        let mine = Scoring::load(Some(&lexicon), None).unwrap();
+        std::fs::write(dir.path().join("mine.tsv"), "bias\t1\t0\t0\n").unwrap();
+        let retrained = Scoring::load(Some(&lexicon), None).unwrap();
+        assert_ne!(mine.fingerprint(), retrained.fingerprint());
     }
 }

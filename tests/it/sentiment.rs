@@ -244,3 +244,50 @@ async fn customer_care_mode_beats_vader_on_the_held_out_labels() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_care_modes_learned_layer_can_be_turned_off_or_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |lexicon: &str| {
+        let path = dir.path().join(format!("lex{}.toml", lexicon.len()));
+        std::fs::write(&path, lexicon).unwrap();
+        async move { socialcx::open_with(EngineConfig::new("memory://").with_lexicon(&path)).await }
+    };
+    let text = "please help, I have been on hold for 2 hours";
+    let sql = format!(
+        "SELECT cx_sentiment_scores('{text}')['neg'], cx_sentiment_scores('{text}')['neu'], \
+         cx_sentiment_scores('{text}')['pos'], cx_sentiment('{text}')"
+    );
+    let shipped = &rows(&engine().await, &sql).await[0];
+    let off = &rows(&open("care_model = false\n").await.unwrap(), &sql).await[0];
+    // The learned layer's neg/neu/pos are class probabilities, the lexicon layer's the
+    // shares of the text's valence: they differ, and only the former sum to 1 with a
+    // clear winner.
+    assert_ne!(shipped, off);
+    let p: Vec<f64> = shipped[..3].iter().map(|v| v.parse().unwrap()).collect();
+    assert!((p.iter().sum::<f64>() - 1.0).abs() < 0.003, "{shipped:?}");
+    assert!(p[0] > 0.5, "a complaint: {shipped:?}");
+
+    // A model file of one's own, relative to the lexicon file: this one knows one word.
+    std::fs::write(
+        dir.path().join("mine.tsv"),
+        "# a toy model\nbias\t0\t0\t0\nhold\t0\t0\t5\n",
+    )
+    .unwrap();
+    let mine = &rows(&open("care_model = \"mine.tsv\"\n").await.unwrap(), &sql).await[0];
+    assert!(mine[2].parse::<f64>().unwrap() > 0.9, "{mine:?}");
+    assert!(mine[3].parse::<f64>().unwrap() >= 0.05, "{mine:?}");
+
+    // A broken model file is refused with its name and line.
+    std::fs::write(dir.path().join("bad.tsv"), "bias\t0\t0\t0\nhold\t1\tx\t0\n").unwrap();
+    let err = open("care_model = \"bad.tsv\"\n")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("bad.tsv") && err.contains("line 2"), "{err}");
+    let err = open("care_model = \"missing.tsv\"\n")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("missing.tsv"), "{err}");
+}

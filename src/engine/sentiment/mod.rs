@@ -4,10 +4,12 @@
 //! - [`pytext`]: the Python string semantics VADER depends on.
 //! - [`lexicon`]: the compiled word and emoji tables, and the layers over them.
 //! - [`vader`]: the scorer.
+//! - [`model`]: the customer-care mode's learned layer.
 //! - [`udf`]: the SQL functions.
 //!
-//! The customer-care layer is data: `data/customer_care.toml` (shipped, documented
-//! in place). Users add or override words and phrases, for both modes, with a
+//! The customer-care mode is data: a lexicon layer, `data/customer_care.toml` (shipped,
+//! documented in place), and a learned layer over it, `data/care_model.tsv` (weights
+//! written by `datasets/care_model/train.py`). Users add or override words and phrases, for both modes, with a
 //! lexicon file given to [`crate::EngineConfig::lexicon`]:
 //!
 //! ```toml
@@ -20,19 +22,27 @@
 //! [cx.phrases]
 //! "still no tracking" = -2.0
 //! ```
+//!
+//! `care_model = false` at the top of the file turns the learned layer off: the care
+//! mode is then the lexicon layer alone (what the training script learns from).
 
 pub mod lexicon;
+pub mod model;
 pub mod pytext;
 pub mod udf;
 pub mod vader;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use datafusion::logical_expr::ScalarUDF;
 
 use crate::config::{load_toml, parse_toml};
 use crate::{Error, Result};
 use lexicon::{Lexicon, LexiconLayer};
+use model::CareModel;
+
+use crate::engine::text_model::ModelChoice;
 use udf::{Output, SentimentUdf};
 use vader::Analyzer;
 
@@ -40,7 +50,7 @@ use vader::Analyzer;
 pub const CUSTOMER_CARE: &str = include_str!("data/customer_care.toml");
 
 /// A user's domain lexicon file.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserLexicon {
     /// Words for both modes.
@@ -52,6 +62,9 @@ pub struct UserLexicon {
     /// Words, phrases and the courtesy rule for the customer-care mode only.
     #[serde(default)]
     pub cx: LexiconLayer,
+    /// The customer-care mode's learned layer: the shipped one (default), none, or a file.
+    #[serde(default)]
+    pub care_model: ModelChoice,
 }
 
 impl UserLexicon {
@@ -67,7 +80,20 @@ impl UserLexicon {
 
     /// Read and parse a lexicon file.
     pub fn load(path: &Path) -> Result<UserLexicon> {
-        load_toml::<UserLexicon>(path)?.checked(&path.display().to_string())
+        let mut lexicon = load_toml::<UserLexicon>(path)?.checked(&path.display().to_string())?;
+        lexicon.care_model.resolve(path);
+        Ok(lexicon)
+    }
+
+    /// The learned layer this file asks for, read (`None`: the lexicon layer alone).
+    ///
+    /// ```
+    /// use socialcx::engine::sentiment::UserLexicon;
+    /// assert!(UserLexicon::parse("care_model = false\n", "x.toml").unwrap().care_model().unwrap().is_none());
+    /// assert!(UserLexicon::parse("", "x.toml").unwrap().care_model().unwrap().is_some());
+    /// ```
+    pub fn care_model(&self) -> Result<Option<Arc<CareModel>>> {
+        self.care_model.load(CareModel::shipped, CareModel::parse)
     }
 
     /// `self` if every valence is on VADER's scale.
@@ -112,7 +138,8 @@ impl Sentiment {
         let Some(user) = user else {
             return Ok(Sentiment {
                 vader: Analyzer::vader(),
-                customer_care: Analyzer::new(Lexicon::vader().with_layer(&shipped)),
+                customer_care: Analyzer::new(Lexicon::vader().with_layer(&shipped))
+                    .with_model(CareModel::shipped()),
             });
         };
         let both = LexiconLayer {
@@ -120,14 +147,18 @@ impl Sentiment {
             phrases: user.phrases.clone(),
             ..Default::default()
         };
+        let customer_care = Analyzer::new(
+            Lexicon::vader()
+                .with_layer(&shipped)
+                .with_layer(&both)
+                .with_layer(&user.cx),
+        );
         Ok(Sentiment {
             vader: Analyzer::new(Lexicon::vader().with_layer(&both)),
-            customer_care: Analyzer::new(
-                Lexicon::vader()
-                    .with_layer(&shipped)
-                    .with_layer(&both)
-                    .with_layer(&user.cx),
-            ),
+            customer_care: match user.care_model()? {
+                Some(model) => customer_care.with_model(model),
+                None => customer_care,
+            },
         })
     }
 

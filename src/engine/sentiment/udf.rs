@@ -181,17 +181,17 @@ impl ScalarUDFImpl for SentimentUdf {
                     ),
                     (
                         "cx_sentiment",
-                        "Customer-care compound score: VADER plus service-failure phrases and the courtesy-in-complaint rule.",
+                        "Customer-care score in -1..1: p(positive) - p(negative) of a learned layer over VADER with service-failure phrases and the courtesy-in-complaint rule (in the ±0.05 neutral band exactly when neutral is the most probable class).",
                         "SELECT cx_sentiment('thanks for nothing, still waiting on my refund');",
                     ),
                     (
                         "cx_sentiment_scores",
-                        "Customer-care neg, neu, pos and compound, as a struct.",
+                        "Customer-care class probabilities neg, neu, pos (3 decimals) and compound (4 decimals), as a struct.",
                         "SELECT cx_sentiment_scores(text) FROM conversations LIMIT 5;",
                     ),
                     (
                         "cx_sentiment_label",
-                        "Customer-care label: 'positive', 'negative' or 'neutral'.",
+                        "Customer-care label: the most probable of 'positive', 'negative' and 'neutral'.",
                         "SELECT cx_sentiment_label(text), count(*) FROM conversations GROUP BY 1;",
                     ),
                 ],

@@ -17,6 +17,7 @@ use super::lexicon::{
     Applies, BOOSTER, BUT, Entry, LEXICON, Lexicon, MAX_RULES, NEGATION, NONE, PADDED, POLITE,
     SPECIAL, STARTS_CUE, STARTS_PHRASE,
 };
+use super::model::CareModel;
 use super::pytext;
 
 const C_INCR: f64 = 0.733;
@@ -127,12 +128,30 @@ fn room<T: Copy + Default>(buf: &mut Vec<T>, n: usize) -> &mut [T] {
 #[derive(Debug, Clone)]
 pub struct Analyzer {
     lex: Arc<Lexicon>,
+    /// The learned layer over the lexicon's scores (the customer-care mode).
+    model: Option<Arc<CareModel>>,
 }
 
 impl Analyzer {
     /// An analyzer over `lex`.
     pub fn new(lex: Lexicon) -> Analyzer {
-        Analyzer { lex: Arc::new(lex) }
+        Analyzer {
+            lex: Arc::new(lex),
+            model: None,
+        }
+    }
+
+    /// This analyzer with a learned layer over its lexicon's scores: its scores become
+    /// the model's (see [`CareModel::scores`]).
+    ///
+    /// ```
+    /// use socialcx::engine::sentiment::{model::CareModel, vader::{Analyzer, Scratch}};
+    /// let care = Analyzer::vader().with_model(CareModel::shipped());
+    /// assert!(care.compound("2 hours on hold and still no answer", &mut Scratch::default()) < 0.0);
+    /// ```
+    pub fn with_model(mut self, model: Arc<CareModel>) -> Analyzer {
+        self.model = Some(model);
+        self
     }
 
     /// The reference analyzer (VADER 3.3.2's lexicon, nothing added), built once.
@@ -158,11 +177,15 @@ impl Analyzer {
     /// ```
     pub fn scores(&self, text: &str, scratch: &mut Scratch) -> Scores {
         let raw = self.raw(text, scratch);
-        Scores {
+        let lexicon = Scores {
             neg: py_round(raw.neg, 3),
             neu: py_round(raw.neu, 3),
             pos: py_round(raw.pos, 3),
             compound: py_round(raw.compound, 4),
+        };
+        match &self.model {
+            Some(model) => model.scores(text, &lexicon),
+            None => lexicon,
         }
     }
 
@@ -173,6 +196,9 @@ impl Analyzer {
     /// assert_eq!(Analyzer::vader().compound("not bad at all", &mut Scratch::default()), 0.431);
     /// ```
     pub fn compound(&self, text: &str, scratch: &mut Scratch) -> f64 {
+        if self.model.is_some() {
+            return self.scores(text, scratch).compound;
+        }
         py_round(self.raw(text, scratch).compound, 4)
     }
 
