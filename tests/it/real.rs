@@ -20,7 +20,7 @@ care_posts            dev   sentiment_label    299  0.508 0.509 0.292
 cx_sentiment          dev   cx_sentiment_label 360  1.0   1.0   0.0
 cx_sentiment          dev   sentiment_label    360  0.528 0.527 0.35
 moments               dev   moment_of_truth    271  0.871 0.857 -
-real_stages           dev   moment_of_truth    193  0.813 0.515 -
+real_stages           dev   moment_of_truth    557  0.691 0.44  -
 uci_amazon_cells      dev   cx_sentiment_label 500  0.902 0.908 0.152
 uci_amazon_cells      dev   sentiment_label    500  0.698 0.77  0.16
 uci_imdb              dev   cx_sentiment_label 500  0.916 0.917 0.136
@@ -36,7 +36,7 @@ care_posts            test  sentiment_label    298  0.537 0.537 0.301
 cx_sentiment          test  cx_sentiment_label 360  0.878 0.877 0.089
 cx_sentiment          test  sentiment_label    360  0.55  0.55  0.339
 moments               test  moment_of_truth    269  0.632 0.631 -
-real_stages           test  moment_of_truth    186  0.645 0.365 -
+real_stages           test  moment_of_truth    593  0.617 0.354 -
 uci_amazon_cells      test  cx_sentiment_label 500  0.838 0.854 0.192
 uci_amazon_cells      test  sentiment_label    500  0.688 0.772 0.144
 uci_imdb              test  cx_sentiment_label 500  0.766 0.775 0.244
