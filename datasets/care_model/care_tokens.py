@@ -1,8 +1,12 @@
 """The learned layer's tokens and arithmetic, in plain Python (no dependency): the mirror
-of src/engine/sentiment/model.rs that datasets/care_model/train.py trains with and
-tests/care_model checks against the engine.
+of src/engine/text_model.rs that datasets/care_model/train.py trains with and
+tests/care_model checks against the engine; and `engine_rows`, how both ask the engine.
 """
+import csv
 import math
+import os
+import subprocess
+import tempfile
 
 CLASSES = ["negative", "neutral", "positive"]
 DENSE = ["compound", "neg", "pos"]
@@ -122,15 +126,15 @@ def read_model(path):
     return bias, dense, feats
 
 
-def model_probabilities(path, texts, dense, names=DENSE):
+def model_probabilities(path, texts, dense):
     """What the engine computes from the model file at `path` (f32 aside): per text, the
-    class probabilities, given its dense inputs `dense` (rows of the inputs `names`, by
-    default the care model's compound, neg, pos)."""
+    probabilities [negative, neutral, positive], given its lexicon scores `dense` (rows of
+    compound, neg, pos)."""
     bias, dw, feats = read_model(path)
     out = []
     for text, x in zip(texts, dense):
         z = list(bias)
-        for d, v in zip(names, x):
+        for d, v in zip(DENSE, x):
             z = [a + v * w for a, w in zip(z, dw[d])]
         for f in features(text):
             if f in feats:
@@ -139,3 +143,32 @@ def model_probabilities(path, texts, dense, names=DENSE):
         e = [math.exp(a - top) for a in z]
         out.append([v / sum(e) for v in e])
     return out
+
+
+def engine_rows(socialcx, lexicon, texts, columns):
+    """`SELECT i, <columns> FROM t ORDER BY i` run by the socialcx binary over a table
+    `t(i, text)` of `texts`, with a lexicon file holding `lexicon` (and no SOCIALCX_*
+    setting from the environment); one dict per text, in order."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "texts.csv")
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["i", "text"])
+            for i, t in enumerate(texts):
+                w.writerow([i, t])
+        lex = os.path.join(tmp, "lexicon.toml")
+        with open(lex, "w", encoding="utf-8") as f:
+            f.write(lexicon)
+        sql = (
+            f"CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{path}' "
+            "OPTIONS ('format.has_header' 'true');\n"
+            f"SELECT i, {columns} FROM t ORDER BY i;\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCX_")}
+        out = subprocess.run(
+            [socialcx, "--lexicon", lex, "--lake", "memory://", "sql", "--quiet", "--format", "csv"],
+            input=sql, capture_output=True, text=True, env=env, check=True,
+        ).stdout
+    rows = list(csv.DictReader(out.splitlines()))
+    assert len(rows) == len(texts), (len(rows), len(texts))
+    return rows

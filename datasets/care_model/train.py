@@ -24,16 +24,14 @@ are written to 4 places, so another BLAS rarely moves one).
 import argparse
 import csv
 import os
-import subprocess
 import sys
-import tempfile
 from collections import Counter
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from care_tokens import features, model_probabilities
+from care_tokens import CLASSES, DENSE, engine_rows, features, model_probabilities
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
@@ -68,7 +66,7 @@ def own_posts(extra, column, classes):
 
 def sentiment_posts(extra):
     """(text, label, group, source) for every post this layer may read: no `test` row."""
-    posts = own_posts(extra, "label", SENTIMENT.classes)
+    posts = own_posts(extra, "label", CLASSES)
     for r in read_csv("datasets/care_posts/labeled.csv"):
         if r["split"] in ("train", "dev"):
             posts.append((r["text"], r["label"], "care", "writer " + r["writer"]))
@@ -82,66 +80,32 @@ def sentiment_posts(extra):
     return posts
 
 
-def run_sql(socialcx, option, setting, texts, select):
-    """`select` (over a table `t(i, text)`) run by socialcx with a lexicon or taxonomy file
-    (`option`) holding `setting`; rows as dicts."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "texts.csv")
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["i", "text"])
-            for i, t in enumerate(texts):
-                w.writerow([i, t])
-        conf = os.path.join(tmp, "setting.toml")
-        with open(conf, "w", encoding="utf-8") as f:
-            f.write(setting)
-        sql = (
-            f"CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{path}' "
-            "OPTIONS ('format.has_header' 'true');\n"
-            f"{select} FROM t ORDER BY i;\n"
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCX_")}
-        out = subprocess.run(
-            [socialcx, option, conf, "--lake", "memory://", "sql", "--quiet", "--format", "csv"],
-            input=sql, capture_output=True, text=True, env=env, check=True,
-        ).stdout
-    rows = list(csv.DictReader(out.splitlines()))
-    assert len(rows) == len(texts), (len(rows), len(texts))
-    return rows
+def lexicon_inputs(socialcx, texts):
+    """The lexicon layer's compound, neg and pos of every text, as the engine scores them."""
+    rows = engine_rows(socialcx, "care_model = false\n", texts,
+                       ", ".join(f"cx_sentiment_scores(text)['{d}'] AS {d}" for d in DENSE))
+    return np.array([[float(r[d]) for d in DENSE] for r in rows])
 
 
-class Layer:
-    def __init__(self, name, classes, dense, out, option, key, describe):
-        self.name, self.classes, self.dense, self.out = name, classes, dense, out
-        self.option, self.key, self.describe = option, key, describe
-
-    def inputs(self, socialcx, texts):
-        """The dense inputs of every text, as the engine computes them."""
-        rows = run_sql(socialcx, self.option, f"{self.key} = false\n", texts,
-                       "SELECT i, " + ", ".join(f"cx_sentiment_scores(text)['{d}'] AS {d}"
-                                                for d in self.dense))
-        return np.array([[float(r[d]) for d in self.dense] for r in rows])
-
-    def engine_outputs(self, socialcx, model, texts):
-        """The class probabilities the engine answers with `model` loaded."""
-        setting = f'{self.key} = "{os.path.abspath(model)}"\n'
-        rows = run_sql(socialcx, self.option, setting, texts,
-                       "SELECT i, cx_sentiment_scores(text)['neg'] AS neg, "
-                       "cx_sentiment_scores(text)['neu'] AS neu, "
-                       "cx_sentiment_scores(text)['pos'] AS pos")
-        return np.array([[float(r["neg"]), float(r["neu"]), float(r["pos"])] for r in rows])
+def engine_probabilities(socialcx, model, texts):
+    """The class probabilities the engine answers with the model file `model` loaded."""
+    rows = engine_rows(socialcx, f'care_model = "{os.path.abspath(model)}"\n', texts,
+                       ", ".join(f"cx_sentiment_scores(text)['{c}'] AS {c}"
+                                 for c in ("neg", "neu", "pos")))
+    return np.array([[float(r["neg"]), float(r["neu"]), float(r["pos"])] for r in rows])
 
 
-SENTIMENT = Layer(
-    "sentiment", ["negative", "neutral", "positive"], ["compound", "neg", "pos"],
-    "src/engine/sentiment/data/care_model.tsv", "--lexicon", "care_model",
-    ["# The customer-care mode's learned layer (src/engine/sentiment/model.rs), written by",
-     "# datasets/care_model/train.py; do not edit by hand. Rows: name, then one weight per",
-     "# class. `dense:<x>`: the care lexicon's score x of the text; otherwise a token or two",
-     "# adjacent tokens (one space between).",
-     "# Training data: datasets/care_posts (train+dev), datasets/cx_sentiment (dev) and the",
-     "# dev halves of datasets/real/{vader_groundtruth,uci_sentiment_labelled}; licences in",
-     "# each set's README (MIT, CC BY 4.0, this project's)."])
+OUT = "src/engine/sentiment/data/care_model.tsv"
+HEADER = [
+    "# The customer-care mode's learned layer (src/engine/sentiment/model.rs), written by",
+    "# datasets/care_model/train.py; do not edit by hand. Rows: name, then one weight per",
+    "# class. `dense:<x>`: the care lexicon's score x of the text; otherwise a token or two",
+    "# adjacent tokens (one space between).",
+    "# Training data: datasets/care_posts (train+dev), datasets/cx_sentiment (dev) and the",
+    "# dev halves of datasets/real/{vader_groundtruth,uci_sentiment_labelled}; licences in",
+    "# each set's README (MIT, CC BY 4.0, this project's).",
+]
+
 # ---------------------------------------------------------------- model
 
 
@@ -198,23 +162,23 @@ def macro_f1(y, pred):
     return float(np.mean(f1s))
 
 
-def train(layer, posts, dense, idx, general, l2, min_count=2):
+def train(posts, dense, idx, general, l2, min_count=2):
     """The model fitted on `posts[idx]`: (vocabulary -> column, W, b)."""
     sub = [posts[i] for i in idx]
     counts = Counter()
     for p in sub:
         counts.update(set(features(p[0])))
-    nd = len(layer.dense)
+    nd = len(DENSE)
     vocab = {f: j + nd for j, f in enumerate(sorted(f for f, c in counts.items() if c >= min_count))}
     X = design(sub, dense[idx], {f: j - nd for f, j in vocab.items()})
-    y = np.array([layer.classes.index(p[1]) for p in sub])
+    y = np.array([CLASSES.index(p[1]) for p in sub])
     w = np.array([general if p[2] == "general" else 1.0 for p in sub])
-    W, b = fit(X, y, w, l2, len(layer.classes), nd)
+    W, b = fit(X, y, w, l2, len(CLASSES), nd)
     return vocab, W, b
 
 
-def predict(layer, posts, dense, vocab, W, b):
-    nd = len(layer.dense)
+def predict(posts, dense, vocab, W, b):
+    nd = len(DENSE)
     X = design(posts, dense, {f: j - nd for f, j in vocab.items()})
     Z = X @ W + b
     Z -= Z.max(axis=1, keepdims=True)
@@ -222,17 +186,17 @@ def predict(layer, posts, dense, vocab, W, b):
     return P / P.sum(axis=1, keepdims=True)
 
 
-def write_model(layer, path, vocab, W, b, l2, general, counts):
+def write_model(path, vocab, W, b, l2, general, counts):
     # Softmax is unchanged by adding one number to a row's weights: centre each row, then
     # drop the rows that no longer move any probability.
     W = W - W.mean(axis=1, keepdims=True)
     b = b - b.mean()
-    lines = layer.describe + [
+    lines = HEADER + [
         f"# Fitted on {counts}; L2 {l2} and real sets weighted {general}.",
-        "classes\t" + "\t".join(layer.classes),
+        "classes\t" + "\t".join(CLASSES),
         "bias\t" + "\t".join(f"{v:.4f}" for v in b),
     ]
-    for i, d in enumerate(layer.dense):
+    for i, d in enumerate(DENSE):
         lines.append(f"dense:{d}\t" + "\t".join(f"{v:.4f}" for v in W[i]))
     kept = 0
     for f, j in sorted(vocab.items()):
@@ -256,12 +220,11 @@ def main():
     ap.add_argument("--check", action="store_true",
                     help="also compare the engine's answers with this script's on every text")
     args = ap.parse_args()
-    layer = SENTIMENT
-    out = args.out or os.path.join(ROOT, layer.out)
+    out = args.out or os.path.join(ROOT, OUT)
 
     posts = sentiment_posts(args.posts)
     texts = [p[0] for p in posts]
-    dense = layer.inputs(args.socialcx, texts)
+    dense = lexicon_inputs(args.socialcx, texts)
     print("posts:", dict(Counter(p[3] for p in posts)), file=sys.stderr)
 
     # Model selection by leaving one source out at a time: each writer of
@@ -277,9 +240,9 @@ def main():
                 fit_idx = [i for i, p in enumerate(posts)
                            if p[3] != held and (p[2] != "general" or general > 0)]
                 held_idx = [i for i, p in enumerate(posts) if p[3] == held]
-                vocab, W, b = train(layer, posts, dense, fit_idx, general, l2)
-                P = predict(layer, [posts[i] for i in held_idx], dense[held_idx], vocab, W, b)
-                y = np.array([layer.classes.index(posts[i][1]) for i in held_idx])
+                vocab, W, b = train(posts, dense, fit_idx, general, l2)
+                P = predict([posts[i] for i in held_idx], dense[held_idx], vocab, W, b)
+                y = np.array([CLASSES.index(posts[i][1]) for i in held_idx])
                 f1s[held] = macro_f1(y, P.argmax(axis=1))
             # Each data set counts once: care_posts is the mean of its writers' folds.
             by_set = {}
@@ -294,14 +257,14 @@ def main():
     _, general, l2 = best
     print(f"chosen: general {general}, l2 {l2}", file=sys.stderr)
     final = [i for i, p in enumerate(posts) if p[2] != "general" or general > 0]
-    vocab, W, b = train(layer, posts, dense, final, general, l2)
+    vocab, W, b = train(posts, dense, final, general, l2)
     used = dict(sorted(Counter(posts[i][3] for i in final).items()))
-    kept = write_model(layer, out, vocab, W, b, l2, general, used)
+    kept = write_model(out, vocab, W, b, l2, general, used)
     print(f"wrote {out}: {kept} token and pair features", file=sys.stderr)
 
     if args.check:
-        want = np.array(model_probabilities(out, texts, dense.tolist(), layer.dense))
-        got = layer.engine_outputs(args.socialcx, out, texts)
+        want = np.array(model_probabilities(out, texts, dense.tolist()))
+        got = engine_probabilities(args.socialcx, out, texts)
         diff = np.abs(got - want).max(axis=1)
         worst = int(diff.argmax())
         print(f"check: socialcx vs this script on {len(texts)} texts: largest difference "

@@ -5,9 +5,7 @@ must be those the script computes from the shipped weights and the engine's own
 lexicon-layer scores. A difference means the model the script trains is not the model the
 engine runs."""
 import csv
-import subprocess
 import sys
-from pathlib import Path
 
 from socialcx_testing import REPO, binary
 
@@ -41,35 +39,21 @@ TRICKY = [
 ]
 
 
-def socialcx_scores(texts, lexicon, columns, tmp):
-    data = tmp / "texts.csv"
-    with open(data, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["i", "text"])
-        for i, t in enumerate(texts):
-            w.writerow([i, t])
-    lex = tmp / "lexicon.toml"
-    lex.write_text(lexicon)
-    select = ", ".join(f"cx_sentiment_scores(text)['{c}'] AS {c}" for c in columns)
-    sql = (f"CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{data}' "
-           "OPTIONS ('format.has_header' 'true');\n"
-           f"SELECT i, {select} FROM t ORDER BY i;\n")
-    out = subprocess.run(
-        [binary(), "--lexicon", str(lex), "--lake", "memory://", "sql", "--quiet",
-         "--format", "csv"], input=sql, capture_output=True, text=True, check=True).stdout
-    rows = list(csv.DictReader(out.splitlines()))
-    assert len(rows) == len(texts)
+def socialcx_scores(texts, lexicon, columns):
+    rows = care_tokens.engine_rows(
+        binary(), lexicon, texts,
+        ", ".join(f"cx_sentiment_scores(text)['{c}'] AS {c}" for c in columns))
     return [[float(r[c]) for c in columns] for r in rows]
 
 
-def test_the_engine_runs_the_model_the_training_script_computes(tmp_path: Path):
+def test_the_engine_runs_the_model_the_training_script_computes():
     texts = list(TRICKY)
     for rel in SETS:
         with open(REPO / rel, newline="", encoding="utf-8") as f:
             texts += [r["text"] for r in csv.DictReader(f)]
     assert len(texts) > 13000
-    lexicon = socialcx_scores(texts, "care_model = false\n", care_tokens.DENSE, tmp_path)
-    got = socialcx_scores(texts, "", ["neg", "neu", "pos"], tmp_path)
+    lexicon = socialcx_scores(texts, "care_model = false\n", care_tokens.DENSE)
+    got = socialcx_scores(texts, "", ["neg", "neu", "pos"])
     want = care_tokens.model_probabilities(str(MODEL), texts, lexicon)
     worst = max(range(len(texts)), key=lambda i: max(abs(a - b) for a, b in zip(got[i], want[i])))
     diff = max(abs(a - b) for a, b in zip(got[worst], want[worst]))

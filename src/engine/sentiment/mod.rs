@@ -9,8 +9,8 @@
 //!
 //! The customer-care mode is data: a lexicon layer, `data/customer_care.toml` (shipped,
 //! documented in place), and a learned layer over it, `data/care_model.tsv` (weights
-//! written by `datasets/care_model/train.py`). Users add or override words and phrases, for both modes, with a
-//! lexicon file given to [`crate::EngineConfig::lexicon`]:
+//! written by `datasets/care_model/train.py`). Users add or override words and phrases,
+//! for both modes, with a lexicon file given to [`crate::EngineConfig::lexicon`]:
 //!
 //! ```toml
 //! [words]            # both modes; VADER's scale, -4..4
@@ -38,11 +38,10 @@ use std::sync::Arc;
 use datafusion::logical_expr::ScalarUDF;
 
 use crate::config::{load_toml, parse_toml};
+use crate::engine::text_model::ModelChoice;
 use crate::{Error, Result};
 use lexicon::{Lexicon, LexiconLayer};
 use model::CareModel;
-
-use crate::engine::text_model::ModelChoice;
 use udf::{Output, SentimentUdf};
 use vader::Analyzer;
 
