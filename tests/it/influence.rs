@@ -292,28 +292,86 @@ async fn author_influence_and_thread_centrality_from_sql() {
     assert!(plan.contains("GraphExec: author_influence"), "{plan}");
 }
 
+/// Every author's row of `author_influence(args)` but the ranks, computed independently
+/// in plain SQL: the edges of `src/engine/influence/author_edges.sql` (a join of the lake
+/// with itself, planned by DataFusion) and the facts grouped per author.
+fn author_facts_in_sql(filter: &str) -> String {
+    let edges = std::fs::read_to_string(repo().join("src/engine/influence/author_edges.sql"))
+        .unwrap()
+        .replace("{filter}", filter);
+    format!(
+        "WITH e AS (SELECT src, dst FROM ({edges}) WHERE dst IS NOT NULL AND dst <> ''), \
+         received AS (SELECT dst AS author_id, count(*) AS n, count(DISTINCT src) AS engagers \
+                      FROM e WHERE src <> dst GROUP BY dst), \
+         given AS (SELECT src AS author_id, count(*) AS n FROM e WHERE src <> dst GROUP BY src), \
+         facts AS (SELECT author_id, bool_or(is_brand) AS is_brand, \
+                          max(author_followers) AS followers, \
+                          coalesce(sum(author_followers), 0) AS reach, \
+                          count(DISTINCT thread_id) AS threads, count(*) AS messages \
+                   FROM conversations {filter} GROUP BY author_id), \
+         nodes AS (SELECT author_id FROM facts UNION SELECT dst FROM e) \
+         SELECT n.author_id, f.is_brand, coalesce(r.n, 0), coalesce(g.n, 0), \
+                coalesce(r.engagers, 0), f.followers, coalesce(f.reach, 0), \
+                coalesce(f.threads, 0), coalesce(f.messages, 0) \
+         FROM nodes n LEFT JOIN facts f ON f.author_id = n.author_id \
+              LEFT JOIN received r ON r.author_id = n.author_id \
+              LEFT JOIN given g ON g.author_id = n.author_id \
+         ORDER BY n.author_id"
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn author_degrees_agree_with_plain_sql_on_a_generated_lake() {
     let dir = tempfile::tempdir().unwrap();
     let file = crate::common::generate(dir.path(), "g.ndjson", 20_000, 8, Default::default());
     let engine = engine_in(dir.path()).await;
     ingest(&engine, &[file]).await;
-    // Interactions received from other authors, counted independently in SQL.
-    let independent = rows(
+    let ours = |args: &str| {
+        format!(
+            "SELECT author_id, is_brand, in_degree, out_degree, distinct_engagers, followers, \
+                    total_reach, conversations, messages \
+             FROM author_influence({args}) ORDER BY author_id"
+        )
+    };
+    let whole = rows(&engine, &author_facts_in_sql("")).await;
+    assert!(whole.len() > 1000, "{} authors", whole.len());
+    assert_eq!(rows(&engine, &ours("")).await, whole);
+    // A window from the median message on (many replies there answer messages before
+    // it) and one brand.
+    let bounds = rows(
         &engine,
-        "WITH e AS ( \
-           SELECT c.author_id AS src, p.author_id AS dst FROM conversations c \
-             JOIN conversations p ON c.parent_id = p.conversation_id \
-           UNION ALL SELECT author_id, m FROM (SELECT author_id, unnest(mentions) AS m FROM conversations)) \
-         SELECT dst, count(*) FROM e WHERE src <> dst GROUP BY dst ORDER BY 2 DESC, 1 LIMIT 50",
+        "SELECT (SELECT arrow_cast(created_at, 'Utf8') \
+                 FROM (SELECT created_at, row_number() OVER (ORDER BY created_at) AS r, \
+                              count(*) OVER () AS n FROM conversations) \
+                 WHERE r = n / 2 + 1), \
+                (SELECT brand FROM conversations GROUP BY brand ORDER BY count(*) DESC, brand LIMIT 1)",
     )
     .await;
-    let ours = rows(
+    let (from, brand) = (&bounds[0][0], &bounds[0][1]);
+    let outside_parents = rows(
         &engine,
-        "SELECT author_id, in_degree FROM author_influence() ORDER BY 2 DESC, 1 LIMIT 50",
+        &format!(
+            "SELECT count(*) FROM conversations c JOIN conversations p \
+               ON c.parent_id = p.conversation_id \
+             WHERE c.created_at >= TIMESTAMP '{from}' AND c.brand = '{brand}' \
+               AND p.created_at < TIMESTAMP '{from}'"
+        ),
     )
     .await;
-    assert_eq!(ours, independent);
+    assert_ne!(
+        outside_parents[0][0], "0",
+        "replies to messages before the window"
+    );
+    let filter = format!("WHERE created_at >= TIMESTAMP '{from}' AND brand = '{brand}'");
+    let windowed = rows(&engine, &author_facts_in_sql(&filter)).await;
+    assert_eq!(
+        rows(
+            &engine,
+            &ours(&format!("TIMESTAMP '{from}', NULL, '{brand}'"))
+        )
+        .await,
+        windowed
+    );
     let checks = rows(
         &engine,
         "SELECT count(DISTINCT author_id) = count(*) FROM author_influence()",

@@ -1,8 +1,9 @@
 -- The author interaction graph's edges, engaging author -> engaged author: a reply
 -- (to the parent message's author), a mention, an `RT @user` share. `{filter}` is the
 -- call's WHERE clause on the engaging messages (empty for the whole lake).
--- author_influence() plans this (and counts each pair); benches/influence_compare.sh
--- exports it for the peers.
+-- This is the definition in SQL: author_influence() finds the same edges in one scan of
+-- the window (src/engine/influence/table.rs, checked against this file by
+-- tests/it/influence.rs), and benches/influence_compare.sh exports them for the peers.
 WITH c AS (SELECT conversation_id, parent_id, author_id, mentions, text
            FROM conversations {filter})
 SELECT c.author_id AS src, p.author_id AS dst

@@ -41,8 +41,8 @@ use super::graph::{DiGraph, centrality};
 use crate::engine::sql_literal;
 use crate::engine::table_function::{CallArgs, session_state};
 
-/// The SQL of the author interaction edges, with a `{filter}` placeholder.
-const AUTHOR_EDGES_SQL: &str = include_str!("author_edges.sql");
+/// An `RT @user` share: the shared author is the first capture group.
+const RT_PATTERN: &str = "^RT @([A-Za-z0-9_.]+)";
 
 /// PageRank's damping factor (the standard 0.85).
 pub const DAMPING: f64 = 0.85;
@@ -129,24 +129,29 @@ impl GraphKind {
         let filter = window.where_clause();
         match self {
             GraphKind::Authors => vec![
-                // Interaction edges, engaging author -> engaged author.
+                // The window's messages, each read once: its author, what it engages (the
+                // parent it replies to, its mentions, the author an `RT @` shares) and the
+                // per-author facts. The graph is built from these in Rust (see
+                // `author_influence`): a self-join and a second scan for the facts cost
+                // more than interning the ids once (docs/functions.md).
                 format!(
-                    "SELECT src, dst FROM ({}) WHERE dst IS NOT NULL AND dst <> ''",
-                    AUTHOR_EDGES_SQL.replace("{filter}", &filter)
+                    "SELECT conversation_id, parent_id, author_id, thread_id, is_brand, \
+                            author_followers, mentions, \
+                            CASE WHEN text LIKE 'RT @%' \
+                                 THEN regexp_match(text, '{RT_PATTERN}')[1] END AS shared \
+                     FROM conversations {filter}"
                 ),
-                // Per-author facts, through (author, thread) groups: a per-author
-                // count(DISTINCT thread_id) keeps a hash set per author, gigabytes
-                // for a million authors.
-                format!(
-                    "SELECT author_id, bool_or(is_brand) AS is_brand, max(followers) AS followers, \
-                            CAST(sum(reach) AS BIGINT) AS total_reach, \
-                            count(*) AS conversations, sum(messages) AS messages \
-                     FROM (SELECT author_id, thread_id, bool_or(is_brand) AS is_brand, \
-                                  max(author_followers) AS followers, \
-                                  coalesce(sum(author_followers), 0) AS reach, count(*) AS messages \
-                           FROM conversations {filter} GROUP BY author_id, thread_id) \
-                     GROUP BY author_id"
-                ),
+                // The messages outside the window that a message in it replies to (their
+                // authors are the replies' engaged authors): none without a window.
+                match window.outside_clause() {
+                    None => "SELECT conversation_id, author_id FROM conversations WHERE false"
+                        .to_string(),
+                    Some(outside) => format!(
+                        "SELECT conversation_id, author_id FROM conversations \
+                         WHERE ({outside}) AND conversation_id IN \
+                               (SELECT parent_id FROM conversations {filter})"
+                    ),
+                },
             ],
             GraphKind::Threads => vec![format!(
                 "WITH c AS (SELECT thread_id, parent_id, author_id FROM conversations {filter}) \
@@ -189,22 +194,41 @@ impl Window {
 
     /// `WHERE ...` over `conversations` for this window ("" when unbounded).
     fn where_clause(&self) -> String {
-        let mut conditions = Vec::new();
-        let ts = |us: i64| format!("arrow_cast({us}, 'Timestamp(µs, \"UTC\")')");
-        if let Some(from) = self.from {
-            conditions.push(format!("created_at >= {}", ts(from)));
-        }
-        if let Some(to) = self.to {
-            conditions.push(format!("created_at < {}", ts(to)));
-        }
-        if let Some(brand) = &self.brand {
-            conditions.push(format!("brand = {}", sql_literal(brand)));
-        }
+        let conditions = self.conditions(false);
         if conditions.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", conditions.join(" AND "))
         }
+    }
+
+    /// The condition on `conversations` that holds outside this window, written so that
+    /// the lake prunes its files by it (`created_at < from OR ...`); `None` when unbounded.
+    fn outside_clause(&self) -> Option<String> {
+        let conditions = self.conditions(true);
+        (!conditions.is_empty()).then(|| conditions.join(" OR "))
+    }
+
+    /// Each bound as a condition on `conversations`, or its negation (every column it
+    /// reads is non-null, so the negation is exact).
+    fn conditions(&self, negated: bool) -> Vec<String> {
+        let mut conditions = Vec::new();
+        let ts = |us: i64| format!("arrow_cast({us}, 'Timestamp(µs, \"UTC\")')");
+        let (ge, lt, eq) = if negated {
+            ("<", ">=", "<>")
+        } else {
+            (">=", "<", "=")
+        };
+        if let Some(from) = self.from {
+            conditions.push(format!("created_at {ge} {}", ts(from)));
+        }
+        if let Some(to) = self.to {
+            conditions.push(format!("created_at {lt} {}", ts(to)));
+        }
+        if let Some(brand) = &self.brand {
+            conditions.push(format!("brand {eq} {}", sql_literal(brand)));
+        }
+        conditions
     }
 }
 
@@ -549,54 +573,218 @@ fn int64s(batch: &RecordBatch, name: &str) -> Result<Int64Array> {
         .clone())
 }
 
-/// The `author_influence` rows from the edge and author-fact batches.
-fn author_influence(edges: &[RecordBatch], facts: &[RecordBatch]) -> Result<RecordBatch> {
-    #[derive(Default, Clone)]
-    struct Facts {
-        is_brand: Option<bool>,
-        followers: Option<i64>,
-        total_reach: i64,
-        conversations: i64,
-        messages: i64,
-    }
+/// What `author_influence` reports of each author besides the graph measures.
+#[derive(Default, Clone)]
+struct Facts {
+    is_brand: Option<bool>,
+    followers: Option<i64>,
+    total_reach: i64,
+    conversations: i64,
+    messages: i64,
+}
+
+/// No node: a reply whose parent the lake does not hold.
+const NO_NODE: u32 = u32::MAX;
+
+/// The values of a string column that are neither null nor empty, with the row each
+/// came from (`rows[i]` for a plain column; a list column's values carry their row).
+fn nonempty_values(values: &ArrayRef, rows: &[u32]) -> Result<(ArrayRef, Vec<u32>)> {
+    let values = datafusion::arrow::compute::cast(values, &DataType::Utf8)?;
+    let strings = values.as_string::<i32>();
+    let keep: BooleanArray = strings
+        .iter()
+        .map(|v| Some(v.is_some_and(|v| !v.is_empty())))
+        .collect();
+    let kept_rows = rows
+        .iter()
+        .zip(keep.values().iter())
+        .filter_map(|(&r, k)| k.then_some(r))
+        .collect();
+    Ok((
+        datafusion::arrow::compute::filter(&values, &keep)?,
+        kept_rows,
+    ))
+}
+
+/// The interaction edges (engaging author, engaged author) of the window's messages and
+/// each author's facts, from the window's messages (`messages`: one row each, see
+/// [`GraphKind::input_sql`]) and the messages outside it that some of them reply to
+/// (`outside`). Author ids are interned into `authors` (node numbers).
+fn author_graph(
+    messages: &[RecordBatch],
+    outside: &[RecordBatch],
+    authors: &mut ColumnInterner,
+) -> Result<(Vec<u64>, Vec<Facts>)> {
     let started = std::time::Instant::now();
-    let mut interner = ColumnInterner::default();
-    let mut facts_of: Vec<Facts> = Vec::new();
-    for batch in facts {
-        let author = column(batch, "author_id", &DataType::Utf8)?;
+    // The author of every message, as a node number.
+    let author_of =
+        |authors: &mut ColumnInterner, batches: &[RecordBatch]| -> Result<Vec<Vec<u32>>> {
+            batches
+                .iter()
+                .map(|b| Ok(authors.ids(&column(b, "author_id", &DataType::Utf8)?)))
+                .collect()
+        };
+    let message_authors = author_of(authors, messages)?;
+    let outside_authors = author_of(authors, outside)?;
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "authors interned"
+    );
+    // Per-author facts; the conversations (distinct threads) are counted on another core
+    // while the edges are found.
+    let mut facts: Vec<Facts> = vec![Facts::default(); authors.len()];
+    for (batch, ids) in messages.iter().zip(&message_authors) {
         let is_brand = batch
             .column_by_name("is_brand")
-            .unwrap()
+            .ok_or_else(|| datafusion::error::DataFusionError::Internal("no is_brand".into()))?
             .as_boolean()
             .clone();
-        let (followers, reach) = (int64s(batch, "followers")?, int64s(batch, "total_reach")?);
-        let (conversations, messages) =
-            (int64s(batch, "conversations")?, int64s(batch, "messages")?);
-        let ids = interner.ids(&author);
-        facts_of.resize(interner.len(), Facts::default());
+        let followers = int64s(batch, "author_followers")?;
         for (i, &id) in ids.iter().enumerate() {
-            facts_of[id as usize] = Facts {
-                is_brand: is_brand.is_valid(i).then(|| is_brand.value(i)),
-                followers: followers.is_valid(i).then(|| followers.value(i)),
-                total_reach: reach.value(i),
-                conversations: conversations.value(i),
-                messages: messages.value(i),
-            };
+            let f = &mut facts[id as usize];
+            if is_brand.is_valid(i) {
+                f.is_brand = Some(f.is_brand.unwrap_or(false) | is_brand.value(i));
+            }
+            if followers.is_valid(i) {
+                let v = followers.value(i);
+                f.followers = Some(f.followers.map_or(v, |m| m.max(v)));
+                f.total_reach += v;
+            }
+            f.messages += 1;
         }
     }
-    // Edge weights: how many interactions from src to dst (pairs as u64, sorted and
-    // counted: cheaper than grouping the string pairs, in SQL or in a hash map).
-    let mut pairs: Vec<u64> = Vec::new();
-    for batch in edges {
-        let src = interner.ids(&column(batch, "src", &DataType::Utf8)?);
-        let dst = interner.ids(&column(batch, "dst", &DataType::Utf8)?);
-        // Destination first, so the sorted list is grouped as the graph stores it.
-        pairs.extend(
-            src.iter()
-                .zip(&dst)
-                .map(|(&s, &d)| (u64::from(d) << 32) | u64::from(s)),
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "facts summed");
+    let (threads_of, pairs) = std::thread::scope(|scope| -> Result<_> {
+        let threads = scope.spawn(|| -> Result<Vec<(u32, i64)>> {
+            // (author, thread) pairs, sorted: each author's distinct threads.
+            let mut threads = ColumnInterner::default();
+            let mut pairs = Vec::new();
+            for (batch, ids) in messages.iter().zip(&message_authors) {
+                let thread = threads.ids(&column(batch, "thread_id", &DataType::Utf8)?);
+                pairs.extend(
+                    ids.iter()
+                        .zip(&thread)
+                        .map(|(&a, &t)| (u64::from(a) << 32) | u64::from(t)),
+                );
+            }
+            pairs.sort_unstable();
+            pairs.dedup();
+            tracing::debug!(seconds = started.elapsed().as_secs_f64(), "threads counted");
+            let mut counts = Vec::new();
+            for group in pairs.chunk_by(|a, b| a >> 32 == b >> 32) {
+                counts.push(((group[0] >> 32) as u32, group.len() as i64));
+            }
+            Ok(counts)
+        });
+        let pairs = interaction_pairs(
+            messages,
+            outside,
+            &message_authors,
+            &outside_authors,
+            authors,
+        );
+        let threads = threads.join().map_err(|_| {
+            datafusion::error::DataFusionError::Internal("counting threads panicked".into())
+        })?;
+        Ok((threads?, pairs?))
+    })?;
+    facts.resize(authors.len(), Facts::default());
+    for (author, count) in threads_of {
+        facts[author as usize].conversations = count;
+    }
+    tracing::debug!(
+        authors = authors.len(),
+        interactions = pairs.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "author graph read"
+    );
+    Ok((pairs, facts))
+}
+
+/// Every interaction of the window's messages as `(engaged << 32) | engaging` node pairs
+/// (the engaged author first, so the sorted list is grouped as the graph stores it): a
+/// reply engages its parent's author, a mention the mentioned author, an `RT @user`
+/// share that user.
+fn interaction_pairs(
+    messages: &[RecordBatch],
+    outside: &[RecordBatch],
+    message_authors: &[Vec<u32>],
+    outside_authors: &[Vec<u32>],
+    authors: &mut ColumnInterner,
+) -> Result<Vec<u64>> {
+    let pair = |src: u32, dst: u32| (u64::from(dst) << 32) | u64::from(src);
+    let started = std::time::Instant::now();
+    let mut pairs = Vec::new();
+    // Replies: each message's id mapped to its author's node, then each parent looked up.
+    let mut author_by_id = ArrowBytesMap::<i32, u32>::new(OutputType::Utf8);
+    for (batch, ids) in messages
+        .iter()
+        .zip(message_authors)
+        .chain(outside.iter().zip(outside_authors))
+    {
+        let row = std::cell::Cell::new(0usize);
+        author_by_id.insert_if_new(
+            &column(batch, "conversation_id", &DataType::Utf8)?,
+            |_| ids[row.get()],
+            |_| row.set(row.get() + 1),
         );
     }
+    for (batch, ids) in messages.iter().zip(message_authors) {
+        let parents = column(batch, "parent_id", &DataType::Utf8)?;
+        let mut row = 0;
+        author_by_id.insert_if_new(
+            &parents,
+            |_| NO_NODE,
+            |parent_author| {
+                if parent_author != NO_NODE {
+                    pairs.push(pair(ids[row], parent_author));
+                }
+                row += 1;
+            },
+        );
+    }
+    drop(author_by_id);
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "replies found");
+    // Mentions and shares: the engaged author's id is in the message.
+    for (batch, ids) in messages.iter().zip(message_authors) {
+        let mentions = batch
+            .column_by_name("mentions")
+            .ok_or_else(|| datafusion::error::DataFusionError::Internal("no mentions".into()))?
+            .as_list::<i32>();
+        let offsets = mentions.value_offsets();
+        let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+        let mut rows = Vec::with_capacity(last - first);
+        for (i, w) in offsets.windows(2).enumerate() {
+            rows.extend(std::iter::repeat_n(ids[i], (w[1] - w[0]) as usize));
+        }
+        let (mentioned, srcs) =
+            nonempty_values(&mentions.values().slice(first, last - first), &rows)?;
+        let dsts = authors.ids(&mentioned);
+        pairs.extend(srcs.iter().zip(&dsts).map(|(&s, &d)| pair(s, d)));
+        let (shared, srcs) = nonempty_values(
+            batch
+                .column_by_name("shared")
+                .ok_or_else(|| datafusion::error::DataFusionError::Internal("no shared".into()))?,
+            ids,
+        )?;
+        let dsts = authors.ids(&shared);
+        pairs.extend(srcs.iter().zip(&dsts).map(|(&s, &d)| pair(s, d)));
+    }
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "mentions and shares found"
+    );
+    Ok(pairs)
+}
+
+/// The `author_influence` rows from the window's messages and the messages outside it
+/// that they reply to.
+fn author_influence(messages: &[RecordBatch], outside: &[RecordBatch]) -> Result<RecordBatch> {
+    let mut interner = ColumnInterner::default();
+    let (mut pairs, facts_of) = author_graph(messages, outside, &mut interner)?;
+    let started = std::time::Instant::now();
+    // Edge weights: how many interactions from src to dst (pairs as u64, sorted and
+    // counted: cheaper than grouping the string pairs, in SQL or in a hash map).
     pairs.sort_unstable();
     let edge_list: Vec<(u32, u32, f64)> = pairs
         .chunk_by(|a, b| a == b)
@@ -610,13 +798,12 @@ fn author_influence(edges: &[RecordBatch], facts: &[RecordBatch]) -> Result<Reco
         .collect();
     drop(pairs);
     let n = interner.len();
-    facts_of.resize(n, Facts::default());
     let names = interner.into_names();
     tracing::debug!(
         authors = n,
         pairs = edge_list.len(),
         seconds = started.elapsed().as_secs_f64(),
-        "authors interned"
+        "interactions counted"
     );
     let started = std::time::Instant::now();
     let graph = DiGraph::from_edges(n, &edge_list);
