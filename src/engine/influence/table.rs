@@ -19,9 +19,10 @@ use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch,
+    StringArray, UInt32Array,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt32Type};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Result, exec_err, plan_err};
@@ -553,12 +554,16 @@ impl ColumnInterner {
     }
 }
 
+/// A column of a collected batch, by name.
+fn field<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| datafusion::error::DataFusionError::Internal(format!("no column {name}")))
+}
+
 /// A column of a collected batch, by name, cast to `to`.
 fn column(batch: &RecordBatch, name: &str, to: &DataType) -> Result<ArrayRef> {
-    let column = batch
-        .column_by_name(name)
-        .ok_or_else(|| datafusion::error::DataFusionError::Internal(format!("no column {name}")))?;
-    Ok(datafusion::arrow::compute::cast(column, to)?)
+    Ok(datafusion::arrow::compute::cast(field(batch, name)?, to)?)
 }
 
 fn strings(batch: &RecordBatch, name: &str) -> Result<StringArray> {
@@ -589,20 +594,14 @@ const NO_NODE: u32 = u32::MAX;
 /// The values of a string column that are neither null nor empty, with the row each
 /// came from (`rows[i]` for a plain column; a list column's values carry their row).
 fn nonempty_values(values: &ArrayRef, rows: &[u32]) -> Result<(ArrayRef, Vec<u32>)> {
-    let values = datafusion::arrow::compute::cast(values, &DataType::Utf8)?;
-    let strings = values.as_string::<i32>();
-    let keep: BooleanArray = strings
-        .iter()
-        .map(|v| Some(v.is_some_and(|v| !v.is_empty())))
-        .collect();
-    let kept_rows = rows
-        .iter()
-        .zip(keep.values().iter())
-        .filter_map(|(&r, k)| k.then_some(r))
-        .collect();
+    use datafusion::arrow::compute::{cast, filter, kernels::cmp::gt, kernels::length::length};
+    let values = cast(values, &DataType::Utf8)?;
+    // A null length compares to null, which `filter` drops with the empty strings.
+    let keep = gt(&length(&values)?, &Int32Array::new_scalar(0))?;
+    let rows = filter(&UInt32Array::from(rows.to_vec()), &keep)?;
     Ok((
-        datafusion::arrow::compute::filter(&values, &keep)?,
-        kept_rows,
+        filter(&values, &keep)?,
+        rows.as_primitive::<UInt32Type>().values().to_vec(),
     ))
 }
 
@@ -630,15 +629,12 @@ fn author_graph(
         seconds = started.elapsed().as_secs_f64(),
         "authors interned"
     );
+    let step = std::time::Instant::now();
     // Per-author facts; the conversations (distinct threads) are counted on another core
     // while the edges are found.
     let mut facts: Vec<Facts> = vec![Facts::default(); authors.len()];
     for (batch, ids) in messages.iter().zip(&message_authors) {
-        let is_brand = batch
-            .column_by_name("is_brand")
-            .ok_or_else(|| datafusion::error::DataFusionError::Internal("no is_brand".into()))?
-            .as_boolean()
-            .clone();
+        let is_brand = field(batch, "is_brand")?.as_boolean();
         let followers = int64s(batch, "author_followers")?;
         for (i, &id) in ids.iter().enumerate() {
             let f = &mut facts[id as usize];
@@ -653,9 +649,10 @@ fn author_graph(
             f.messages += 1;
         }
     }
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "facts summed");
+    tracing::debug!(seconds = step.elapsed().as_secs_f64(), "facts summed");
     let (threads_of, pairs) = std::thread::scope(|scope| -> Result<_> {
         let threads = scope.spawn(|| -> Result<Vec<(u32, i64)>> {
+            let started = std::time::Instant::now();
             // (author, thread) pairs, sorted: each author's distinct threads.
             let mut threads = ColumnInterner::default();
             let mut pairs = Vec::new();
@@ -745,12 +742,10 @@ fn interaction_pairs(
     }
     drop(author_by_id);
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "replies found");
+    let started = std::time::Instant::now();
     // Mentions and shares: the engaged author's id is in the message.
     for (batch, ids) in messages.iter().zip(message_authors) {
-        let mentions = batch
-            .column_by_name("mentions")
-            .ok_or_else(|| datafusion::error::DataFusionError::Internal("no mentions".into()))?
-            .as_list::<i32>();
+        let mentions = field(batch, "mentions")?.as_list::<i32>();
         let offsets = mentions.value_offsets();
         let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
         let mut rows = Vec::with_capacity(last - first);
@@ -761,12 +756,7 @@ fn interaction_pairs(
             nonempty_values(&mentions.values().slice(first, last - first), &rows)?;
         let dsts = authors.ids(&mentioned);
         pairs.extend(srcs.iter().zip(&dsts).map(|(&s, &d)| pair(s, d)));
-        let (shared, srcs) = nonempty_values(
-            batch
-                .column_by_name("shared")
-                .ok_or_else(|| datafusion::error::DataFusionError::Internal("no shared".into()))?,
-            ids,
-        )?;
+        let (shared, srcs) = nonempty_values(field(batch, "shared")?, ids)?;
         let dsts = authors.ids(&shared);
         pairs.extend(srcs.iter().zip(&dsts).map(|(&s, &d)| pair(s, d)));
     }
@@ -856,9 +846,7 @@ fn author_influence(messages: &[RecordBatch], outside: &[RecordBatch]) -> Result
     let columns: Vec<ArrayRef> = vec![
         datafusion::arrow::compute::take(
             &names,
-            &datafusion::arrow::array::UInt32Array::from_iter_values(
-                order.iter().map(|&i| i as u32),
-            ),
+            &UInt32Array::from_iter_values(order.iter().map(|&i| i as u32)),
             None,
         )?,
         Arc::new(
