@@ -37,6 +37,7 @@ static CONVERSATION_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("conversation_id", DataType::Utf8, false),
         Field::new("thread_id", DataType::Utf8, false),
         Field::new("parent_id", DataType::Utf8, true),
+        Field::new(PARENT_AUTHOR_ID, DataType::Utf8, true),
         Field::new("channel", DataType::Utf8, false),
         Field::new("brand", DataType::Utf8, false),
         Field::new("author_id", DataType::Utf8, false),
@@ -60,6 +61,10 @@ static CONVERSATION_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     ]))
 });
 
+/// `conversations.parent_author_id`: the author of the message `parent_id` names, found at
+/// ingest in the same input or the lake; null for a root, and for a reply whose parent was
+/// not landed yet (or a lake file written before the column existed).
+pub const PARENT_AUTHOR_ID: &str = "parent_author_id";
 /// `conversations.sentiment`: VADER's compound score of `text`, stored at ingest.
 pub const SENTIMENT: &str = "sentiment";
 /// `conversations.cx_sentiment`: the customer-care mode's compound score of `text`.
@@ -115,6 +120,9 @@ pub struct Conversation {
     /// Id of the thread's root message; `None` until threads are rebuilt at ingest.
     pub thread_id: Option<String>,
     pub parent_id: Option<String>,
+    /// Author of the parent message; `None` until resolved at ingest (and when the parent
+    /// was not found).
+    pub parent_author_id: Option<String>,
     pub channel: String,
     pub brand: String,
     pub author_id: String,
@@ -170,6 +178,7 @@ pub struct ConversationBatchBuilder {
     conversation_id: StringBuilder,
     thread_id: StringBuilder,
     parent_id: StringBuilder,
+    parent_author_id: StringBuilder,
     channel: StringBuilder,
     brand: StringBuilder,
     author_id: StringBuilder,
@@ -218,6 +227,7 @@ impl ConversationBatchBuilder {
             conversation_id: text(20),
             thread_id: text(20),
             parent_id: text(20),
+            parent_author_id: text(16),
             channel: text(8),
             brand: text(12),
             author_id: text(16),
@@ -253,6 +263,8 @@ impl ConversationBatchBuilder {
         self.thread_id
             .append_value(c.thread_id.as_deref().unwrap_or(&c.conversation_id));
         self.parent_id.append_option(c.parent_id.as_deref());
+        self.parent_author_id
+            .append_option(c.parent_author_id.as_deref());
         self.channel.append_value(&c.channel);
         self.brand.append_value(&c.brand);
         self.author_id.append_value(&c.author_id);
@@ -288,6 +300,7 @@ impl ConversationBatchBuilder {
             Arc::new(self.conversation_id.finish()),
             Arc::new(self.thread_id.finish()),
             Arc::new(self.parent_id.finish()),
+            Arc::new(self.parent_author_id.finish()),
             Arc::new(self.channel.finish()),
             Arc::new(self.brand.finish()),
             Arc::new(self.author_id.finish()),

@@ -258,6 +258,7 @@ impl Generator {
             conversation_id: id,
             thread_id: Some(thread.to_string()),
             parent_id: parent.map(str::to_string),
+            parent_author_id: None,
             channel: channel.to_string(),
             brand: brand.name.to_string(),
             author_id: author.id.clone(),

@@ -88,6 +88,7 @@ impl Scoring {
     /// let scoring = socialcx::engine::scoring::Scoring::load(None, None)?;
     /// let mut b = ConversationBatchBuilder::new("i1");
     /// b.append(&Conversation { conversation_id: "1".into(), thread_id: None, parent_id: None,
+    ///     parent_author_id: None,
     ///     channel: "x".into(), brand: "Acme".into(), author_id: "a".into(),
     ///     author_followers: None, is_brand: false, created_at: 0,
     ///     text: "I love it".into(), lang: None, likes: 0, shares: 0, replies: 0,

@@ -1,4 +1,5 @@
-//! `socialcx enrich`: store the current configuration's scores in the lake.
+//! `socialcx enrich`: store the current configuration's scores in the lake (and, in the
+//! files it rewrites, the parent authors that were not known when they were written).
 //!
 //! A `conversations` file records the fingerprint of what scored it; when the engine runs
 //! with another configuration (a domain lexicon, a taxonomy, a newer build), or for files
@@ -145,6 +146,13 @@ pub async fn enrich(engine: &Engine, options: &EnrichOptions) -> Result<EnrichSu
         for file in &batch {
             staged.push(rescored(engine, &def, file, &fingerprint).await?);
         }
+        // Files from before `parent_author_id` (and replies that landed before their
+        // parents) get their parents' authors, looked up once for the whole batch.
+        let mut batches: Vec<&mut RecordBatch> = staged
+            .iter_mut()
+            .flat_map(|f| f.batches.iter_mut())
+            .collect();
+        super::stages::fill_parent_authors(engine, &mut batches).await?;
         tx.write_all(staged, &|_| {}).await?;
         let rows: u64 = batch.iter().map(|f| f.rows).sum();
         tx.remove(paths.iter().cloned());

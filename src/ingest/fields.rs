@@ -305,6 +305,7 @@ pub fn conversation_from_fields(f: &dyn Fields) -> Result<Conversation, String> 
     Ok(Conversation {
         thread_id: optional_str(f, "thread_id")?,
         parent_id,
+        parent_author_id: None,
         channel: required_str(f, "channel")?.to_lowercase(),
         brand: required_str(f, "brand")?,
         author_id: required_str(f, "author_id")?,

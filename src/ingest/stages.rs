@@ -36,7 +36,9 @@ use crate::Result;
 use crate::engine::Engine;
 use crate::lake::transaction::{Partition, StagedFile, Transaction};
 use crate::lake::{self, layout, writer::ROW_GROUP_ROWS};
-use crate::model::{CONVERSATIONS, Conversation, ConversationBatchBuilder, QUARANTINE, date32};
+use crate::model::{
+    CONVERSATIONS, Conversation, ConversationBatchBuilder, PARENT_AUTHOR_ID, QUARANTINE, date32,
+};
 use crate::progress::Progress;
 
 /// Stage 1: read `segment` (of input `name`), telling `progress` the input's bytes done;
@@ -68,7 +70,7 @@ pub fn parse(
 /// ```
 /// # use socialcx::model::Conversation;
 /// # fn msg(id: &str) -> Conversation { Conversation {
-/// #   conversation_id: id.into(), thread_id: None, parent_id: None,
+/// #   conversation_id: id.into(), thread_id: None, parent_id: None, parent_author_id: None,
 /// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
 /// #   author_followers: None, is_brand: false, created_at: 0, text: id.into(),
 /// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
@@ -95,8 +97,36 @@ pub fn drop_repeated_ids(rows: &mut Vec<Conversation>) -> u64 {
 /// what the lake, or an earlier segment of the same input, already holds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LakeIds {
-    /// id → (thread_id, brand), for the probed ids the lake or an earlier segment holds.
-    pub found: HashMap<String, (String, String)>,
+    /// id → what is known of that message, for the probed ids the lake holds, and the
+    /// parents an earlier segment holds of the replies without a thread of their own.
+    pub found: HashMap<String, Landed>,
+    /// parent id → its author, for the other parents an earlier segment holds (known
+    /// without reading its files, see [`InputIds::author_of`]).
+    pub earlier_authors: HashMap<String, String>,
+}
+
+/// What the lake holds of a landed message that a new row names (itself or its parent).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Landed {
+    pub thread_id: String,
+    pub brand: String,
+    pub author_id: String,
+}
+
+impl Landed {
+    /// A landed message of thread `thread_id`, brand `brand` and author `author_id`.
+    ///
+    /// ```
+    /// let m = socialcx::ingest::stages::Landed::new("t1", "Acme", "ann");
+    /// assert_eq!(m.author_id, "ann");
+    /// ```
+    pub fn new(thread_id: &str, brand: &str, author_id: &str) -> Self {
+        Landed {
+            thread_id: thread_id.into(),
+            brand: brand.into(),
+            author_id: author_id.into(),
+        }
+    }
 }
 
 impl LakeIds {
@@ -104,7 +134,7 @@ impl LakeIds {
     /// against the lake's `conversation_id` column, planned from an in-memory batch:
     /// nothing is registered in the shared session), and the files of the earlier segments
     /// of this input (`earlier`) about the parents they landed, for the replies that need
-    /// their parent's thread.
+    /// their parent's thread; the other replies' parents' authors `earlier` remembers.
     ///
     /// ```no_run
     /// # async fn f(engine: &socialcx::Engine, rows: &[socialcx::model::Conversation]) -> socialcx::Result<()> {
@@ -121,6 +151,7 @@ impl LakeIds {
         let own: HashSet<&str> = rows.iter().map(|c| c.conversation_id.as_str()).collect();
         let mut in_lake: HashSet<&str> = own.clone();
         let mut in_segments: HashMap<u32, HashSet<&str>> = HashMap::new();
+        let mut earlier_authors = HashMap::new();
         for row in rows {
             let Some(parent) = row.parent_id.as_deref() else {
                 continue;
@@ -133,7 +164,11 @@ impl LakeIds {
                 Some(segment) if row.thread_id.is_none() => {
                     in_segments.entry(segment).or_default().insert(parent);
                 }
-                Some(_) => {}
+                Some(_) => {
+                    if let Some(author) = earlier.author_of(parent) {
+                        earlier_authors.insert(parent.to_string(), author.to_string());
+                    }
+                }
                 None => {
                     in_lake.insert(parent);
                 }
@@ -151,14 +186,14 @@ impl LakeIds {
                 .context()
                 .table(CONVERSATIONS)
                 .await?
-                .select_columns(&["conversation_id", "thread_id", "brand"])?;
+                .select_columns(LANDED_COLUMNS)?;
             find_ids(engine, lake, in_lake.into_iter(), &mut found).await?;
         }
         if !in_segments.is_empty() {
             let def = lake::table(CONVERSATIONS).expect("a lake table");
             let urls: Vec<String> = in_segments
                 .keys()
-                .flat_map(|&s| earlier.segment_files[s as usize].iter())
+                .flat_map(|&s| earlier.files_of(s).iter().flatten())
                 .map(|path| format!("{}{path}", lake::OBJECT_STORE_URL))
                 .collect();
             let options = datafusion::prelude::ParquetReadOptions::default().schema(&def.schema);
@@ -166,21 +201,26 @@ impl LakeIds {
                 .context()
                 .read_parquet(urls, options)
                 .await?
-                .select_columns(&["conversation_id", "thread_id", "brand"])?;
+                .select_columns(LANDED_COLUMNS)?;
             let parents = in_segments.into_values().flatten();
             find_ids(engine, staged, parents, &mut found).await?;
         }
-        Ok(LakeIds { found })
+        Ok(LakeIds {
+            found,
+            earlier_authors,
+        })
     }
 }
 
-/// Look `ids` up in `source` (columns conversation_id, thread_id, brand), adding what it
-/// holds to `found`.
+/// The columns [`find_ids`] reads of a landed message.
+const LANDED_COLUMNS: &[&str] = &["conversation_id", "thread_id", "brand", "author_id"];
+
+/// Look `ids` up in `source` (columns [`LANDED_COLUMNS`]), adding what it holds to `found`.
 async fn find_ids<'a>(
     engine: &Engine,
     source: datafusion::dataframe::DataFrame,
     ids: impl Iterator<Item = &'a str>,
-    found: &mut HashMap<String, (String, String)>,
+    found: &mut HashMap<String, Landed>,
 ) -> Result<()> {
     let ids = StringArray::from_iter_values(ids.collect::<Vec<_>>());
     if ids.is_empty() {
@@ -197,19 +237,15 @@ async fn find_ids<'a>(
             &["id"],
             None,
         )?
-        .select_columns(&["conversation_id", "thread_id", "brand"])?
+        .select_columns(LANDED_COLUMNS)?
         .collect()
         .await?;
     for b in result {
-        let (id, thread, brand) = (
-            b.column(0).as_string::<i32>(),
-            b.column(1).as_string::<i32>(),
-            b.column(2).as_string::<i32>(),
-        );
+        let [id, thread, brand, author] = [0, 1, 2, 3].map(|i| b.column(i).as_string::<i32>());
         for i in 0..b.num_rows() {
             found.insert(
                 id.value(i).to_string(),
-                (thread.value(i).to_string(), brand.value(i).to_string()),
+                Landed::new(thread.value(i), brand.value(i), author.value(i)),
             );
         }
     }
@@ -217,14 +253,15 @@ async fn find_ids<'a>(
 }
 
 /// What the earlier segments of one input landed, for the segments after them: every id
-/// (as a 96-bit hash, 16 bytes an id whatever its length) with the segment that landed
-/// it, the files each segment wrote, and the parents that neither the lake nor the input
-/// held. A 10-million-row input costs about 270 MB here.
+/// (as an 80-bit hash, 16 bytes an id whatever its length) with the segment that landed
+/// it and its author (a number: each distinct author is kept once), the files each segment
+/// wrote, and the parents that neither the lake nor the input held. A 10-million-row input
+/// costs about 270 MB here.
 ///
 /// ```
 /// # use socialcx::model::Conversation;
 /// # fn msg(id: &str) -> Conversation { Conversation {
-/// #   conversation_id: id.into(), thread_id: Some(id.into()), parent_id: None,
+/// #   conversation_id: id.into(), thread_id: Some(id.into()), parent_id: None, parent_author_id: None,
 /// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
 /// #   author_followers: None, is_brand: false, created_at: 0, text: String::new(),
 /// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
@@ -236,30 +273,40 @@ async fn find_ids<'a>(
 /// assert_eq!(ids.drop_landed_earlier(&mut next), 1);
 /// assert_eq!(next[0].conversation_id, "3");
 /// assert_eq!(ids.segment_of("1"), Some(0));
+/// assert_eq!(ids.author_of("2"), Some("a"));
 /// ```
 #[derive(Debug, Default)]
 pub struct InputIds {
     ids: FastSet<IdKey>,
     unresolved_parents: FastSet<IdKey>,
     segment_files: Vec<Vec<String>>,
+    author_numbers: datafusion::common::HashMap<String, u32>,
+    authors: Vec<String>,
 }
 
-/// An id's hash: two 64-bit xxHash values of it (different seeds), 96 bits of them kept,
-/// and the segment that landed it beside (not part of the key).
+/// An id's hash: two 64-bit xxHash values of it (different seeds), 80 bits of them kept
+/// (two ids of a 40-million-row input share one with a chance under 1e-9), and beside it
+/// (not part of the key) the segment that landed it (segments from [`LAST_SEGMENT`] on
+/// share that number) and its author's number.
 #[derive(Debug, Clone, Copy)]
 struct IdKey {
     low: u64,
-    high: u32,
-    segment: u32,
+    high: u16,
+    segment: u16,
+    author: u32,
 }
+
+/// The segment number that every segment from it on is recorded under.
+const LAST_SEGMENT: u16 = u16::MAX;
 
 impl IdKey {
     fn of(id: &str) -> Self {
         use twox_hash::XxHash64;
         IdKey {
             low: XxHash64::oneshot(0x5ca1_ab1e, id.as_bytes()),
-            high: XxHash64::oneshot(0x0dd_ba11, id.as_bytes()) as u32,
+            high: XxHash64::oneshot(0x0dd_ba11, id.as_bytes()) as u16,
             segment: 0,
+            author: 0,
         }
     }
 }
@@ -296,20 +343,48 @@ impl InputIds {
         (before - rows.len()) as u64
     }
 
-    /// The segment that landed `id`, if one did.
+    /// The segment that landed `id`, if one did (segments from the 65,535th on answer
+    /// 65,535: see [`InputIds::files_of`]).
     pub fn segment_of(&self, id: &str) -> Option<u32> {
-        self.ids.get(&IdKey::of(id)).map(|k| k.segment)
+        self.ids.get(&IdKey::of(id)).map(|k| u32::from(k.segment))
+    }
+
+    /// The author of `id`, if an earlier segment landed it.
+    pub fn author_of(&self, id: &str) -> Option<&str> {
+        self.ids
+            .get(&IdKey::of(id))
+            .map(|k| self.authors[k.author as usize].as_str())
+    }
+
+    /// The files that `segment` (a [`InputIds::segment_of`] answer) wrote.
+    fn files_of(&self, segment: u32) -> &[Vec<String>] {
+        let segment = segment as usize;
+        if segment == usize::from(LAST_SEGMENT) {
+            &self.segment_files[segment..]
+        } else {
+            &self.segment_files[segment..=segment]
+        }
     }
 
     /// Record the next segment: the `rows` it lands and the parents of theirs that neither
     /// the segment, the input before it, nor the lake (`found`) held. Its files follow with
     /// [`InputIds::written`].
     pub fn record(&mut self, rows: &[Conversation], found: &LakeIds) {
-        let segment = self.segment_files.len() as u32;
+        let segment = self.segment_files.len().min(usize::from(LAST_SEGMENT)) as u16;
         self.ids.reserve(rows.len());
         for row in rows {
+            let author = match self.author_numbers.get(row.author_id.as_str()) {
+                Some(&n) => n,
+                None => {
+                    let n = self.authors.len() as u32;
+                    self.author_numbers.insert(row.author_id.clone(), n);
+                    self.authors.push(row.author_id.clone());
+                    n
+                }
+            };
             self.ids.insert(IdKey {
                 segment,
+                author,
                 ..IdKey::of(&row.conversation_id)
             });
         }
@@ -341,36 +416,63 @@ impl InputIds {
 }
 
 /// Stage 4: fill in every row's `thread_id` from reply links (parents in the lake
-/// included), and for TWCS input the brand of each thread (see
-/// [`twcs::assign_brands`]).
+/// included), every reply's `parent_author_id` (the parent's author, from the lake first,
+/// since the first landing of an id wins, then the earlier segments, then this one), and
+/// for TWCS input the brand
+/// of each thread (see [`twcs::assign_brands`]).
 ///
 /// ```
 /// # use socialcx::model::Conversation;
 /// # fn msg(id: &str, parent: Option<&str>) -> Conversation { Conversation {
-/// #   conversation_id: id.into(), thread_id: None, parent_id: parent.map(Into::into),
+/// #   conversation_id: id.into(), thread_id: None, parent_id: parent.map(Into::into), parent_author_id: None,
 /// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
 /// #   author_followers: None, is_brand: false, created_at: 0, text: String::new(),
 /// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
 /// #   rating: None } }
 /// use socialcx::ingest::{readers::Layout, stages::{LakeIds, thread}};
 /// let mut rows = vec![msg("2", Some("1")), msg("1", None)];
+/// rows[1].author_id = "ann".into();
 /// thread(&mut rows, Layout::Ndjson, &LakeIds::default());
 /// assert_eq!(rows[0].thread_id.as_deref(), Some("1"));
+/// assert_eq!(rows[0].parent_author_id.as_deref(), Some("ann"));
+/// assert_eq!(rows[1].parent_author_id, None);
 /// ```
 pub fn thread(rows: &mut [Conversation], layout: Layout, lake: &LakeIds) {
     let known_threads: HashMap<String, String> = lake
         .found
         .iter()
-        .map(|(id, (thread, _))| (id.clone(), thread.clone()))
+        .map(|(id, landed)| (id.clone(), landed.thread_id.clone()))
         .collect();
     threads::rebuild_threads(rows, &known_threads);
     if layout == Layout::Twcs {
         let lake_brands: HashMap<String, String> = lake
             .found
             .values()
-            .map(|(t, b)| (t.clone(), b.clone()))
+            .map(|landed| (landed.thread_id.clone(), landed.brand.clone()))
             .collect();
         twcs::assign_brands(rows, &lake_brands);
+    }
+    let own_authors: datafusion::common::HashMap<&str, &str> = rows
+        .iter()
+        .map(|r| (r.conversation_id.as_str(), r.author_id.as_str()))
+        .collect();
+    let parent_authors: Vec<Option<String>> = rows
+        .iter()
+        .map(|r| {
+            let parent = r.parent_id.as_deref()?;
+            match lake.found.get(parent) {
+                Some(landed) => Some(landed.author_id.clone()),
+                None => lake
+                    .earlier_authors
+                    .get(parent)
+                    .cloned()
+                    .or_else(|| own_authors.get(parent).map(|a| a.to_string())),
+            }
+        })
+        .collect();
+    drop(own_authors);
+    for (row, author) in rows.iter_mut().zip(parent_authors) {
+        row.parent_author_id = author;
     }
 }
 
@@ -380,14 +482,14 @@ pub fn thread(rows: &mut [Conversation], layout: Layout, lake: &LakeIds) {
 /// ```
 /// # use socialcx::model::Conversation;
 /// # fn msg(id: &str) -> Conversation { Conversation {
-/// #   conversation_id: id.into(), thread_id: None, parent_id: None,
+/// #   conversation_id: id.into(), thread_id: None, parent_id: None, parent_author_id: None,
 /// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
 /// #   author_followers: None, is_brand: false, created_at: 0, text: String::new(),
 /// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
 /// #   rating: None } }
-/// use socialcx::ingest::stages::{LakeIds, drop_landed};
+/// use socialcx::ingest::stages::{Landed, LakeIds, drop_landed};
 /// let mut lake = LakeIds::default();
-/// lake.found.insert("1".into(), ("1".into(), "b".into()));
+/// lake.found.insert("1".into(), Landed::new("1", "b", "a"));
 /// let mut rows = vec![msg("1"), msg("2")];
 /// assert_eq!(drop_landed(&mut rows, &lake), 1);
 /// assert_eq!(rows[0].conversation_id, "2");
@@ -406,7 +508,7 @@ pub fn drop_landed(rows: &mut Vec<Conversation>, lake: &LakeIds) -> u64 {
 /// ```
 /// # use socialcx::model::Conversation;
 /// # fn msg(id: &str, micros: i64) -> Conversation { Conversation {
-/// #   conversation_id: id.into(), thread_id: Some(id.into()), parent_id: None,
+/// #   conversation_id: id.into(), thread_id: Some(id.into()), parent_id: None, parent_author_id: None,
 /// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
 /// #   author_followers: None, is_brand: false, created_at: micros, text: String::new(),
 /// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
@@ -536,6 +638,71 @@ pub(crate) fn score_batches(engine: &Engine, batches: &mut [&mut RecordBatch]) -
     Ok(())
 }
 
+/// Fill in `parent_author_id` where it is null and the lake holds the parent (files
+/// written before the column existed, or replies that landed before their parents), with
+/// one lookup of all the batches' unresolved parents. Used by `enrich` when it rewrites
+/// files.
+pub(crate) async fn fill_parent_authors(
+    engine: &Engine,
+    batches: &mut [&mut RecordBatch],
+) -> Result<()> {
+    use datafusion::arrow::array::StringBuilder;
+    let column = |batch: &RecordBatch, name: &str| -> Result<StringArray> {
+        let index = batch.schema().index_of(name)?;
+        Ok(
+            datafusion::arrow::compute::cast(batch.column(index), &DataType::Utf8)?
+                .as_string::<i32>()
+                .clone(),
+        )
+    };
+    let mut wanted: HashSet<String> = HashSet::new();
+    for batch in batches.iter() {
+        let (parents, authors) = (
+            column(batch, "parent_id")?,
+            column(batch, PARENT_AUTHOR_ID)?,
+        );
+        for i in 0..batch.num_rows() {
+            if parents.is_valid(i) && authors.is_null(i) {
+                wanted.insert(parents.value(i).to_string());
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let lake = engine
+        .context()
+        .table(CONVERSATIONS)
+        .await?
+        .select_columns(LANDED_COLUMNS)?;
+    let mut found = HashMap::new();
+    find_ids(engine, lake, wanted.iter().map(String::as_str), &mut found).await?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    for batch in batches.iter_mut() {
+        let (parents, authors) = (
+            column(batch, "parent_id")?,
+            column(batch, PARENT_AUTHOR_ID)?,
+        );
+        let mut filled = StringBuilder::with_capacity(batch.num_rows(), 0);
+        for i in 0..batch.num_rows() {
+            if authors.is_valid(i) {
+                filled.append_value(authors.value(i));
+            } else if parents.is_valid(i) {
+                filled.append_option(found.get(parents.value(i)).map(|l| l.author_id.as_str()));
+            } else {
+                filled.append_null();
+            }
+        }
+        let index = batch.schema().index_of(PARENT_AUTHOR_ID)?;
+        let mut columns = batch.columns().to_vec();
+        columns[index] = Arc::new(filled.finish());
+        **batch = RecordBatch::try_new(batch.schema(), columns)?;
+    }
+    Ok(())
+}
+
 /// Stage 8 (beside the conversations' files): stage the `rejected` rows of input `name`,
 /// in line order, as one `quarantine` file of today's partition. Nothing is written when
 /// there are none.
@@ -578,6 +745,7 @@ mod tests {
             conversation_id: id.into(),
             thread_id: Some(id.into()),
             parent_id: None,
+            parent_author_id: None,
             channel: "twitter".into(),
             brand: "b".into(),
             author_id: "a".into(),
@@ -648,17 +816,24 @@ mod tests {
         assert_eq!(rows[0].text, "first");
     }
 
-    /// A reply whose parent is in the lake joins the lake's thread.
+    /// A reply whose parent is in the lake joins the lake's thread and names the lake
+    /// message's author as its parent's, even when the segment repeats the parent's id
+    /// with another author (the first landing wins).
     #[test]
     fn replies_to_lake_messages_join_the_lake_thread() {
         let mut reply = msg("r", 0);
         reply.thread_id = None;
         reply.parent_id = Some("p".into());
+        let mut again = msg("p", 0);
+        again.thread_id = Some("root".into());
+        again.author_id = "mallory".into();
         let mut lake = LakeIds::default();
-        lake.found.insert("p".into(), ("root".into(), "b".into()));
-        let mut rows = vec![reply];
+        lake.found
+            .insert("p".into(), Landed::new("root", "b", "ann"));
+        let mut rows = vec![reply, again];
         thread(&mut rows, Layout::Ndjson, &lake);
         assert_eq!(rows[0].thread_id.as_deref(), Some("root"));
-        assert_eq!(drop_landed(&mut rows, &lake), 0);
+        assert_eq!(rows[0].parent_author_id.as_deref(), Some("ann"));
+        assert_eq!(drop_landed(&mut rows, &lake), 1);
     }
 }

@@ -16,7 +16,7 @@ use crate::model::Conversation;
 /// use std::collections::HashMap;
 /// # use socialcx::model::Conversation;
 /// # fn msg(id: &str, parent: Option<&str>) -> Conversation { Conversation {
-/// #   conversation_id: id.into(), thread_id: None, parent_id: parent.map(Into::into),
+/// #   conversation_id: id.into(), thread_id: None, parent_id: parent.map(Into::into), parent_author_id: None,
 /// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
 /// #   author_followers: None, is_brand: false, created_at: 0, text: String::new(),
 /// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],

@@ -83,6 +83,7 @@ pub fn conversation_from_twcs(
     Ok(Conversation {
         thread_id: None,
         parent_id,
+        parent_author_id: None,
         channel: "twitter".into(),
         brand: String::new(),
         author_followers: None,

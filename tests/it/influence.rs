@@ -324,8 +324,40 @@ fn author_facts_in_sql(filter: &str) -> String {
 async fn author_degrees_agree_with_plain_sql_on_a_generated_lake() {
     let dir = tempfile::tempdir().unwrap();
     let file = crate::common::generate(dir.path(), "g.ndjson", 20_000, 8, Default::default());
-    let engine = engine_in(dir.path()).await;
-    ingest(&engine, &[file]).await;
+    // Every other message lands first: its replies to the rest land before their parents,
+    // so their parent's author is not stored and is found by id; every other reply's is
+    // stored at ingest. Both paths feed the graph below.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (mut odd, mut even) = (String::new(), String::new());
+    for (i, line) in text.lines().enumerate() {
+        let half = if i % 2 == 1 { &mut odd } else { &mut even };
+        half.push_str(line);
+        half.push('\n');
+    }
+    let (first, second) = (
+        dir.path().join("odd.ndjson"),
+        dir.path().join("even.ndjson"),
+    );
+    std::fs::write(&first, odd).unwrap();
+    std::fs::write(&second, even).unwrap();
+    let engine = engine_in(&dir.path().join("lake")).await;
+    ingest(&engine, &[first]).await;
+    ingest(&engine, &[second]).await;
+    // The stored parent's author is the parent message's author, or null when the parent
+    // landed after the reply.
+    let stored = rows(
+        &engine,
+        "SELECT count(*) FILTER (WHERE c.parent_author_id = p.author_id), \
+                count(*) FILTER (WHERE c.parent_author_id IS NULL), \
+                count(*) FILTER (WHERE c.parent_author_id <> p.author_id \
+                                   OR p.author_id IS NULL AND c.parent_author_id IS NOT NULL) \
+         FROM conversations c LEFT JOIN conversations p ON c.parent_id = p.conversation_id \
+         WHERE c.parent_id IS NOT NULL",
+    )
+    .await;
+    let [found, unresolved, wrong] = [0, 1, 2].map(|i| stored[0][i].parse::<u64>().unwrap());
+    assert!(found > 1000 && unresolved > 100, "{stored:?}");
+    assert_eq!(wrong, 0);
     let ours = |args: &str| {
         format!(
             "SELECT author_id, is_brand, in_degree, out_degree, distinct_engagers, followers, \

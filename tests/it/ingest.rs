@@ -286,6 +286,18 @@ async fn replies_join_threads_that_began_in_an_earlier_ingest() {
     )
     .await;
     assert_eq!(threads, [("r1".to_string(), 3)]);
+    // Each reply names its parent's author: r1's from the lake, r2's from the same input
+    // (listed after its reply).
+    let parents = rows(
+        &engine,
+        "SELECT conversation_id, coalesce(parent_author_id, '-') FROM conversations \
+         ORDER BY conversation_id",
+    )
+    .await;
+    assert_eq!(
+        parents,
+        [["r1", "-"], ["r2", "u1"], ["r3", "DashlyHelp"]].map(|r| r.map(String::from).to_vec())
+    );
 }
 
 /// Write `columns` as a Parquet file at `path`.

@@ -21,6 +21,7 @@ async fn conversations_has_the_documented_columns_and_types() {
         ("conversation_id", DataType::Utf8, false),
         ("thread_id", DataType::Utf8, false),
         ("parent_id", DataType::Utf8, true),
+        ("parent_author_id", DataType::Utf8, true),
         ("channel", DataType::Utf8, false),
         ("brand", DataType::Utf8, false),
         ("author_id", DataType::Utf8, false),

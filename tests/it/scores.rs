@@ -215,6 +215,14 @@ async fn a_lake_from_before_stored_scores_answers_as_a_new_one_and_enrich_upgrad
             .all(|f| f.fingerprint.is_none())
     );
     assert_eq!(mismatches(&engine).await, ["3002", "0", "0", "0", "0"]);
+    // Replies whose parent the lake holds: without the parent's author stored, and with it.
+    const PARENTS: &str = "SELECT count(*) FILTER (WHERE c.parent_author_id IS NULL), \
+                                  count(*) FILTER (WHERE c.parent_author_id = p.author_id) \
+                           FROM conversations c JOIN conversations p \
+                             ON c.parent_id = p.conversation_id";
+    let before = rows(&engine, PARENTS).await.remove(0);
+    assert_ne!(before[0], "0");
+    assert_eq!(before[1], "0");
     // The same inputs landed by this build: the same reports.
     let fresh = dir.path().join("fresh");
     ok(&socialcx(
@@ -234,6 +242,8 @@ async fn a_lake_from_before_stored_scores_answers_as_a_new_one_and_enrich_upgrad
     assert_eq!(reports(&old), expected);
     let engine = open(EngineConfig::new(old.display().to_string())).await;
     assert_eq!(mismatches(&engine).await, ["3002", "0", "0", "0", "0"]);
+    // enrich stored every parent's author.
+    assert_eq!(rows(&engine, PARENTS).await[0], ["0", before[0].as_str()]);
     let explained = plan(&engine, "SELECT avg(cx_sentiment) FROM conversations").await;
     assert!(!explained.contains("cx_sentiment(text"), "{explained}");
     let again = ok(&socialcx(&old, &["enrich", "--no-progress"]));

@@ -131,28 +131,29 @@ impl GraphKind {
         match self {
             GraphKind::Authors => vec![
                 // The window's messages, each read once: its author, what it engages (the
-                // parent it replies to, its mentions, the author an `RT @` shares) and the
-                // per-author facts. The graph is built from these in Rust (see
-                // `author_influence`): a self-join and a second scan for the facts cost
-                // more than interning the ids once (docs/functions.md).
+                // author of the parent it replies to, stored at ingest; its mentions; the
+                // author an `RT @` shares) and the per-author facts. The graph is built
+                // from these in Rust (see `author_influence`): a self-join and a second
+                // scan for the facts cost more than interning the ids once
+                // (docs/functions.md).
                 format!(
-                    "SELECT conversation_id, parent_id, author_id, thread_id, is_brand, \
-                            author_followers, mentions, \
+                    "SELECT parent_author_id, \
+                            CASE WHEN parent_author_id IS NULL THEN parent_id END \
+                              AS unresolved_parent, \
+                            author_id, thread_id, is_brand, author_followers, mentions, \
                             CASE WHEN text LIKE 'RT @%' \
                                  THEN regexp_match(text, '{RT_PATTERN}')[1] END AS shared \
                      FROM conversations {filter}"
                 ),
-                // The messages outside the window that a message in it replies to (their
-                // authors are the replies' engaged authors): none without a window.
-                match window.outside_clause() {
-                    None => "SELECT conversation_id, author_id FROM conversations WHERE false"
-                        .to_string(),
-                    Some(outside) => format!(
-                        "SELECT conversation_id, author_id FROM conversations \
-                         WHERE ({outside}) AND conversation_id IN \
-                               (SELECT parent_id FROM conversations {filter})"
-                    ),
-                },
+                // The parents of the replies whose parent's author is not stored (the parent
+                // landed after the reply, or a file written before `parent_author_id`
+                // existed), looked up by id anywhere in the lake: usually none, and then the
+                // lake is not read again (an empty build side ends the join).
+                format!(
+                    "SELECT conversation_id, author_id FROM conversations \
+                     WHERE conversation_id IN (SELECT parent_id FROM conversations {})",
+                    window.where_and(&["parent_id IS NOT NULL", "parent_author_id IS NULL"])
+                ),
             ],
             GraphKind::Threads => vec![format!(
                 "WITH c AS (SELECT thread_id, parent_id, author_id FROM conversations {filter}) \
@@ -195,41 +196,29 @@ impl Window {
 
     /// `WHERE ...` over `conversations` for this window ("" when unbounded).
     fn where_clause(&self) -> String {
-        let conditions = self.conditions(false);
+        self.where_and(&[])
+    }
+
+    /// `WHERE ...` of this window's conditions and `more`, joined by AND ("" when there
+    /// are none).
+    fn where_and(&self, more: &[&str]) -> String {
+        let ts = |us: i64| format!("arrow_cast({us}, 'Timestamp(µs, \"UTC\")')");
+        let mut conditions = Vec::new();
+        if let Some(from) = self.from {
+            conditions.push(format!("created_at >= {}", ts(from)));
+        }
+        if let Some(to) = self.to {
+            conditions.push(format!("created_at < {}", ts(to)));
+        }
+        if let Some(brand) = &self.brand {
+            conditions.push(format!("brand = {}", sql_literal(brand)));
+        }
+        conditions.extend(more.iter().map(|c| c.to_string()));
         if conditions.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", conditions.join(" AND "))
         }
-    }
-
-    /// The condition on `conversations` that holds outside this window, written so that
-    /// the lake prunes its files by it (`created_at < from OR ...`); `None` when unbounded.
-    fn outside_clause(&self) -> Option<String> {
-        let conditions = self.conditions(true);
-        (!conditions.is_empty()).then(|| conditions.join(" OR "))
-    }
-
-    /// Each bound as a condition on `conversations`, or its negation (every column it
-    /// reads is non-null, so the negation is exact).
-    fn conditions(&self, negated: bool) -> Vec<String> {
-        let mut conditions = Vec::new();
-        let ts = |us: i64| format!("arrow_cast({us}, 'Timestamp(µs, \"UTC\")')");
-        let (ge, lt, eq) = if negated {
-            ("<", ">=", "<>")
-        } else {
-            (">=", "<", "=")
-        };
-        if let Some(from) = self.from {
-            conditions.push(format!("created_at {ge} {}", ts(from)));
-        }
-        if let Some(to) = self.to {
-            conditions.push(format!("created_at {lt} {}", ts(to)));
-        }
-        if let Some(brand) = &self.brand {
-            conditions.push(format!("brand {eq} {}", sql_literal(brand)));
-        }
-        conditions
     }
 }
 
@@ -475,9 +464,22 @@ async fn run_graph(
     let started = std::time::Instant::now();
     // One input after the other: each already keeps every core busy, and
     // side by side their hash tables would be in memory together.
-    let mut collected = Vec::new();
+    let mut collected: Vec<Vec<RecordBatch>> = Vec::new();
     for input in inputs {
-        collected.push(collect(input, Arc::clone(&context)).await?);
+        let needed = match (kind, collected.first()) {
+            // The parents lookup has nothing to find when every reply's parent author is
+            // stored (a lake ingested with `parent_author_id`): it is not run.
+            (GraphKind::Authors, Some(messages)) => messages.iter().any(|b| {
+                b.column_by_name("unresolved_parent")
+                    .is_some_and(|c| c.null_count() < c.len())
+            }),
+            _ => true,
+        };
+        collected.push(if needed {
+            collect(input, Arc::clone(&context)).await?
+        } else {
+            Vec::new()
+        });
     }
     tracing::debug!(
         function = kind.name(),
@@ -607,11 +609,11 @@ fn nonempty_values(values: &ArrayRef, rows: &[u32]) -> Result<(ArrayRef, Vec<u32
 
 /// The interaction edges (engaging author, engaged author) of the window's messages and
 /// each author's facts, from the window's messages (`messages`: one row each, see
-/// [`GraphKind::input_sql`]) and the messages outside it that some of them reply to
-/// (`outside`). Author ids are interned into `authors` (node numbers).
+/// [`GraphKind::input_sql`]) and the parents, found by id, of those replies whose parent's
+/// author is not stored (`parents`). Author ids are interned into `authors` (node numbers).
 fn author_graph(
     messages: &[RecordBatch],
-    outside: &[RecordBatch],
+    parents: &[RecordBatch],
     authors: &mut ColumnInterner,
 ) -> Result<(Vec<u64>, Vec<Facts>)> {
     let started = std::time::Instant::now();
@@ -624,7 +626,7 @@ fn author_graph(
                 .collect()
         };
     let message_authors = author_of(authors, messages)?;
-    let outside_authors = author_of(authors, outside)?;
+    let parent_authors = author_of(authors, parents)?;
     tracing::debug!(
         seconds = started.elapsed().as_secs_f64(),
         "authors interned"
@@ -675,9 +677,9 @@ fn author_graph(
         });
         let pairs = interaction_pairs(
             messages,
-            outside,
+            parents,
             &message_authors,
-            &outside_authors,
+            &parent_authors,
             authors,
         );
         let threads = threads.join().map_err(|_| {
@@ -704,21 +706,18 @@ fn author_graph(
 /// share that user.
 fn interaction_pairs(
     messages: &[RecordBatch],
-    outside: &[RecordBatch],
+    parents: &[RecordBatch],
     message_authors: &[Vec<u32>],
-    outside_authors: &[Vec<u32>],
+    parent_authors: &[Vec<u32>],
     authors: &mut ColumnInterner,
 ) -> Result<Vec<u64>> {
     let pair = |src: u32, dst: u32| (u64::from(dst) << 32) | u64::from(src);
     let started = std::time::Instant::now();
     let mut pairs = Vec::new();
-    // Replies: each message's id mapped to its author's node, then each parent looked up.
+    // Replies: the parent's author stored at ingest; for the replies without it, the
+    // parent found by id (`parents`: each one's id mapped to its author's node).
     let mut author_by_id = ArrowBytesMap::<i32, u32>::new(OutputType::Utf8);
-    for (batch, ids) in messages
-        .iter()
-        .zip(message_authors)
-        .chain(outside.iter().zip(outside_authors))
-    {
+    for (batch, ids) in parents.iter().zip(parent_authors) {
         let row = std::cell::Cell::new(0usize);
         author_by_id.insert_if_new(
             &column(batch, "conversation_id", &DataType::Utf8)?,
@@ -727,14 +726,20 @@ fn interaction_pairs(
         );
     }
     for (batch, ids) in messages.iter().zip(message_authors) {
-        let parents = column(batch, "parent_id", &DataType::Utf8)?;
+        let (stored, srcs) = nonempty_values(field(batch, "parent_author_id")?, ids)?;
+        let dsts = authors.ids(&stored);
+        pairs.extend(srcs.iter().zip(&dsts).map(|(&s, &d)| pair(s, d)));
+        if author_by_id.is_empty() {
+            continue;
+        }
+        let (unresolved, srcs) = nonempty_values(field(batch, "unresolved_parent")?, ids)?;
         let mut row = 0;
         author_by_id.insert_if_new(
-            &parents,
+            &unresolved,
             |_| NO_NODE,
             |parent_author| {
                 if parent_author != NO_NODE {
-                    pairs.push(pair(ids[row], parent_author));
+                    pairs.push(pair(srcs[row], parent_author));
                 }
                 row += 1;
             },
@@ -767,11 +772,11 @@ fn interaction_pairs(
     Ok(pairs)
 }
 
-/// The `author_influence` rows from the window's messages and the messages outside it
-/// that they reply to.
-fn author_influence(messages: &[RecordBatch], outside: &[RecordBatch]) -> Result<RecordBatch> {
+/// The `author_influence` rows from the window's messages and the parents looked up by id
+/// (see [`author_graph`]).
+fn author_influence(messages: &[RecordBatch], parents: &[RecordBatch]) -> Result<RecordBatch> {
     let mut interner = ColumnInterner::default();
-    let (mut pairs, facts_of) = author_graph(messages, outside, &mut interner)?;
+    let (mut pairs, facts_of) = author_graph(messages, parents, &mut interner)?;
     let started = std::time::Instant::now();
     // Edge weights: how many interactions from src to dst (pairs as u64, sorted and
     // counted: cheaper than grouping the string pairs, in SQL or in a hash map).
