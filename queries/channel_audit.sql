@@ -55,7 +55,6 @@ answered AS (
 cells AS (
     SELECT p.stage, p.channel,
            count(*) AS customer_posts,
-           count(DISTINCT p.author_id) AS unique_authors,
            avg(p.sentiment) AS mean_sentiment,
            avg(CASE WHEN p.sentiment >= 0.05 THEN 1.0 ELSE 0.0 END)
              - avg(CASE WHEN p.sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS net_sentiment,
@@ -68,23 +67,25 @@ cells AS (
     WHERE p.stage IS NOT NULL
     GROUP BY p.stage, p.channel
 ),
-author_reach AS (
-    SELECT stage, author_id, count(DISTINCT channel) AS channels
-    FROM posts
-    WHERE stage IS NOT NULL
-    GROUP BY stage, author_id
+voices AS (
+    -- Each (stage, channel, author) once, with how many channels that author spoke about
+    -- the stage on: the unique and the overlapping authors of a cell in one pass over the
+    -- posts (DataFusion plans a CTE once per use, so `posts` is read here and in `cells`
+    -- only).
+    SELECT stage, channel,
+           count(*) OVER (PARTITION BY stage, author_id) AS author_channels
+    FROM (SELECT DISTINCT stage, channel, author_id FROM posts WHERE stage IS NOT NULL)
 ),
-shared_authors AS (
-    SELECT p.stage, p.channel, count(DISTINCT p.author_id) AS overlap_authors
-    FROM posts p
-    JOIN author_reach a ON a.stage = p.stage AND a.author_id = p.author_id
-    WHERE a.channels > 1
-    GROUP BY p.stage, p.channel
+authors AS (
+    SELECT stage, channel, count(*) AS unique_authors,
+           count(*) FILTER (WHERE author_channels > 1) AS overlap_authors
+    FROM voices
+    GROUP BY stage, channel
 ),
 matrix AS (
     SELECT s.stage_order, s.stage, c.channel,
            coalesce(x.customer_posts, 0) AS customer_posts,
-           coalesce(x.unique_authors, 0) AS unique_authors,
+           coalesce(o.unique_authors, 0) AS unique_authors,
            x.mean_sentiment, x.net_sentiment,
            coalesce(x.customer_threads, 0) AS customer_threads,
            x.response_rate,
@@ -92,7 +93,7 @@ matrix AS (
     FROM stages s
     CROSS JOIN channels c
     LEFT JOIN cells x ON x.stage = s.stage AND x.channel = c.channel
-    LEFT JOIN shared_authors o ON o.stage = s.stage AND o.channel = c.channel
+    LEFT JOIN authors o ON o.stage = s.stage AND o.channel = c.channel
 )
 SELECT stage, channel, customer_posts, unique_authors, mean_sentiment, net_sentiment,
        CAST(customer_posts AS DOUBLE)
