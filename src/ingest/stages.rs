@@ -101,7 +101,7 @@ pub struct LakeIds {
     /// parents an earlier segment holds of the replies without a thread of their own.
     pub found: HashMap<String, Landed>,
     /// parent id → its author, for the other parents an earlier segment holds (known
-    /// without reading its files, see [`InputIds::author_of`]).
+    /// without reading its files, see [`InputIds::landed`]).
     pub earlier_authors: HashMap<String, String>,
 }
 
@@ -159,15 +159,13 @@ impl LakeIds {
             if own.contains(parent) {
                 continue;
             }
-            match earlier.segment_of(parent) {
+            match earlier.landed(parent) {
                 // Only a reply without a thread of its own needs its parent's.
-                Some(segment) if row.thread_id.is_none() => {
+                Some((segment, _)) if row.thread_id.is_none() => {
                     in_segments.entry(segment).or_default().insert(parent);
                 }
-                Some(_) => {
-                    if let Some(author) = earlier.author_of(parent) {
-                        earlier_authors.insert(parent.to_string(), author.to_string());
-                    }
+                Some((_, author)) => {
+                    earlier_authors.insert(parent.to_string(), author.to_string());
                 }
                 None => {
                     in_lake.insert(parent);
@@ -272,16 +270,17 @@ async fn find_ids<'a>(
 /// let mut next = vec![msg("2"), msg("3")];
 /// assert_eq!(ids.drop_landed_earlier(&mut next), 1);
 /// assert_eq!(next[0].conversation_id, "3");
-/// assert_eq!(ids.segment_of("1"), Some(0));
-/// assert_eq!(ids.author_of("2"), Some("a"));
+/// assert_eq!(ids.landed("1"), Some((0, "a")));
+/// assert_eq!(ids.landed("3"), None);
 /// ```
 #[derive(Debug, Default)]
 pub struct InputIds {
     ids: FastSet<IdKey>,
     unresolved_parents: FastSet<IdKey>,
     segment_files: Vec<Vec<String>>,
-    author_numbers: datafusion::common::HashMap<String, u32>,
-    authors: Vec<String>,
+    /// Each distinct author once, by number (the map and the list share the string).
+    author_numbers: datafusion::common::HashMap<Arc<str>, u32>,
+    authors: Vec<Arc<str>>,
 }
 
 /// An id's hash: two 64-bit xxHash values of it (different seeds), 80 bits of them kept
@@ -343,20 +342,15 @@ impl InputIds {
         (before - rows.len()) as u64
     }
 
-    /// The segment that landed `id`, if one did (segments from the 65,535th on answer
-    /// 65,535: see [`InputIds::files_of`]).
-    pub fn segment_of(&self, id: &str) -> Option<u32> {
-        self.ids.get(&IdKey::of(id)).map(|k| u32::from(k.segment))
-    }
-
-    /// The author of `id`, if an earlier segment landed it.
-    pub fn author_of(&self, id: &str) -> Option<&str> {
+    /// The segment that landed `id` and its author, if an earlier segment landed it
+    /// (segments from the 65,535th on answer 65,535: see [`InputIds::files_of`]).
+    pub fn landed(&self, id: &str) -> Option<(u32, &str)> {
         self.ids
             .get(&IdKey::of(id))
-            .map(|k| self.authors[k.author as usize].as_str())
+            .map(|k| (u32::from(k.segment), &*self.authors[k.author as usize]))
     }
 
-    /// The files that `segment` (a [`InputIds::segment_of`] answer) wrote.
+    /// The files that `segment` (a [`InputIds::landed`] answer) wrote.
     fn files_of(&self, segment: u32) -> &[Vec<String>] {
         let segment = segment as usize;
         if segment == usize::from(LAST_SEGMENT) {
@@ -377,8 +371,9 @@ impl InputIds {
                 Some(&n) => n,
                 None => {
                     let n = self.authors.len() as u32;
-                    self.author_numbers.insert(row.author_id.clone(), n);
-                    self.authors.push(row.author_id.clone());
+                    let name: Arc<str> = Arc::from(row.author_id.as_str());
+                    self.author_numbers.insert(Arc::clone(&name), n);
+                    self.authors.push(name);
                     n
                 }
             };
@@ -655,15 +650,15 @@ pub(crate) async fn fill_parent_authors(
                 .clone(),
         )
     };
-    let mut wanted: HashSet<String> = HashSet::new();
-    for batch in batches.iter() {
-        let (parents, authors) = (
-            column(batch, "parent_id")?,
-            column(batch, PARENT_AUTHOR_ID)?,
-        );
-        for i in 0..batch.num_rows() {
+    let columns: Vec<(StringArray, StringArray)> = batches
+        .iter()
+        .map(|b| Ok((column(b, "parent_id")?, column(b, PARENT_AUTHOR_ID)?)))
+        .collect::<Result<_>>()?;
+    let mut wanted: HashSet<&str> = HashSet::new();
+    for (parents, authors) in &columns {
+        for i in 0..parents.len() {
             if parents.is_valid(i) && authors.is_null(i) {
-                wanted.insert(parents.value(i).to_string());
+                wanted.insert(parents.value(i));
             }
         }
     }
@@ -676,15 +671,11 @@ pub(crate) async fn fill_parent_authors(
         .await?
         .select_columns(LANDED_COLUMNS)?;
     let mut found = HashMap::new();
-    find_ids(engine, lake, wanted.iter().map(String::as_str), &mut found).await?;
+    find_ids(engine, lake, wanted.into_iter(), &mut found).await?;
     if found.is_empty() {
         return Ok(());
     }
-    for batch in batches.iter_mut() {
-        let (parents, authors) = (
-            column(batch, "parent_id")?,
-            column(batch, PARENT_AUTHOR_ID)?,
-        );
+    for (batch, (parents, authors)) in batches.iter_mut().zip(&columns) {
         let mut filled = StringBuilder::with_capacity(batch.num_rows(), 0);
         for i in 0..batch.num_rows() {
             if authors.is_valid(i) {
