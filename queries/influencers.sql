@@ -53,12 +53,8 @@ voice AS (
            array_to_string(array_sort(array_distinct(
                array_agg(p.stage) FILTER (WHERE p.stage IS NOT NULL))), ', ') AS stages,
            array_to_string(array_sort(array_distinct(array_agg(p.channel))), ', ') AS channels,
-           first_value(p.text ORDER BY p.engagement DESC, p.created_at DESC,
-                                       p.conversation_id DESC) AS example_post,
-           first_value(p.channel ORDER BY p.engagement DESC, p.created_at DESC,
-                                          p.conversation_id DESC) AS example_channel,
-           first_value(p.created_at ORDER BY p.engagement DESC, p.created_at DESC,
-                                             p.conversation_id DESC) AS example_at
+           max_by(named_struct('text', p.text, 'channel', p.channel, 'at', p.created_at),
+                  row(p.engagement, p.created_at, p.conversation_id)) AS example
     FROM top t
     JOIN posts p ON p.author_id = t.author_id
     GROUP BY t.author_id, t.influence_percentile, t.pagerank, t.in_degree, t.distinct_engagers,
@@ -66,6 +62,7 @@ voice AS (
 )
 SELECT author_id, influence_percentile, pagerank, in_degree, distinct_engagers,
        followers, total_reach, messages, mean_sentiment, stages, channels,
-       example_post, example_channel, example_at
+       example['text'] AS example_post, example['channel'] AS example_channel,
+       example['at'] AS example_at
 FROM voice
 ORDER BY pagerank DESC, author_id

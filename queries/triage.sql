@@ -52,15 +52,14 @@ last_brand AS (
 ),
 waiting AS (
     -- Per thread, the customer messages after the brand's last reply: how many, and the
-    -- latest one (on equal times the greatest id). Aggregated before the roots are joined,
-    -- so the join and the choice of the latest message see a row per thread, not a message.
+    -- latest one (on equal times the greatest id), picked by one max_by over a struct key
+    -- (row(...) compares field by field). Aggregated before the roots are joined, so the
+    -- join sees a row per thread, not a message.
     SELECT s.thread_id, count(*) AS waiting_messages, max(b.replied_at) AS replied_at,
            max(s.created_at) AS created_at,
-           first_value(s.author_id ORDER BY s.created_at DESC, s.conversation_id DESC)
-             AS author_id,
-           first_value(s.text ORDER BY s.created_at DESC, s.conversation_id DESC) AS text,
-           first_value(s.cx_sentiment ORDER BY s.created_at DESC, s.conversation_id DESC)
-             AS sentiment
+           max_by(named_struct('author_id', s.author_id, 'text', s.text,
+                               'sentiment', s.cx_sentiment),
+                  row(s.created_at, s.conversation_id)) AS latest
     FROM seen s
     LEFT JOIN last_brand b ON b.thread_id = s.thread_id
     WHERE NOT s.is_brand AND (b.replied_at IS NULL OR s.created_at > b.replied_at)
@@ -72,16 +71,17 @@ influence AS (
 ),
 scored AS (
     SELECT w.thread_id, r.brand, r.channel, r.stage, r.started_at,
-           w.author_id, w.created_at AS waiting_since, w.text, w.waiting_messages,
+           w.latest['author_id'] AS author_id, w.created_at AS waiting_since,
+           w.latest['text'] AS text, w.waiting_messages,
            CASE WHEN w.replied_at IS NULL THEN 'unanswered' ELSE 'follow_up' END AS status,
            coalesce(i.influence_percentile, 0.0) AS influence_percentile,
-           w.sentiment,
+           w.latest['sentiment'] AS sentiment,
            (to_unixtime(c.as_of) - to_unixtime(w.created_at)) / 3600.0 AS waiting_hours,
            c.as_of
     FROM waiting w
     JOIN roots r ON r.thread_id = w.thread_id
     CROSS JOIN clock c
-    LEFT JOIN influence i ON i.author_id = w.author_id
+    LEFT JOIN influence i ON i.author_id = w.latest['author_id']
 )
 SELECT 100.0 * (0.5 + s.influence_percentile / 200.0) * ((1.0 - s.sentiment) / 2.0)
          * power(0.5, s.waiting_hours / $half_life_hours) AS priority,

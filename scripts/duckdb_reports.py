@@ -10,7 +10,9 @@ and a short, fixed list of rewrites (RULES) turns it into DuckDB's dialect:
 * socialcx's typed timestamp literal `arrow_cast(µs, 'Timestamp(µs, "UTC")')` becomes
   `make_timestamp(µs)::TIMESTAMPTZ`, `to_unixtime(` becomes DuckDB's `epoch(`, and the aggregate
   `first_value(x ORDER BY ...)` becomes DuckDB's `first(x ORDER BY ...)` (DuckDB's
-  `first_value` is a window function only; no report uses it as one).
+  `first_value` is a window function only; no report uses it as one), and
+  `named_struct('a', x, 'b', y)` becomes `struct_pack(a := x, b := y)` (`max_by`, `row(...)`
+  and `s['a']` are the same in both).
 
 Nothing else changes: the joins, windows, aggregates and filters DuckDB runs are the report's.
 """
@@ -32,24 +34,49 @@ RULES = [
     (re.compile(r"\b(sentiment|moment_of_truth)\(((?:\w+\.)?)text\)"), r"\2\1_text"),
 ]
 INFLUENCE = re.compile(r"\bauthor_influence\(")
+NAMED_STRUCT = re.compile(r"\bnamed_struct\(")
+FIELD_NAME = re.compile(r"'(\w+)',\s*")
 
 
-def call_arguments(sql: str, open_paren: int) -> int:
-    """The index of the parenthesis closing the one at `open_paren` (quotes respected)."""
+def unquoted(sql: str, open_paren: int):
+    """(index, character, depth) of each character outside quotes from the parenthesis at
+    `open_paren` to the one closing it (depth 1 inside it, 0 at the closing one)."""
     depth, quote = 0, None
     for i in range(open_paren, len(sql)):
         c = sql[i]
         if quote:
             quote = None if c == quote else quote
-        elif c in "'\"":
+            continue
+        if c in "'\"":
             quote = c
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+            continue
+        depth += (c == "(") - (c == ")")
+        yield i, c, depth
+        if depth == 0:
+            return
     raise ValueError("unbalanced parentheses")
+
+
+def call_arguments(sql: str, open_paren: int) -> int:
+    """The index of the parenthesis closing the one at `open_paren` (quotes respected)."""
+    return max(i for i, _, _ in unquoted(sql, open_paren))
+
+
+def struct_packs(sql: str) -> str:
+    """Every `named_struct('a', x, ...)` of `sql` as DuckDB's `struct_pack(a := x, ...)`."""
+    while match := NAMED_STRUCT.search(sql):
+        args, start, close = [], match.end(), None
+        for i, c, depth in unquoted(sql, match.end() - 1):
+            if (c == "," and depth == 1) or depth == 0:
+                args.append(sql[start:i].strip())
+                start, close = i + 1, i
+        names, values = args[0::2], args[1::2]
+        if len(names) != len(values) or not all(FIELD_NAME.fullmatch(n + ", ") for n in names):
+            raise ValueError(f"named_struct with other than literal field names: {sql[match.start():close + 1]}")
+        pairs = ", ".join(f"{n.strip(chr(39))} := {v}" for n, v in zip(names, values))
+        sql = f"{sql[:match.start()]}struct_pack({pairs}){sql[close + 1:]}"
+    return sql
+
 
 MATERIALISED = """
 SELECT *, sentiment(text) AS sentiment_text, moment_of_truth(text) AS moment_of_truth_text
@@ -101,7 +128,7 @@ class DuckReports:
             sql = f"{sql[:match.start()]}read_parquet('{path}'){sql[close + 1:]}"
         for pattern, replacement in RULES:
             sql = pattern.sub(replacement, sql)
-        return sql
+        return struct_packs(sql)
 
     def report_sql(self, name: str, values: dict[str, str]) -> str:
         return self.translate(socialcx(self.binary, self.lake, "report", name, "--sql", *params(values)))

@@ -9,8 +9,8 @@ use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{Result, exec_err};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
+    AggregateUDF, ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility,
 };
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
@@ -199,6 +199,20 @@ impl PhysicalExtensionCodec for ClusterCodec {
             udf: udf.cloned(),
             reason,
         })))
+    }
+    fn try_decode_udaf(&self, name: &str, _buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+        // Our aggregates have no configuration: the name is the whole definition.
+        match crate::engine::max_by::udafs()
+            .into_iter()
+            .find(|f| f.name() == name || f.aliases().iter().any(|a| a == name))
+        {
+            Some(udaf) => Ok(Arc::new(udaf)),
+            None => exec_err!(
+                "{name}() is not an aggregate function of this process (socialcx {}): start \
+                 every role of the cluster from the same socialcx build",
+                env!("CARGO_PKG_VERSION")
+            ),
+        }
     }
 }
 

@@ -23,6 +23,7 @@ use crate::Result;
 /// let ctx = datafusion::prelude::SessionContext::new();
 /// socialcx::engine::functions::register_all(&ctx, &socialcx::EngineConfig::new("memory://")).unwrap();
 /// assert!(ctx.udf("sentiment").is_ok());
+/// assert!(ctx.udaf("arg_max").is_ok());
 /// ```
 pub fn register_all(ctx: &SessionContext, config: &EngineConfig) -> Result<Arc<Scoring>> {
     let scoring = Scoring::load(config.lexicon.as_deref(), config.taxonomy.as_deref())?;
@@ -30,6 +31,9 @@ pub fn register_all(ctx: &SessionContext, config: &EngineConfig) -> Result<Arc<S
         ctx.register_udf(udf.clone());
     }
     influence::register(ctx);
+    for udaf in super::max_by::udafs() {
+        ctx.register_udaf(udaf);
+    }
     super::files::register(ctx, config);
     Ok(Arc::new(scoring))
 }

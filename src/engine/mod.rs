@@ -8,6 +8,7 @@ pub mod explain;
 pub mod files;
 pub mod functions;
 pub mod influence;
+pub mod max_by;
 pub mod moments;
 pub mod scoring;
 pub mod sentiment;

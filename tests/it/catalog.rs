@@ -53,6 +53,16 @@ async fn socialcx_functions_lists_ours_first_with_table_functions_described() {
         ]
     );
     assert_eq!(find("influence")[1..3], ["scalar", "socialcx"]);
+    // Our aggregates, listed once by name (not again by their alias arg_max, arg_min).
+    for name in ["max_by", "min_by"] {
+        let row = find(name);
+        assert_eq!(
+            row[1..4],
+            ["aggregate", "socialcx", &format!("{name}(value, key)")]
+        );
+        assert!(row[5].contains(name), "{row:?}");
+    }
+    assert!(!rows.iter().any(|r| r[0] == "arg_max" || r[0] == "arg_min"));
 
     // The engine's table functions, with their syntax, a description and an example.
     for name in [

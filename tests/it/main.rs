@@ -1,5 +1,6 @@
 //! Integration tests: one binary (DataFusion links once), one module per concern.
 
+mod aggregates;
 mod atomicity;
 mod catalog;
 mod cli;
