@@ -35,7 +35,7 @@ RULES = [
 ]
 INFLUENCE = re.compile(r"\bauthor_influence\(")
 NAMED_STRUCT = re.compile(r"\bnamed_struct\(")
-FIELD_NAME = re.compile(r"'(\w+)',\s*")
+FIELD_NAME = re.compile(r"'(\w+)'")
 
 
 def unquoted(sql: str, open_paren: int):
@@ -70,10 +70,10 @@ def struct_packs(sql: str) -> str:
             if (c == "," and depth == 1) or depth == 0:
                 args.append(sql[start:i].strip())
                 start, close = i + 1, i
-        names, values = args[0::2], args[1::2]
-        if len(names) != len(values) or not all(FIELD_NAME.fullmatch(n + ", ") for n in names):
+        names = [FIELD_NAME.fullmatch(n) for n in args[0::2]]
+        if len(names) != len(args[1::2]) or not all(names):
             raise ValueError(f"named_struct with other than literal field names: {sql[match.start():close + 1]}")
-        pairs = ", ".join(f"{n.strip(chr(39))} := {v}" for n, v in zip(names, values))
+        pairs = ", ".join(f"{n[1]} := {v}" for n, v in zip(names, args[1::2]))
         sql = f"{sql[:match.start()]}struct_pack({pairs}){sql[close + 1:]}"
     return sql
 

@@ -202,9 +202,10 @@ impl PhysicalExtensionCodec for ClusterCodec {
     }
     fn try_decode_udaf(&self, name: &str, _buf: &[u8]) -> Result<Arc<AggregateUDF>> {
         // Our aggregates have no configuration: the name is the whole definition.
+        // (A plan names a function by its name, never an alias.)
         match crate::engine::max_by::udafs()
             .into_iter()
-            .find(|f| f.name() == name || f.aliases().iter().any(|a| a == name))
+            .find(|f| f.name() == name)
         {
             Some(udaf) => Ok(Arc::new(udaf)),
             None => exec_err!(

@@ -2,8 +2,9 @@
 //! group, the value of the row with the greatest (least) key, as in DuckDB and Spark.
 //!
 //! `first_value(v ORDER BY k DESC)` answers the same question, but DataFusion keeps each
-//! group's ordering as `ScalarValue`s and builds one per candidate row, once per aggregate:
-//! three of them over 3.6M messages took 6.5 s of triage's 10 s (docs/reports.md). Here the
+//! group's ordering as `ScalarValue`s and builds one per candidate row, once per aggregate
+//! (triage's three of them took 10.1-10.9 s, one `max_by` of a struct 8.2-8.4 s:
+//! docs/functions.md, "Choosing a row"). Here the
 //! key of a whole batch is converted once to Arrow's row format, whose bytes compare like the
 //! key, and each group keeps the bytes of its best key and of its value. A composite key is a
 //! struct (`max_by(text, struct(created_at, conversation_id))`): its fields compare in order,
@@ -16,6 +17,7 @@
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, UInt32Array, new_null_array};
+use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer};
 use datafusion::arrow::compute::{nullif, take};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::arrow::row::{RowConverter, SortField};
@@ -109,7 +111,10 @@ impl AggregateUDFImpl for ByKey {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(OneGroup(ByKeyGroups::new(self.extreme, &args)?)))
+        Ok(Box::new(OneGroup::new(ByKeyGroups::new(
+            self.extreme,
+            &args,
+        )?)))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -222,12 +227,15 @@ impl ByKeyGroups {
         self.values.resize_with(total_num_groups, Vec::new);
         self.batch_best.resize(total_num_groups, NONE);
         let key_rows = self.key_format.convert_columns(&[Arc::clone(key)])?;
-        let (key_nulls, value_nulls) = (key.logical_nulls(), value.logical_nulls());
+        // The rows offered: a key, a value, and the filter true (one mask for the batch).
+        let filtered = filter.map(|f| NullBuffer::new(passing(f)));
+        let offered = NullBuffer::union_many([
+            key.logical_nulls().as_ref(),
+            value.logical_nulls().as_ref(),
+            filtered.as_ref(),
+        ]);
         for (row, &group) in group_indices.iter().enumerate() {
-            let skipped = filter.is_some_and(|f| !(f.is_valid(row) && f.value(row)))
-                || key_nulls.as_ref().is_some_and(|n| n.is_null(row))
-                || value_nulls.as_ref().is_some_and(|n| n.is_null(row));
-            if skipped {
+            if offered.as_ref().is_some_and(|n| n.is_null(row)) {
                 continue;
             }
             let candidate = key_rows.row(row);
@@ -334,10 +342,10 @@ impl GroupsAccumulator for ByKeyGroups {
         // Each row is its own state; a row the filter drops gets a null key, so merging skips it.
         let key = match opt_filter {
             None => Arc::clone(&values[1]),
-            Some(filter) => {
-                let dropped: BooleanArray = filter.iter().map(|v| Some(v != Some(true))).collect();
-                nullif(values[1].as_ref(), &dropped)?
-            }
+            Some(filter) => nullif(
+                values[1].as_ref(),
+                &BooleanArray::new(!&passing(filter), None),
+            )?,
         };
         Ok(vec![Arc::clone(&values[0]), key])
     }
@@ -360,15 +368,18 @@ impl OneGroup {
         self.0.offer(columns, &vec![0; columns[0].len()], None, 1)
     }
 
+    /// The accumulator of `groups`, its one group there from the start (no row yet).
+    fn new(mut groups: ByKeyGroups) -> OneGroup {
+        groups.keys.push(Vec::new());
+        groups.values.push(Vec::new());
+        OneGroup(groups)
+    }
+
     /// The chosen row's value and key, without removing them (a window evaluates often).
     fn scalars(&self) -> Result<[ScalarValue; 2]> {
         let g = &self.0;
-        let (value, key) = match (g.values.first(), g.keys.first()) {
-            (Some(value), Some(key)) => (value.as_slice(), key.as_slice()),
-            _ => (&[][..], &[][..]),
-        };
-        let value = ByKeyGroups::column(&g.value_format, &g.null_value, &[value.to_vec()])?;
-        let key = ByKeyGroups::column(&g.key_format, &g.null_key, &[key.to_vec()])?;
+        let value = ByKeyGroups::column(&g.value_format, &g.null_value, &g.values)?;
+        let key = ByKeyGroups::column(&g.key_format, &g.null_key, &g.keys)?;
         Ok([
             ScalarValue::try_from_array(&value, 0)?,
             ScalarValue::try_from_array(&key, 0)?,
@@ -396,5 +407,13 @@ impl Accumulator for OneGroup {
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         self.offer(states)
+    }
+}
+
+/// The rows where `filter` is true (a null counts as false).
+fn passing(filter: &BooleanArray) -> BooleanBuffer {
+    match filter.nulls() {
+        Some(nulls) => filter.values() & nulls.inner(),
+        None => filter.values().clone(),
     }
 }
