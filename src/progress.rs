@@ -7,6 +7,8 @@ pub enum Unit {
     Bytes,
     Files,
     Rows,
+    /// Steps of work of no common size (a report's graph, say).
+    Steps,
 }
 
 /// Receives the progress of one piece of long work, one step at a time.

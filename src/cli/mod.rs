@@ -329,6 +329,10 @@ pub struct EnrichArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Do not compute the shipped reports' influence graphs ahead of time (by default
+    /// they are stored in the lake, so the first report after an ingest reads them).
+    #[arg(long)]
+    pub no_graphs: bool,
 }
 
 /// `socialcx sql`.
@@ -749,6 +753,18 @@ pub async fn run(cli: Cli) -> Result<i32> {
             };
             let summary = crate::ingest::enrich::enrich(&engine, &options).await?;
             println!("{summary}");
+            if !args.no_graphs {
+                let bars = progress::bars(!args.no_progress);
+                for graph in crate::reports::stored::store_graphs(&engine, bars.as_ref()).await? {
+                    let what = match graph.computed {
+                        true => {
+                            format!("computed and stored in {:.1}s", graph.elapsed.as_secs_f64())
+                        }
+                        false => "already stored".to_string(),
+                    };
+                    println!("{}: author_influence {what} ({})", graph.report, graph.path);
+                }
+            }
             Ok(0)
         }
         Command::Sql(args) => {

@@ -37,6 +37,7 @@ impl Progress for Bars {
             Unit::Bytes => "{bytes}/{total_bytes} {bytes_per_sec}",
             Unit::Files => "{pos}/{len} files",
             Unit::Rows => "{pos}/{len} rows {per_sec}",
+            Unit::Steps => "{pos}/{len}",
         };
         let template = format!("{{msg:30!}} [{{bar:30}}] {counts} eta {{eta}}");
         let style = ProgressStyle::with_template(&template)

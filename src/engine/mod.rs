@@ -47,6 +47,56 @@ pub fn sql_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// The files a physical plan reads from the object store `url`, as (path, size), sorted,
+/// each once (a large file split over partitions is one file); `None` when the plan reads
+/// anything else (another store, memory, a stream): the plan's rows are then not named by
+/// the files alone.
+///
+/// ```no_run
+/// # async fn f(engine: socialcx::Engine) -> datafusion::error::Result<()> {
+/// use datafusion::execution::object_store::ObjectStoreUrl;
+/// let df = engine.sql("SELECT count(*) FROM conversations").await.unwrap();
+/// let plan = df.create_physical_plan().await?;
+/// let lake = ObjectStoreUrl::parse(socialcx::lake::OBJECT_STORE_URL)?;
+/// for (path, size) in socialcx::engine::lake_files_read(&plan, &lake).unwrap_or_default() {
+///     println!("{path}: {size} bytes");
+/// }
+/// # Ok(()) }
+/// ```
+pub fn lake_files_read(
+    plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    url: &datafusion::execution::object_store::ObjectStoreUrl,
+) -> Option<Vec<(String, u64)>> {
+    use datafusion::datasource::physical_plan::FileScanConfig;
+    use datafusion::datasource::source::DataSourceExec;
+    use datafusion::physical_plan::empty::EmptyExec;
+    use datafusion::physical_plan::placeholder_row::PlaceholderRowExec;
+    let mut files = std::collections::BTreeSet::new();
+    let mut stack = vec![Arc::clone(plan)];
+    while let Some(node) = stack.pop() {
+        let children = node.children();
+        if children.is_empty() {
+            if let Some(scan) = node
+                .downcast_ref::<DataSourceExec>()
+                .and_then(|ds| ds.data_source().downcast_ref::<FileScanConfig>())
+                .filter(|scan| scan.object_store_url == *url)
+            {
+                for group in &scan.file_groups {
+                    files.extend(
+                        group
+                            .iter()
+                            .map(|f| (f.object_meta.location.to_string(), f.object_meta.size)),
+                    );
+                }
+            } else if !(node.is::<EmptyExec>() || node.is::<PlaceholderRowExec>()) {
+                return None;
+            }
+        }
+        stack.extend(children.into_iter().cloned());
+    }
+    Some(files.into_iter().collect())
+}
+
 /// How to build an [`Engine`].
 #[derive(Debug, Clone)]
 pub struct EngineConfig {

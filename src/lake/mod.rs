@@ -11,9 +11,10 @@
 //! alerts/part-<commit id>-0001.parquet
 //! metrics/<table>/as_of=2026-01-15/part-<commit id>-0000.parquet   (the `metrics` schema)
 //! _log/00000000000000000001.json        (one commit per ingest or job attempt; see [`log`])
+//! _results/author_influence/<key>.parquet   (a graph's result, kept for the next query; see [`results`])
 //! ```
 //!
-//! Every file is written through a [`transaction::Transaction`], which names it after its
+//! Every data file is written through a [`transaction::Transaction`], which names it after its
 //! commit; [`layout`] says when a day, a month or a year gets a file.
 
 pub mod cloud;
@@ -21,6 +22,7 @@ pub mod layout;
 pub mod location;
 pub mod log;
 pub mod metrics;
+pub mod results;
 pub mod table;
 pub mod transaction;
 pub mod writer;

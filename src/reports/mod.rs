@@ -26,6 +26,7 @@
 pub mod page;
 pub mod period;
 pub mod routing;
+pub mod stored;
 pub mod svg;
 pub mod table;
 

@@ -422,3 +422,118 @@ async fn author_degrees_agree_with_plain_sql_on_a_generated_lake() {
     .await;
     assert_eq!(off[0], ["0"]);
 }
+
+/// `EXPLAIN`'s text of `sql` on `engine`.
+async fn explain(engine: &socialcx::Engine, sql: &str) -> String {
+    let plan = query(engine, &format!("EXPLAIN {sql}")).await;
+    datafusion::arrow::util::pretty::pretty_format_batches(&plan)
+        .unwrap()
+        .to_string()
+}
+
+/// The stored results of `author_influence` under the lake at `lake`.
+fn stored_results(lake: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let dir = lake.join("_results/author_influence");
+    let mut files: Vec<_> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    files
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn author_influence_is_stored_for_the_next_query_over_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::common::generate(dir.path(), "g.ndjson", 6_000, 3, Default::default());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (mut first, mut second) = (String::new(), String::new());
+    for (i, line) in text.lines().enumerate() {
+        let half = if i < 4_000 { &mut first } else { &mut second };
+        half.push_str(line);
+        half.push('\n');
+    }
+    let (first_file, second_file) = (dir.path().join("1.ndjson"), dir.path().join("2.ndjson"));
+    std::fs::write(&first_file, first).unwrap();
+    std::fs::write(&second_file, second).unwrap();
+    let lake = dir.path().join("lake");
+    let sql = "SELECT author_id, is_brand, in_degree, out_degree, distinct_engagers, followers, \
+                      total_reach, conversations, messages \
+               FROM author_influence() ORDER BY author_id";
+    let ranks = "SELECT author_id, pagerank, influence_percentile FROM author_influence() \
+                 ORDER BY author_id";
+
+    let engine = engine_in(dir.path()).await;
+    ingest(&engine, &[first_file]).await;
+    let plan = explain(&engine, sql).await;
+    assert!(
+        plan.contains("computed and stored as _results/author_influence/"),
+        "{plan}"
+    );
+    let computed = rows(&engine, sql).await;
+    assert_eq!(computed, rows(&engine, &author_facts_in_sql("")).await);
+    let computed_ranks = rows(&engine, ranks).await;
+    let stored = stored_results(&lake);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+
+    // Another engine (another process, a server's next query) reads the stored result.
+    let engine = engine_in(dir.path()).await;
+    let plan = explain(&engine, sql).await;
+    assert!(
+        plan.contains("stored result _results/author_influence/"),
+        "{plan}"
+    );
+    assert_eq!(rows(&engine, sql).await, computed);
+    assert_eq!(rows(&engine, ranks).await, computed_ranks);
+    // ... and only reads it: a changed file changes the answer.
+    let original = std::fs::read(&stored[0]).unwrap();
+    let doctored = rows(
+        &engine,
+        &format!(
+            "COPY (SELECT author_id, is_brand, pagerank, in_degree + 1000 AS in_degree, \
+                          out_degree, distinct_engagers, followers, total_reach, conversations, \
+                          messages, influence_percentile \
+                   FROM author_influence()) TO '{}' STORED AS PARQUET",
+            dir.path().join("doctored.parquet").display()
+        ),
+    )
+    .await;
+    assert_ne!(doctored[0][0], "0");
+    std::fs::copy(dir.path().join("doctored.parquet"), &stored[0]).unwrap();
+    let engine = engine_in(dir.path()).await;
+    let read = rows(&engine, "SELECT min(in_degree) FROM author_influence()").await;
+    assert!(read[0][0].parse::<i64>().unwrap() >= 1000, "{read:?}");
+    // A damaged result is computed again (and stored again), not an error.
+    std::fs::write(&stored[0], b"not parquet").unwrap();
+    let engine = engine_in(dir.path()).await;
+    assert_eq!(rows(&engine, sql).await, computed);
+    assert_eq!(std::fs::read(&stored[0]).unwrap(), original, "stored again");
+
+    // A commit that changes the files read changes the key: the new answer is computed
+    // from the new files, and equals plain SQL over them.
+    ingest(&engine, &[second_file]).await;
+    let plan = explain(&engine, sql).await;
+    assert!(plan.contains("computed and stored as"), "{plan}");
+    let after = rows(&engine, sql).await;
+    assert_ne!(after, computed, "the second half adds authors and edges");
+    assert_eq!(after, rows(&engine, &author_facts_in_sql("")).await);
+    assert_eq!(stored_results(&lake).len(), 2);
+
+    // Each window has its own result; only the most recent few are kept.
+    let days = rows(
+        &engine,
+        "SELECT DISTINCT arrow_cast(date_trunc('day', created_at), 'Utf8') FROM conversations \
+         ORDER BY 1 LIMIT 12",
+    )
+    .await;
+    assert_eq!(days.len(), 12);
+    for day in &days {
+        let sql = format!(
+            "SELECT count(*) FROM author_influence(TIMESTAMP '{}', NULL)",
+            day[0]
+        );
+        rows(&engine, &sql).await;
+    }
+    let kept = stored_results(&lake);
+    assert_eq!(kept.len(), socialcx::lake::results::KEEP, "{kept:?}");
+}

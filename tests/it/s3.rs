@@ -192,6 +192,16 @@ async fn ingest_and_queries_on_s3_match_the_local_lake() {
         .await
         .unwrap();
     assert_eq!(answers(&other).await, answers(&local).await);
+    // ... and reads the influence graph the first one stored on S3 (docs/lake.md, "Stored
+    // results") instead of computing it.
+    let plan = common::query(&other, "EXPLAIN SELECT * FROM author_influence()").await;
+    let plan = datafusion::arrow::util::pretty::pretty_format_batches(&plan)
+        .unwrap()
+        .to_string();
+    assert!(
+        plan.contains("stored result _results/author_influence/"),
+        "{plan}"
+    );
     // A different prefix is a different, empty lake.
     let empty = s3
         .engine("s3://cx-lake/lakes/other", &s3.endpoint)

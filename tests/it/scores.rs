@@ -239,6 +239,12 @@ async fn a_lake_from_before_stored_scores_answers_as_a_new_one_and_enrich_upgrad
 
     let out = ok(&socialcx(&old, &["enrich", "--no-progress"]));
     assert!(out.contains("enriched 2 files (3002 rows)"), "{out}");
+    // ... and computed the reports' influence graphs over the new files, which the reports
+    // then read.
+    assert!(
+        out.contains("influencers: author_influence computed and stored"),
+        "{out}"
+    );
     assert_eq!(reports(&old), expected);
     let engine = open(EngineConfig::new(old.display().to_string())).await;
     assert_eq!(mismatches(&engine).await, ["3002", "0", "0", "0", "0"]);
@@ -248,6 +254,10 @@ async fn a_lake_from_before_stored_scores_answers_as_a_new_one_and_enrich_upgrad
     assert!(!explained.contains("cx_sentiment(text"), "{explained}");
     let again = ok(&socialcx(&old, &["enrich", "--no-progress"]));
     assert!(again.contains("nothing to do"), "{again}");
+    assert!(
+        again.contains("influencers: author_influence already stored"),
+        "{again}"
+    );
 }
 
 /// `socialcx enrich` on `lake`, waiting at each commit (the test-hooks barrier in `barrier`).

@@ -117,6 +117,14 @@ impl GraphKind {
         }
     }
 
+    /// Whether a call's result is stored in the lake for the next query over the same files
+    /// ([`crate::lake::results`]): `author_influence`'s (one row per author, the reports'
+    /// costliest step); `thread_centrality`'s has a row per participant of every thread and
+    /// is cheaper to compute than to store.
+    fn stores_result(self) -> bool {
+        self == GraphKind::Authors
+    }
+
     /// How many input plans feed the algorithm.
     fn input_count(self) -> usize {
         match self {
@@ -266,11 +274,95 @@ impl TableProvider for GraphTable {
             let plan = state.create_logical_plan(&sql).await?;
             inputs.push(state.create_physical_plan(&plan).await?);
         }
-        Ok(Arc::new(GraphExec::new(
-            self.kind,
-            inputs,
-            projection.cloned(),
-        )?))
+        let stored = match self.kind.stores_result() {
+            true => Stored::find(state, self.kind, &self.window, &inputs).await,
+            false => None,
+        };
+        let mut exec = GraphExec::new(self.kind, inputs, projection.cloned())?;
+        exec.stored = stored;
+        Ok(Arc::new(exec))
+    }
+}
+
+/// Bump when `author_influence`'s output for the same input changes (its columns, PageRank's
+/// constants, a fix), so that results stored by an older build are not read.
+const RESULT_VERSION: u32 = 1;
+
+/// Where a call's result is kept between queries ([`crate::lake::results`]).
+#[derive(Debug, Clone)]
+struct Stored {
+    store: Arc<dyn object_store::ObjectStore>,
+    path: object_store::path::Path,
+    /// Whether the result was there when the query was planned (what `EXPLAIN` shows).
+    found: bool,
+}
+
+impl Stored {
+    /// Where the result of `kind` over `window`, computed from `inputs`, is stored: its key
+    /// names the build, the window and every lake file the inputs read (lake files are never
+    /// rewritten in place, so the same names and sizes are the same rows). `None` when an
+    /// input reads anything but lake files.
+    async fn find(
+        state: &datafusion::execution::SessionState,
+        kind: GraphKind,
+        window: &Window,
+        inputs: &[Arc<dyn ExecutionPlan>],
+    ) -> Option<Stored> {
+        use std::fmt::Write;
+        let url = datafusion::execution::object_store::ObjectStoreUrl::parse(
+            crate::lake::OBJECT_STORE_URL,
+        )
+        .ok()?;
+        let store = state.runtime_env().object_store(&url).ok()?;
+        let mut key = format!(
+            "{} {} v{RESULT_VERSION}\nfrom {:?}\nto {:?}\nbrand {:?}\n",
+            kind.name(),
+            env!("CARGO_PKG_VERSION"),
+            window.from,
+            window.to,
+            window.brand
+        );
+        for input in inputs {
+            key.push_str("input\n");
+            for (path, size) in crate::engine::lake_files_read(input, &url)? {
+                writeln!(key, "{path} {size}").ok()?;
+            }
+        }
+        let path = crate::lake::results::path(kind.name(), &key);
+        let found = crate::lake::results::exists(&store, &path).await;
+        Some(Stored { store, path, found })
+    }
+
+    /// The stored result, if it is there and readable.
+    async fn read(&self, kind: GraphKind) -> Option<RecordBatch> {
+        let schema = kind.schema();
+        match crate::lake::results::read(&self.store, &self.path, &schema).await {
+            Ok(Some(batches)) => {
+                match datafusion::arrow::compute::concat_batches(&schema, &batches) {
+                    Ok(batch) => Some(batch),
+                    Err(e) => {
+                        tracing::warn!(path = %self.path, "unusable stored result: {e}");
+                        None
+                    }
+                }
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(path = %self.path, "unreadable stored result, computing it: {e}");
+                None
+            }
+        }
+    }
+
+    /// Store `batch` for the next query; a lake that cannot be written (read-only
+    /// credentials) only loses the saving.
+    async fn write(&self, batch: &RecordBatch) {
+        let batches = [batch.clone()];
+        let written =
+            crate::lake::results::write(&self.store, &self.path, batch.schema(), &batches);
+        if let Err(e) = written.await {
+            tracing::warn!(path = %self.path, "could not store the result for the next query: {e}");
+        }
     }
 }
 
@@ -305,6 +397,9 @@ pub struct GraphExec {
     projection: Option<Vec<usize>>,
     properties: Arc<PlanProperties>,
     result: std::sync::OnceLock<SharedResult>,
+    /// Where the result is kept between queries (none for `thread_centrality`, or a plan
+    /// rebuilt on a cluster's executor).
+    stored: Option<Stored>,
 }
 
 impl GraphExec {
@@ -329,6 +424,7 @@ impl GraphExec {
             projection,
             properties: Arc::new(properties),
             result: std::sync::OnceLock::new(),
+            stored: None,
         })
     }
 }
@@ -363,19 +459,40 @@ impl GraphExec {
         self.projection.as_deref()
     }
 
-    /// This node over other inputs.
+    /// Where its result is kept between queries, and whether it was there when the query
+    /// was planned; `None` when it is not kept (`thread_centrality`, an input that reads
+    /// more than lake files, a plan rebuilt on a cluster's executor).
+    ///
+    /// ```no_run
+    /// # async fn f(engine: socialcx::Engine) -> datafusion::error::Result<()> {
+    /// use socialcx::engine::influence::table::GraphExec;
+    /// let df = engine.sql("SELECT * FROM author_influence()").await.unwrap();
+    /// let plan = df.create_physical_plan().await?;
+    /// if let Some(graph) = plan.downcast_ref::<GraphExec>() {
+    ///     println!("{:?}", graph.stored());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stored(&self) -> Option<(String, bool)> {
+        self.stored.as_ref().map(|s| (s.path.to_string(), s.found))
+    }
+
+    /// This node over other inputs (the same files: its stored result still applies).
     fn with_inputs(&self, inputs: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(Arc::new(GraphExec::new(
-            self.kind,
-            inputs,
-            self.projection.clone(),
-        )?))
+        let mut exec = GraphExec::new(self.kind, inputs, self.projection.clone())?;
+        exec.stored = self.stored.clone();
+        Ok(Arc::new(exec))
     }
 }
 
 impl DisplayAs for GraphExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "GraphExec: {}", self.kind.name())
+        write!(f, "GraphExec: {}", self.kind.name())?;
+        match &self.stored {
+            Some(stored) if stored.found => write!(f, ", stored result {}", stored.path),
+            Some(stored) => write!(f, ", computed and stored as {}", stored.path),
+            None => Ok(()),
+        }
     }
 }
 
@@ -431,17 +548,32 @@ impl ExecutionPlan for GraphExec {
         }
         let (kind, inputs, projection) = (self.kind, self.inputs.clone(), self.projection.clone());
         let schema = self.schema();
-        let shared = Arc::clone(self.result.get_or_init(|| {
-            let mut key = kind.name().to_string();
-            for input in &self.inputs {
-                key.push('\n');
-                key.push_str(&displayable(input.as_ref()).indent(true).to_string());
+        let stored = self.stored.clone();
+        let shared = Arc::clone(self.result.get_or_init(|| match &stored {
+            Some(stored) => shared_result(stored.path.to_string()),
+            None => {
+                let mut key = kind.name().to_string();
+                for input in &self.inputs {
+                    key.push('\n');
+                    key.push_str(&displayable(input.as_ref()).indent(true).to_string());
+                }
+                shared_result(key)
             }
-            shared_result(key)
         }));
         let result = async move {
             let batch = shared
-                .get_or_try_init(|| run_graph(kind, inputs, context))
+                .get_or_try_init(|| async {
+                    let Some(stored) = stored else {
+                        return run_graph(kind, inputs, context).await;
+                    };
+                    if let Some(batch) = stored.read(kind).await {
+                        tracing::debug!(function = kind.name(), path = %stored.path, "stored result read");
+                        return Ok(batch);
+                    }
+                    let batch = run_graph(kind, inputs, context).await?;
+                    stored.write(&batch).await;
+                    Ok(batch)
+                })
                 .await?;
             match projection {
                 Some(p) => Ok(batch.project(&p)?),
