@@ -55,6 +55,7 @@ answered AS (
 cells AS (
     SELECT p.stage, p.channel,
            count(*) AS customer_posts,
+           count(DISTINCT p.author_id) AS unique_authors,
            avg(p.sentiment) AS mean_sentiment,
            avg(CASE WHEN p.sentiment >= 0.05 THEN 1.0 ELSE 0.0 END)
              - avg(CASE WHEN p.sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS net_sentiment,
@@ -67,33 +68,35 @@ cells AS (
     WHERE p.stage IS NOT NULL
     GROUP BY p.stage, p.channel
 ),
-voices AS (
-    -- Each (stage, channel, author) once, with how many channels that author spoke about
-    -- the stage on: the unique and the overlapping authors of a cell in one pass over the
-    -- posts (DataFusion plans a CTE once per use, so `posts` is read here and in `cells`
-    -- only).
-    SELECT stage, channel,
-           count(*) OVER (PARTITION BY stage, author_id) AS author_channels
-    FROM (SELECT DISTINCT stage, channel, author_id FROM posts WHERE stage IS NOT NULL)
+spread AS (
+    -- Each author's first and last channel (by name) for each stage they spoke about: an
+    -- author whose first is their last spoke on one channel only. A cell's overlapping
+    -- authors are its unique authors minus those single-channel ones, so no window over
+    -- (stage, author) is needed (it cost more than the grouping; docs/reports.md), and
+    -- `posts` is read here and in `cells` only (DataFusion plans a CTE once per use).
+    SELECT stage, author_id, min(channel) AS first_channel, max(channel) AS last_channel
+    FROM posts
+    WHERE stage IS NOT NULL
+    GROUP BY stage, author_id
 ),
-authors AS (
-    SELECT stage, channel, count(*) AS unique_authors,
-           count(*) FILTER (WHERE author_channels > 1) AS overlap_authors
-    FROM voices
-    GROUP BY stage, channel
+single AS (
+    SELECT stage, first_channel AS channel, count(*) AS single_channel_authors
+    FROM spread
+    WHERE first_channel = last_channel
+    GROUP BY stage, first_channel
 ),
 matrix AS (
     SELECT s.stage_order, s.stage, c.channel,
            coalesce(x.customer_posts, 0) AS customer_posts,
-           coalesce(o.unique_authors, 0) AS unique_authors,
+           coalesce(x.unique_authors, 0) AS unique_authors,
            x.mean_sentiment, x.net_sentiment,
            coalesce(x.customer_threads, 0) AS customer_threads,
            x.response_rate,
-           coalesce(o.overlap_authors, 0) AS overlap_authors
+           coalesce(x.unique_authors, 0) - coalesce(o.single_channel_authors, 0) AS overlap_authors
     FROM stages s
     CROSS JOIN channels c
     LEFT JOIN cells x ON x.stage = s.stage AND x.channel = c.channel
-    LEFT JOIN authors o ON o.stage = s.stage AND o.channel = c.channel
+    LEFT JOIN single o ON o.stage = s.stage AND o.channel = c.channel
 )
 SELECT stage, channel, customer_posts, unique_authors, mean_sentiment, net_sentiment,
        CAST(customer_posts AS DOUBLE)

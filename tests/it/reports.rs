@@ -525,6 +525,28 @@ async fn channel_audit_covers_every_stage_and_channel() {
         overlapping > 0,
         "generated authors post on several channels"
     );
+    // Unique and overlapping authors per cell, by their definition in plain SQL: an author
+    // overlaps in a cell when they spoke about the stage on another channel too.
+    let by_definition = common::rows(
+        &engine,
+        "WITH p AS (SELECT DISTINCT stage, channel, author_id FROM conversations \
+                    WHERE NOT is_brand AND stage IS NOT NULL \
+                      AND created_at < '2026-04-01T00:00:00Z'), \
+              o AS (SELECT DISTINCT a.stage, a.channel, a.author_id FROM p a JOIN p b \
+                    ON a.stage = b.stage AND a.author_id = b.author_id AND a.channel <> b.channel) \
+         SELECT p.stage, p.channel, count(*), count(o.author_id) FROM p \
+         LEFT JOIN o ON o.stage = p.stage AND o.channel = p.channel AND o.author_id = p.author_id \
+         GROUP BY p.stage, p.channel ORDER BY 1, 2",
+    )
+    .await;
+    let report = common::rows(
+        &engine,
+        "SELECT stage, channel, unique_authors, overlap_authors FROM reports.channel_audit \
+         WHERE customer_posts > 0 ORDER BY 1, 2",
+    )
+    .await;
+    assert!(by_definition.len() > 10, "{by_definition:?}");
+    assert_eq!(report, by_definition);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
