@@ -756,6 +756,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
             if !args.no_graphs {
                 let bars = progress::bars(!args.no_progress);
                 for graph in crate::reports::stored::store_graphs(&engine, bars.as_ref()).await? {
+                    if let Some(error) = &graph.error {
+                        eprintln!("{}: influence graph not stored: {error}", graph.report);
+                        continue;
+                    }
                     let what = match graph.computed {
                         true => {
                             format!("computed and stored in {:.1}s", graph.elapsed.as_secs_f64())

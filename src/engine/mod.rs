@@ -49,8 +49,9 @@ pub fn sql_literal(text: &str) -> String {
 
 /// The files a physical plan reads from the object store `url`, as (path, size), sorted,
 /// each once (a large file split over partitions is one file); `None` when the plan reads
-/// anything else (another store, memory, a stream): the plan's rows are then not named by
-/// the files alone.
+/// anything else (another store, memory, a stream). The files name what the plan reads, not
+/// what it computes from it: a key for its result also needs the plan itself (and, for
+/// scores computed on the fly, the scoring configuration).
 ///
 /// ```no_run
 /// # async fn f(engine: socialcx::Engine) -> datafusion::error::Result<()> {

@@ -27,10 +27,13 @@ pub struct StoredGraph {
     /// Whether it was computed now (`false`: it was already stored).
     pub computed: bool,
     pub elapsed: Duration,
+    /// Why the report's graphs could not be stored (then `path` is empty).
+    pub error: Option<String>,
 }
 
 /// Compute and store, for every shipped report with its default parameters, the graph
-/// results it reads that are not stored yet; what each one was.
+/// results it reads that are not stored yet; what each one was (a report whose graph failed
+/// is listed with its error, and the others still run).
 ///
 /// ```no_run
 /// # async fn f(engine: socialcx::Engine) -> socialcx::Result<()> {
@@ -47,35 +50,57 @@ pub async fn store_graphs(engine: &Engine, progress: &dyn Progress) -> Result<Ve
     for (done, report) in reports.into_iter().enumerate() {
         progress.set(done as u64);
         progress.message(&format!("influence graph of {}", report.name));
-        let (values, _) = report.resolve(engine, &[]).await?;
-        let plan = report
-            .plan_bound(engine, &values)
-            .await?
-            .create_physical_plan()
-            .await?;
-        for node in graph_nodes(&plan) {
-            let graph = node.downcast_ref::<GraphExec>().expect("a graph node");
-            let Some((path, found)) = graph.stored() else {
-                continue;
-            };
-            if graphs.iter().any(|g| g.path == path) {
-                continue;
-            }
-            let started = Instant::now();
-            if !found {
-                collect(node, engine.context().task_ctx()).await?;
-            }
-            tracing::info!(report = %report.name, %path, computed = !found, "graph stored");
+        // A report whose graph cannot be computed (a memory limit, say) does not stop the
+        // others: it is listed with its error, and its reports compute the graph when run.
+        if let Err(e) = store_report_graphs(engine, &report, &mut graphs).await {
+            tracing::warn!(report = %report.name, "influence graph not stored: {e}");
             graphs.push(StoredGraph {
                 report: report.name.clone(),
-                path,
-                computed: !found,
-                elapsed: started.elapsed(),
+                path: String::new(),
+                computed: false,
+                elapsed: Duration::ZERO,
+                error: Some(e.to_string()),
             });
         }
     }
     progress.finish();
     Ok(graphs)
+}
+
+/// Store the graphs `report` reads with its defaults that are not in `graphs` yet.
+async fn store_report_graphs(
+    engine: &Engine,
+    report: &super::Report,
+    graphs: &mut Vec<StoredGraph>,
+) -> Result<()> {
+    let (values, _) = report.resolve(engine, &[]).await?;
+    let plan = report
+        .plan_bound(engine, &values)
+        .await?
+        .create_physical_plan()
+        .await?;
+    for node in graph_nodes(&plan) {
+        let graph = node.downcast_ref::<GraphExec>().expect("a graph node");
+        let Some((path, found)) = graph.stored() else {
+            continue;
+        };
+        if graphs.iter().any(|g| g.path == path) {
+            continue;
+        }
+        let started = Instant::now();
+        if !found {
+            collect(node, engine.context().task_ctx()).await?;
+        }
+        tracing::info!(report = %report.name, %path, computed = !found, "graph stored");
+        graphs.push(StoredGraph {
+            report: report.name.clone(),
+            path,
+            computed: !found,
+            elapsed: started.elapsed(),
+            error: None,
+        });
+    }
+    Ok(())
 }
 
 /// The [`GraphExec`] nodes of `plan`.

@@ -270,12 +270,17 @@ impl TableProvider for GraphTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let state = session_state(state, self.kind.name())?;
         let mut inputs = Vec::new();
+        let mut logical = String::new();
         for sql in self.kind.input_sql(&self.window) {
             let plan = state.create_logical_plan(&sql).await?;
+            // What the inputs compute, as this session resolves `conversations` (a view of
+            // that name reads the same files and computes something else): part of the key.
+            logical.push_str(&plan.display_indent_schema().to_string());
+            logical.push('\n');
             inputs.push(state.create_physical_plan(&plan).await?);
         }
         let stored = match self.kind.stores_result() {
-            true => Stored::find(state, self.kind, &self.window, &inputs).await,
+            true => Stored::find(state, self.kind, &logical, &inputs).await,
             false => None,
         };
         let mut exec = GraphExec::new(self.kind, inputs, projection.cloned())?;
@@ -288,6 +293,26 @@ impl TableProvider for GraphTable {
 /// constants, a fix), so that results stored by an older build are not read.
 const RESULT_VERSION: u32 = 1;
 
+/// This executable's size and modification time: a rebuilt binary (a fix that forgot
+/// [`RESULT_VERSION`], a development build) does not read what an older one stored.
+fn build_id() -> &'static str {
+    static ID: LazyLock<String> = LazyLock::new(|| {
+        let meta = std::env::current_exe().and_then(std::fs::metadata);
+        match meta {
+            Ok(meta) => {
+                let modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("exe {} {modified}", meta.len())
+            }
+            Err(_) => "exe unknown".to_string(),
+        }
+    });
+    &ID
+}
+
 /// Where a call's result is kept between queries ([`crate::lake::results`]).
 #[derive(Debug, Clone)]
 struct Stored {
@@ -298,14 +323,15 @@ struct Stored {
 }
 
 impl Stored {
-    /// Where the result of `kind` over `window`, computed from `inputs`, is stored: its key
-    /// names the build, the window and every lake file the inputs read (lake files are never
-    /// rewritten in place, so the same names and sizes are the same rows). `None` when an
-    /// input reads anything but lake files.
+    /// Where the result of `kind` computed by the input plans `logical` (their text: the
+    /// window, the brand and what `conversations` is in this session) as `inputs` is stored:
+    /// its key names the build, those plans and every lake file the inputs read (lake files
+    /// are never rewritten in place, so the same names and sizes are the same rows). `None`
+    /// when an input reads anything but lake files.
     async fn find(
         state: &datafusion::execution::SessionState,
         kind: GraphKind,
-        window: &Window,
+        logical: &str,
         inputs: &[Arc<dyn ExecutionPlan>],
     ) -> Option<Stored> {
         use std::fmt::Write;
@@ -315,12 +341,10 @@ impl Stored {
         .ok()?;
         let store = state.runtime_env().object_store(&url).ok()?;
         let mut key = format!(
-            "{} {} v{RESULT_VERSION}\nfrom {:?}\nto {:?}\nbrand {:?}\n",
+            "{} {} v{RESULT_VERSION} {}\n{logical}",
             kind.name(),
             env!("CARGO_PKG_VERSION"),
-            window.from,
-            window.to,
-            window.brand
+            build_id()
         );
         for input in inputs {
             key.push_str("input\n");
