@@ -68,32 +68,38 @@ pub fn lake_files_read(
     plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,
     url: &datafusion::execution::object_store::ObjectStoreUrl,
 ) -> Option<Vec<(String, u64)>> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
     use datafusion::datasource::physical_plan::FileScanConfig;
     use datafusion::datasource::source::DataSourceExec;
     use datafusion::physical_plan::empty::EmptyExec;
     use datafusion::physical_plan::placeholder_row::PlaceholderRowExec;
     let mut files = std::collections::BTreeSet::new();
-    let mut stack = vec![Arc::clone(plan)];
-    while let Some(node) = stack.pop() {
-        let children = node.children();
-        if children.is_empty() {
-            if let Some(scan) = node
-                .downcast_ref::<DataSourceExec>()
-                .and_then(|ds| ds.data_source().downcast_ref::<FileScanConfig>())
-                .filter(|scan| scan.object_store_url == *url)
-            {
-                for group in &scan.file_groups {
-                    files.extend(
-                        group
-                            .iter()
-                            .map(|f| (f.object_meta.location.to_string(), f.object_meta.size)),
-                    );
-                }
-            } else if !(node.is::<EmptyExec>() || node.is::<PlaceholderRowExec>()) {
-                return None;
+    let mut other_source = false;
+    plan.apply(|node| {
+        if !node.children().is_empty() {
+            return Ok(TreeNodeRecursion::Continue);
+        }
+        let scan = node
+            .downcast_ref::<DataSourceExec>()
+            .and_then(|ds| ds.data_source().downcast_ref::<FileScanConfig>())
+            .filter(|scan| scan.object_store_url == *url);
+        match scan {
+            Some(scan) => {
+                let read = scan.file_groups.iter().flat_map(|group| group.iter());
+                files
+                    .extend(read.map(|f| (f.object_meta.location.to_string(), f.object_meta.size)));
+            }
+            None if node.is::<EmptyExec>() || node.is::<PlaceholderRowExec>() => {}
+            None => {
+                other_source = true;
+                return Ok(TreeNodeRecursion::Stop);
             }
         }
-        stack.extend(children.into_iter().cloned());
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .expect("the visit itself never fails");
+    if other_source {
+        return None;
     }
     Some(files.into_iter().collect())
 }

@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{RecordBatch, RecordBatchReader};
 use datafusion::arrow::datatypes::SchemaRef;
 use futures::TryStreamExt;
 use object_store::path::Path;
@@ -75,33 +75,37 @@ pub async fn read(
         Err(object_store::Error::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(store_err("get", path, e)),
     };
-    // A result is one file of a few MB, read whole and decoded off the async threads.
+    // A result is one file of a few MB, read whole and decoded off the async threads. Its
+    // columns must be the expected ones by name and type; its batches then take the expected
+    // schema, whose non-null columns they must honour.
+    let expected = Arc::clone(schema);
+    let path_text = path.to_string();
     let batches = tokio::task::spawn_blocking(move || -> Result<Vec<RecordBatch>> {
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
-        Ok(reader.collect::<Result<_, _>>()?)
+        let unexpected = || Error::Lake {
+            url: super::OBJECT_STORE_URL.to_string(),
+            message: format!("the stored result {path_text} does not have the expected columns"),
+        };
+        let found = reader.schema();
+        let same = found.fields().len() == expected.fields().len()
+            && (found.fields().iter().zip(expected.fields()))
+                .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+        if !same {
+            return Err(unexpected());
+        }
+        reader
+            .map(|batch| {
+                RecordBatch::try_new(Arc::clone(&expected), batch?.columns().to_vec())
+                    .map_err(|_| unexpected())
+            })
+            .collect()
     })
     .await
     .map_err(|e| Error::Lake {
         url: super::OBJECT_STORE_URL.to_string(),
         message: format!("reading the stored result {path}: {e}"),
     })??;
-    // The columns by name and type; then the expected schema, whose non-null columns
-    // the batch must honour.
-    let mut checked = Vec::with_capacity(batches.len());
-    for batch in batches {
-        let same = batch.num_columns() == schema.fields().len()
-            && (batch.schema().fields().iter().zip(schema.fields()))
-                .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
-        let batch = same
-            .then(|| RecordBatch::try_new(Arc::clone(schema), batch.columns().to_vec()).ok())
-            .flatten()
-            .ok_or_else(|| Error::Lake {
-                url: super::OBJECT_STORE_URL.to_string(),
-                message: format!("the stored result {path} does not have the expected columns"),
-            })?;
-        checked.push(batch);
-    }
-    Ok(Some(checked))
+    Ok(Some(batches))
 }
 
 /// Store `batches` (of `schema`) as the result at `path`, then delete the results of the

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::physical_plan::{ExecutionPlan, collect};
 
 use super::shipped;
@@ -106,12 +107,12 @@ async fn store_report_graphs(
 /// The [`GraphExec`] nodes of `plan`.
 fn graph_nodes(plan: &Arc<dyn ExecutionPlan>) -> Vec<Arc<dyn ExecutionPlan>> {
     let mut found = Vec::new();
-    let mut stack = vec![Arc::clone(plan)];
-    while let Some(node) = stack.pop() {
+    plan.apply(|node| {
         if node.is::<GraphExec>() {
-            found.push(Arc::clone(&node));
+            found.push(Arc::clone(node));
         }
-        stack.extend(node.children().into_iter().cloned());
-    }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .expect("the visit itself never fails");
     found
 }

@@ -320,6 +320,27 @@ fn author_facts_in_sql(filter: &str) -> String {
     )
 }
 
+/// The lines of `file` in two files beside it: those whose index `first` picks, and the rest.
+fn split_lines(
+    file: &std::path::Path,
+    first: impl Fn(usize) -> bool,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let (mut picked, mut rest) = (String::new(), String::new());
+    for (i, line) in text.lines().enumerate() {
+        let half = if first(i) { &mut picked } else { &mut rest };
+        half.push_str(line);
+        half.push('\n');
+    }
+    let halves = (
+        file.with_extension("first.ndjson"),
+        file.with_extension("rest.ndjson"),
+    );
+    std::fs::write(&halves.0, picked).unwrap();
+    std::fs::write(&halves.1, rest).unwrap();
+    halves
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn author_degrees_agree_with_plain_sql_on_a_generated_lake() {
     let dir = tempfile::tempdir().unwrap();
@@ -327,19 +348,7 @@ async fn author_degrees_agree_with_plain_sql_on_a_generated_lake() {
     // Every other message lands first: its replies to the rest land before their parents,
     // so their parent's author is not stored and is found by id; every other reply's is
     // stored at ingest. Both paths feed the graph below.
-    let text = std::fs::read_to_string(&file).unwrap();
-    let (mut odd, mut even) = (String::new(), String::new());
-    for (i, line) in text.lines().enumerate() {
-        let half = if i % 2 == 1 { &mut odd } else { &mut even };
-        half.push_str(line);
-        half.push('\n');
-    }
-    let (first, second) = (
-        dir.path().join("odd.ndjson"),
-        dir.path().join("even.ndjson"),
-    );
-    std::fs::write(&first, odd).unwrap();
-    std::fs::write(&second, even).unwrap();
+    let (first, second) = split_lines(&file, |i| i % 2 == 1);
     let engine = engine_in(&dir.path().join("lake")).await;
     ingest(&engine, &[first]).await;
     ingest(&engine, &[second]).await;
@@ -446,16 +455,7 @@ fn stored_results(lake: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn author_influence_is_stored_for_the_next_query_over_the_same_files() {
     let dir = tempfile::tempdir().unwrap();
     let file = crate::common::generate(dir.path(), "g.ndjson", 6_000, 3, Default::default());
-    let text = std::fs::read_to_string(&file).unwrap();
-    let (mut first, mut second) = (String::new(), String::new());
-    for (i, line) in text.lines().enumerate() {
-        let half = if i < 4_000 { &mut first } else { &mut second };
-        half.push_str(line);
-        half.push('\n');
-    }
-    let (first_file, second_file) = (dir.path().join("1.ndjson"), dir.path().join("2.ndjson"));
-    std::fs::write(&first_file, first).unwrap();
-    std::fs::write(&second_file, second).unwrap();
+    let (first_file, second_file) = split_lines(&file, |i| i < 4_000);
     let lake = dir.path().join("lake");
     let sql = "SELECT author_id, is_brand, in_degree, out_degree, distinct_engagers, followers, \
                       total_reach, conversations, messages \

@@ -283,9 +283,12 @@ impl TableProvider for GraphTable {
             true => Stored::find(state, self.kind, &logical, &inputs).await,
             false => None,
         };
-        let mut exec = GraphExec::new(self.kind, inputs, projection.cloned())?;
-        exec.stored = stored;
-        Ok(Arc::new(exec))
+        Ok(Arc::new(GraphExec::new(
+            self.kind,
+            inputs,
+            projection.cloned(),
+            stored,
+        )?))
     }
 }
 
@@ -431,6 +434,7 @@ impl GraphExec {
         kind: GraphKind,
         inputs: Vec<Arc<dyn ExecutionPlan>>,
         projection: Option<Vec<usize>>,
+        stored: Option<Stored>,
     ) -> Result<GraphExec> {
         let schema = match &projection {
             Some(p) => Arc::new(kind.schema().project(p)?),
@@ -448,7 +452,7 @@ impl GraphExec {
             projection,
             properties: Arc::new(properties),
             result: std::sync::OnceLock::new(),
-            stored: None,
+            stored,
         })
     }
 }
@@ -470,7 +474,7 @@ impl GraphExec {
                 inputs.len()
             );
         }
-        GraphExec::new(kind, inputs, projection)
+        GraphExec::new(kind, inputs, projection, None)
     }
 
     /// Which function this node computes.
@@ -503,9 +507,12 @@ impl GraphExec {
 
     /// This node over other inputs (the same files: its stored result still applies).
     fn with_inputs(&self, inputs: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
-        let mut exec = GraphExec::new(self.kind, inputs, self.projection.clone())?;
-        exec.stored = self.stored.clone();
-        Ok(Arc::new(exec))
+        Ok(Arc::new(GraphExec::new(
+            self.kind,
+            inputs,
+            self.projection.clone(),
+            self.stored.clone(),
+        )?))
     }
 }
 
