@@ -1,6 +1,6 @@
 -- sentiment_label (plain VADER), cx_sentiment_label (the customer-care mode) and the
 -- moment_of_truth tagger, measured on every labelled set: ours (datasets/cx_sentiment,
--- datasets/moments) and the real, human-labelled ones (datasets/real/*). Per split: tune
+-- datasets/moments, datasets/care_posts) and the real, human-labelled ones (datasets/real/*). Per split: tune
 -- on `dev` (and the moments' `tune`) only; `test` is the figure to report.
 --
 --   datasets/evaluate.sh                                          (builds, then runs this)
@@ -67,7 +67,12 @@ UNION ALL
 -- Real posts, two annotators; the posts they disagreed on are left out.
 SELECT 'real_stages', split, primary_stage, 'moment_of_truth',
        coalesce(moment_of_truth(text), 'none')
-FROM real_stages WHERE split <> 'disagreed';
+FROM real_stages WHERE split <> 'disagreed'
+UNION ALL
+-- Our care posts' primary stage, two annotators (empty: they disagreed, left out).
+SELECT 'care_stages', split, primary_stage, 'moment_of_truth',
+       coalesce(moment_of_truth(text), 'none')
+FROM care_posts WHERE split <> 'disagreed' AND primary_stage <> '';
 
 CREATE TABLE per_class AS
 SELECT p.dataset, p.split, p.mode, c.class,
@@ -106,7 +111,7 @@ GROUP BY dataset, split, mode, label
 ORDER BY split, dataset, mode, truth;
 
 -- The tagger's confusion matrix: one row per true primary stage, a column per predicted one.
-SELECT split, label AS truth,
+SELECT dataset, split, label AS truth,
        sum(CASE WHEN predicted = 'awareness' THEN 1 ELSE 0 END) AS awareness,
        sum(CASE WHEN predicted = 'consideration' THEN 1 ELSE 0 END) AS consideration,
        sum(CASE WHEN predicted = 'purchase' THEN 1 ELSE 0 END) AS purchase,
@@ -115,8 +120,8 @@ SELECT split, label AS truth,
        sum(CASE WHEN predicted = 'advocacy' THEN 1 ELSE 0 END) AS advocacy,
        sum(CASE WHEN predicted = 'none' THEN 1 ELSE 0 END) AS "none"
 FROM stage_predictions
-GROUP BY split, label
-ORDER BY split, CASE label WHEN 'awareness' THEN 1 WHEN 'consideration' THEN 2 WHEN 'purchase' THEN 3
+GROUP BY dataset, split, label
+ORDER BY split, dataset, CASE label WHEN 'awareness' THEN 1 WHEN 'consideration' THEN 2 WHEN 'purchase' THEN 3
                            WHEN 'experience' THEN 4 WHEN 'service' THEN 5 WHEN 'advocacy' THEN 6 ELSE 7 END;
 
 -- The summary (the script's last statement: tests/it/real.rs reads these rows).

@@ -28,7 +28,7 @@ use crate::{Error, Result};
 
 /// The version of the scoring code. Raise it with any change to how the functions score
 /// (the tokenizer, a rule, a threshold) so that lakes scored before are read as stale.
-pub const SCORING_VERSION: u32 = 2;
+pub const SCORING_VERSION: u32 = 3;
 
 /// The scoring functions of one configuration, and its fingerprint.
 #[derive(Debug)]
@@ -186,6 +186,7 @@ fn fingerprint(lexicon: Option<&Path>, taxonomy: Option<&Path>) -> Result<String
     part("care", super::sentiment::CUSTOMER_CARE.as_bytes());
     part("care model", super::sentiment::model::CARE_MODEL.as_bytes());
     part("taxonomy", moments::TAXONOMY.as_bytes());
+    part("stage model", moments::model::STAGE_MODEL.as_bytes());
     for (label, path) in [("user lexicon", lexicon), ("user taxonomy", taxonomy)] {
         if let Some(path) = path {
             let bytes =
@@ -198,6 +199,15 @@ fn fingerprint(lexicon: Option<&Path>, taxonomy: Option<&Path>) -> Result<String
         && let Some(bytes) = UserLexicon::load(path)?.care_model.file_bytes()?
     {
         part("user care model", &bytes);
+    }
+    // And a taxonomy's.
+    if let Some(path) = taxonomy
+        && let Some(bytes) = (moments::Taxonomy::load(path)?.stage_model)
+            .map(|choice| choice.file_bytes())
+            .transpose()?
+            .flatten()
+    {
+        part("user stage model", &bytes);
     }
     let digest = hex::encode(hash.finalize());
     Ok(format!("v{SCORING_VERSION}-{}", &digest[..16]))
@@ -228,5 +238,13 @@ mod tests {
         std::fs::write(dir.path().join("mine.tsv"), "bias\t1\t0\t0\n").unwrap();
         let retrained = Scoring::load(Some(&lexicon), None).unwrap();
         assert_ne!(mine.fingerprint(), retrained.fingerprint());
+        // The same for a taxonomy naming its own stage model.
+        let taxonomy = dir.path().join("taxonomy.toml");
+        std::fs::write(&taxonomy, "stage_model = \"stages.tsv\"\n").unwrap();
+        std::fs::write(dir.path().join("stages.tsv"), "bias\t1\t0\t0\t0\t0\t0\t0\n").unwrap();
+        let stages = Scoring::load(None, Some(&taxonomy)).unwrap();
+        std::fs::write(dir.path().join("stages.tsv"), "bias\t2\t0\t0\t0\t0\t0\t0\n").unwrap();
+        let restaged = Scoring::load(None, Some(&taxonomy)).unwrap();
+        assert_ne!(stages.fingerprint(), restaged.fingerprint());
     }
 }

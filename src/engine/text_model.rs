@@ -2,9 +2,9 @@
 //! regression) over a text's tokens, its adjacent token pairs and a few dense inputs the
 //! lexicon-based scorer computed, with its weights as data (a TSV file). The customer-care
 //! sentiment ships one ([`crate::engine::sentiment::model`]), written by
-//! `datasets/care_model/train.py`.
+//! `datasets/text_models/train.py`.
 //!
-//! **Tokens** (`datasets/care_model/care_tokens.py` mirrors this exactly): the text is
+//! **Tokens** (`datasets/text_models/tokens.py` mirrors this exactly): the text is
 //! split on whitespace; a chunk starting with `http://`, `https://` or `www.` is one token
 //! `http`. Within a chunk, runs of letters and digits are words, lowercased, each run of
 //! ASCII digits written `0` (`2hrs` → `0hrs`); an apostrophe (`'` or `’`) inside a word is
@@ -393,7 +393,7 @@ pub enum ModelChoice {
     /// `true`: the shipped model; `false`: none, the lexicon alone.
     Shipped(bool),
     /// A model file in the shipped one's format, e.g. trained on your own labelled posts
-    /// by `datasets/care_model/train.py`; a relative path is read from the directory of
+    /// by `datasets/text_models/train.py`; a relative path is read from the directory of
     /// the file that names it.
     File(PathBuf),
 }

@@ -5,8 +5,8 @@ use socialcx::{Engine, EngineConfig};
 
 use crate::common::{evaluation, rows};
 
-/// The held-out macro-F1 the README reports (0.674 when measured), less a margin.
-const MACRO_F1_FLOOR: f64 = 0.64;
+/// The held-out macro-F1 the README reports (0.698 when measured), less a margin.
+const MACRO_F1_FLOOR: f64 = 0.68;
 
 async fn engine(config: EngineConfig) -> Engine {
     socialcx::open_with(config.with_target_partitions(2))
@@ -87,6 +87,75 @@ async fn a_user_taxonomy_extends_or_replaces_the_shipped_one() {
         err.to_string().contains("extend.toml") && err.to_string().contains("loyalty"),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_learned_layer_decides_the_primary_stage_unless_turned_off() {
+    // A taxonomy file chooses the layer: its own model, none (`stage_model = false`, or a
+    // taxonomy that replaces the shipped one), or the shipped one by default.
+    let dir = tempfile::tempdir().unwrap();
+    let off = dir.path().join("off.toml");
+    std::fs::write(&off, "stage_model = false\n").unwrap();
+    // A model of our own: "service" for every text, whatever the cues say.
+    let mine = dir.path().join("mine.toml");
+    std::fs::write(&mine, "stage_model = \"always_service.tsv\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("always_service.tsv"),
+        "classes\tnone\tawareness\tconsideration\tpurchase\texperience\tservice\tadvocacy\n\
+         bias\t0\t0\t0\t0\t0\t9\t0\n",
+    )
+    .unwrap();
+    let replace = dir.path().join("replace.toml");
+    std::fs::write(
+        &replace,
+        "replace = true\n[stages.purchase.cues]\n\"booked\" = 1.0\n",
+    )
+    .unwrap();
+    let sql = "WITH t(i, x) AS (VALUES (1, 'Just booked Porto with @SkyHopAir!!!'), \
+                 (2, 'lovely weather today'), (3, 'I evangelise about them')) \
+               SELECT string_agg(coalesce(moment_of_truth(x), '-'), ',' ORDER BY i), \
+                      string_agg(array_to_string(moments_of_truth(x), '+'), ',' ORDER BY i) FROM t";
+    let answer = |config: EngineConfig| async move { rows(&engine(config).await, sql).await };
+    let memory = || EngineConfig::new("memory://");
+    assert_eq!(
+        answer(memory().with_taxonomy(&mine)).await[0],
+        vec![
+            "service,service,service",
+            "service+purchase,service,service"
+        ],
+        "a model file of our own decides, and the other stages at the threshold follow"
+    );
+    assert_eq!(
+        answer(memory().with_taxonomy(&replace)).await[0],
+        vec!["purchase,-,-", "purchase,,"],
+        "a replaced taxonomy runs without the shipped layer"
+    );
+    assert_eq!(
+        answer(memory().with_taxonomy(&off)).await[0],
+        answer(memory()).await[0],
+        "on these plain texts the layer agrees with the taxonomy"
+    );
+
+    // Where they differ: every labelled text of ours, with and without the layer.
+    let compare = "CREATE EXTERNAL TABLE posts STORED AS CSV LOCATION 'REPO/datasets/care_posts/labeled.csv' \
+                   OPTIONS ('format.has_header' 'true')";
+    let compare = compare.replace("REPO", &crate::common::repo().display().to_string());
+    let count = "SELECT count(*) FILTER (WHERE coalesce(moment_of_truth(text), 'none') = primary_stage), \
+                        count(*) FILTER (WHERE moment_of_truth(text) IS NULL) \
+                 FROM posts WHERE split = 'test' AND primary_stage <> ''";
+    let mut got = Vec::new();
+    for config in [memory(), memory().with_taxonomy(&off)] {
+        let engine = engine(config).await;
+        crate::common::query(&engine, &compare).await;
+        got.push(rows(&engine, count).await[0].clone());
+    }
+    let (with, without) = (&got[0], &got[1]);
+    let right = |r: &Vec<String>| r[0].parse::<u32>().unwrap();
+    let nulls = |r: &Vec<String>| r[1].parse::<u32>().unwrap();
+    // The care posts' test split (never trained on): the layer gets more primary stages
+    // right and leaves fewer posts with no stage (3 of them have none).
+    assert!(right(with) > right(without) + 20, "{with:?} vs {without:?}");
+    assert!(nulls(with) < nulls(without), "{with:?} vs {without:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,16 +5,27 @@
 //! replace with [`crate::EngineConfig::taxonomy`]. A [`Tagger`] compiles every cue
 //! of every stage into one Aho-Corasick automaton, so a text is scored in a single
 //! case-insensitive pass, whatever the number of cues.
+//!
+//! A learned layer ([`model`], `data/stage_model.tsv`) then decides the primary stage, and
+//! whether there is one, from the post's words and the six stage scores. `stage_model =
+//! false` in a taxonomy file turns it off (the taxonomy alone: the highest stage at or
+//! above the threshold); `stage_model = "mine.tsv"` loads another. A file with `replace =
+//! true` has no learned layer unless it names one: the shipped one was trained on the
+//! shipped cues.
 
+pub mod model;
 pub mod udf;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::config::{load_toml, parse_toml};
+use crate::engine::text_model::ModelChoice;
 use crate::{Error, Result};
+use model::StageModel;
 
 /// The journey stages, in the order of [`Tagger::scores`].
 pub const STAGES: [&str; 6] = [
@@ -59,6 +70,9 @@ pub struct Taxonomy {
     /// Stage name -> definition.
     #[serde(default)]
     pub stages: BTreeMap<String, StageDef>,
+    /// The learned layer: the shipped one, none (`false`), or a file. Unset: the shipped
+    /// one, unless the file replaces the shipped taxonomy.
+    pub stage_model: Option<ModelChoice>,
 }
 
 impl Taxonomy {
@@ -74,7 +88,27 @@ impl Taxonomy {
 
     /// Read and parse a taxonomy file.
     pub fn load(path: &Path) -> Result<Taxonomy> {
-        load_toml::<Taxonomy>(path)?.checked(&path.display().to_string())
+        let mut taxonomy = load_toml::<Taxonomy>(path)?.checked(&path.display().to_string())?;
+        if let Some(choice) = &mut taxonomy.stage_model {
+            choice.resolve(path);
+        }
+        Ok(taxonomy)
+    }
+
+    /// The learned layer this taxonomy asks for, read (`None`: the taxonomy alone).
+    ///
+    /// ```
+    /// use socialcx::engine::moments::Taxonomy;
+    /// assert!(Taxonomy::shipped().stage_model().unwrap().is_some());
+    /// assert!(Taxonomy::parse("stage_model = false\n", "x").unwrap().stage_model().unwrap().is_none());
+    /// assert!(Taxonomy::parse("replace = true\n", "x").unwrap().stage_model().unwrap().is_none());
+    /// ```
+    pub fn stage_model(&self) -> Result<Option<Arc<StageModel>>> {
+        match &self.stage_model {
+            Some(choice) => choice.load(StageModel::shipped, StageModel::parse),
+            None if self.replace => Ok(None),
+            None => Ok(Some(StageModel::shipped())),
+        }
     }
 
     /// `self` if it names only journey stages and every cue is a phrase with a finite weight.
@@ -117,6 +151,7 @@ impl Taxonomy {
         self.threshold = user.threshold.or(self.threshold);
         self.negation_window = user.negation_window.or(self.negation_window);
         self.negations = user.negations.or(self.negations);
+        self.stage_model = user.stage_model.or(self.stage_model);
         for (name, def) in user.stages {
             let stage = self.stages.entry(name).or_default();
             stage.negated = def.negated.or(stage.negated);
@@ -145,6 +180,8 @@ pub struct Tagger {
     negations: Vec<String>,
     window: usize,
     threshold: f64,
+    /// The learned layer deciding the primary stage, if any.
+    model: Option<Arc<StageModel>>,
 }
 
 impl Tagger {
@@ -216,6 +253,7 @@ impl Tagger {
                 .collect(),
             window: taxonomy.negation_window.unwrap_or(3),
             threshold: taxonomy.threshold.unwrap_or(1.0),
+            model: taxonomy.stage_model()?,
         })
     }
 
@@ -319,7 +357,8 @@ impl Tagger {
         self.negations.iter().any(|neg| neg.as_bytes() == core)
     }
 
-    /// Every stage at or above the threshold, strongest first.
+    /// Every stage the text speaks to, the primary one first, then every other stage at or
+    /// above the threshold, strongest first; empty when there is no primary stage.
     ///
     /// ```
     /// use socialcx::engine::moments::{Tagger, Taxonomy};
@@ -330,11 +369,47 @@ impl Tagger {
         let scores = self.scores(text);
         let mut ranked: Vec<usize> = (0..6).filter(|&s| scores[s] >= self.threshold).collect();
         ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+        if let Some(model) = &self.model {
+            match model.primary(text, &scores, ranked.first().copied()) {
+                Some(primary) => {
+                    ranked.retain(|&s| s != primary);
+                    ranked.insert(0, primary);
+                }
+                None => ranked.clear(),
+            }
+        }
         ranked.into_iter().map(|s| STAGES[s]).collect()
     }
 
-    /// The primary stage, or `None` when no stage reaches the threshold.
+    /// The primary stage: the learned layer's, or without one the highest stage at or
+    /// above the threshold; `None` when there is none.
+    ///
+    /// ```
+    /// use socialcx::engine::moments::{Tagger, Taxonomy};
+    /// let t = Tagger::new(&Taxonomy::shipped()).unwrap();
+    /// assert_eq!(t.primary("lovely weather today"), None);
+    /// ```
     pub fn primary(&self, text: &str) -> Option<&'static str> {
-        self.stages(text).first().copied()
+        match &self.model {
+            Some(model) => {
+                let scores = self.scores(text);
+                model
+                    .primary(text, &scores, self.taxonomy_primary(&scores))
+                    .map(|s| STAGES[s])
+            }
+            None => self.stages(text).first().copied(),
+        }
+    }
+
+    /// The taxonomy's own primary stage: the highest score at or above the threshold (the
+    /// first stage of a tie).
+    fn taxonomy_primary(&self, scores: &[f64; 6]) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for s in 0..6 {
+            if scores[s] >= self.threshold && best.is_none_or(|b| scores[s] > scores[b]) {
+                best = Some(s);
+            }
+        }
+        best
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! The customer-care mode is data: a lexicon layer, `data/customer_care.toml` (shipped,
 //! documented in place), and a learned layer over it, `data/care_model.tsv` (weights
-//! written by `datasets/care_model/train.py`). Users add or override words and phrases,
+//! written by `datasets/text_models/train.py`). Users add or override words and phrases,
 //! for both modes, with a lexicon file given to [`crate::EngineConfig::lexicon`]:
 //!
 //! ```toml

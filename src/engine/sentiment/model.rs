@@ -1,6 +1,6 @@
 //! The customer-care mode's learned layer: a [`LinearModel`] over a post's tokens, token
 //! pairs and the care lexicon's own scores, shipped as data (`data/care_model.tsv`, written
-//! by `datasets/care_model/train.py`).
+//! by `datasets/text_models/train.py`).
 //!
 //! The lexicon layer knows words; the learned layer weighs them the way labelled care
 //! posts do: a failure ("2 hrs on hold", "bag still not here") outweighs the courtesy

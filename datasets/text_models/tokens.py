@@ -1,6 +1,6 @@
-"""The learned layer's tokens and arithmetic, in plain Python (no dependency): the mirror
-of src/engine/text_model.rs that datasets/care_model/train.py trains with and
-tests/care_model checks against the engine; and `engine_rows`, how both ask the engine.
+"""The learned layers' tokens and arithmetic, in plain Python (no dependency): the mirror
+of src/engine/text_model.rs that datasets/text_models/train.py trains with and
+tests/text_models checks against the engine; and `engine_rows`, how both ask the engine.
 """
 import csv
 import math
@@ -8,8 +8,57 @@ import os
 import subprocess
 import tempfile
 
-CLASSES = ["negative", "neutral", "positive"]
-DENSE = ["compound", "neg", "pos"]
+STAGES = ["awareness", "consideration", "purchase", "experience", "service", "advocacy"]
+
+
+class Layer:
+    """A learned layer: its classes (the model file's columns), its dense inputs (what the
+    lexicon layer computed, by name), the shipped file, and how to ask the engine."""
+
+    def __init__(self, name, classes, dense, out, setting, config_flag, inputs_sql, dense_of,
+                 answer_sql):
+        self.name = name
+        self.classes = classes
+        self.dense = dense
+        self.out = out
+        self.setting = setting          # the config file's key naming the model
+        self.config_flag = config_flag  # the socialcx option taking that config file
+        self.inputs_sql = inputs_sql    # what the lexicon layer computes of `text`
+        self.dense_of = dense_of        # a row of those -> the dense inputs, in order
+        self.answer_sql = answer_sql    # what the engine answers, with the layer on
+
+    def config(self, model):
+        """A config file's text turning the layer off (`model` None) or loading `model`."""
+        return f"{self.setting} = false\n" if model is None else \
+            f'{self.setting} = "{os.path.abspath(model)}"\n'
+
+    def inputs(self, socialcx, texts):
+        """Every text's dense inputs, as the engine computes them with the layer off."""
+        rows = engine_rows(socialcx, texts, self.inputs_sql, self.config(None), self.config_flag)
+        return [self.dense_of(r) for r in rows]
+
+
+# The customer-care mode: three classes over the care lexicon's compound, neg and pos;
+# the engine answers with the class probabilities.
+CARE = Layer(
+    "care", ["negative", "neutral", "positive"], ["compound", "neg", "pos"],
+    "src/engine/sentiment/data/care_model.tsv", "care_model", "--lexicon",
+    ", ".join(f"cx_sentiment_scores(text)['{d}'] AS {d}" for d in ("compound", "neg", "pos")),
+    lambda r: [float(r[d]) for d in ("compound", "neg", "pos")],
+    ", ".join(f"cx_sentiment_scores(text)['{c}'] AS {c}" for c in ("neg", "neu", "pos")),
+)
+# The moment-of-truth tagger: the primary stage or none, over the taxonomy's six stage
+# scores and which stage the taxonomy alone makes primary (`top:<stage>`: 1 or 0); the
+# engine answers with the primary stage.
+STAGE = Layer(
+    "stage", ["none"] + STAGES, STAGES + [f"top:{s}" for s in STAGES],
+    "src/engine/moments/data/stage_model.tsv", "stage_model", "--taxonomy",
+    ", ".join([f"moment_of_truth_scores(text)['{s}'] AS {s}" for s in STAGES]
+              + ["coalesce(moment_of_truth(text), '') AS top"]),
+    lambda r: [float(r[s]) for s in STAGES] + [float(r["top"] == s) for s in STAGES],
+    "coalesce(moment_of_truth(text), 'none') AS stage",
+)
+LAYERS = {layer.name: layer for layer in (CARE, STAGE)}
 
 DECORATION = {"\ufe0e", "\ufe0f", "\u200d"} | {chr(c) for c in range(0x1F3FB, 0x1F400)}
 
@@ -126,15 +175,15 @@ def read_model(path):
     return bias, dense, feats
 
 
-def model_probabilities(path, texts, dense):
+def model_probabilities(path, texts, dense, names):
     """What the engine computes from the model file at `path` (f32 aside): per text, the
-    probabilities [negative, neutral, positive], given its lexicon scores `dense` (rows of
-    compound, neg, pos)."""
+    probabilities of the model's classes, given the text's lexicon scores `dense` (rows of
+    the dense inputs `names`, in that order)."""
     bias, dw, feats = read_model(path)
     out = []
     for text, x in zip(texts, dense):
         z = list(bias)
-        for d, v in zip(DENSE, x):
+        for d, v in zip(names, x):
             z = [a + v * w for a, w in zip(z, dw[d])]
         for f in features(text):
             if f in feats:
@@ -145,10 +194,11 @@ def model_probabilities(path, texts, dense):
     return out
 
 
-def engine_rows(socialcx, lexicon, texts, columns):
+def engine_rows(socialcx, texts, columns, config="", flag="--lexicon"):
     """`SELECT i, <columns> FROM t ORDER BY i` run by the socialcx binary over a table
-    `t(i, text)` of `texts`, with a lexicon file holding `lexicon` (and no SOCIALCX_*
-    setting from the environment); one dict per text, in order."""
+    `t(i, text)` of `texts`, with a config file holding `config` given as `flag`
+    (`--lexicon` or `--taxonomy`; no SOCIALCX_* setting from the environment); one dict
+    per text, in order."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "texts.csv")
         with open(path, "w", newline="", encoding="utf-8") as f:
@@ -156,9 +206,9 @@ def engine_rows(socialcx, lexicon, texts, columns):
             w.writerow(["i", "text"])
             for i, t in enumerate(texts):
                 w.writerow([i, t])
-        lex = os.path.join(tmp, "lexicon.toml")
-        with open(lex, "w", encoding="utf-8") as f:
-            f.write(lexicon)
+        conf = os.path.join(tmp, "config.toml")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(config)
         sql = (
             f"CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{path}' "
             "OPTIONS ('format.has_header' 'true');\n"
@@ -166,7 +216,7 @@ def engine_rows(socialcx, lexicon, texts, columns):
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCX_")}
         out = subprocess.run(
-            [socialcx, "--lexicon", lex, "--lake", "memory://", "sql", "--quiet", "--format", "csv"],
+            [socialcx, flag, conf, "--lake", "memory://", "sql", "--quiet", "--format", "csv"],
             input=sql, capture_output=True, text=True, env=env, check=True,
         ).stdout
     rows = list(csv.DictReader(out.splitlines()))
