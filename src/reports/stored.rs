@@ -28,7 +28,7 @@ pub struct StoredGraph {
     /// Whether it was computed now (`false`: it was already stored).
     pub computed: bool,
     pub elapsed: Duration,
-    /// Why the report's graphs could not be stored (then `path` is empty).
+    /// Why the report's graphs could not be computed (then `path` is empty) or stored.
     pub error: Option<String>,
 }
 
@@ -90,15 +90,23 @@ async fn store_report_graphs(
         }
         let started = Instant::now();
         if !found {
-            collect(node, engine.context().task_ctx()).await?;
+            collect(Arc::clone(&node), engine.context().task_ctx()).await?;
         }
-        tracing::info!(report = %report.name, %path, computed = !found, "graph stored");
+        // A store that failed is only a warning to the query that ran it (its answer is
+        // right): here it is what was asked for, so it is said.
+        let error = (!found && !graph.is_stored().await).then(|| {
+            format!(
+                "author_influence was computed but could not be stored at {path} \
+                 (the warning above says why); the reports compute it when they run"
+            )
+        });
+        tracing::info!(report = %report.name, %path, computed = !found, stored = error.is_none(), "graph");
         graphs.push(StoredGraph {
             report: report.name.clone(),
             path,
             computed: !found,
             elapsed: started.elapsed(),
-            error: None,
+            error,
         });
     }
     Ok(())

@@ -260,6 +260,41 @@ async fn a_lake_from_before_stored_scores_answers_as_a_new_one_and_enrich_upgrad
     );
 }
 
+#[test]
+fn enrich_says_when_a_graph_cannot_be_stored_and_the_reports_still_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let sample = sample("conversations.ndjson");
+    ok(&socialcx(
+        &lake,
+        &["ingest", "--no-progress", sample.to_str().unwrap()],
+    ));
+    let expected = ok(&socialcx(
+        &lake,
+        &["report", "influencers", "--format", "csv"],
+    ));
+    // Where the results go is a file: nothing can be stored under it.
+    std::fs::remove_dir_all(lake.join("_results")).ok();
+    std::fs::write(lake.join("_results"), "not a directory").unwrap();
+    let out = socialcx(&lake, &["enrich", "--no-progress"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("influencers: influence graph not stored: author_influence was computed but could not be stored"),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("computed and stored"),
+        "{out:?}"
+    );
+    // The reports compute the graph instead, with the same answer.
+    let again = ok(&socialcx(
+        &lake,
+        &["report", "influencers", "--format", "csv"],
+    ));
+    assert_eq!(again, expected);
+}
+
 /// `socialcx enrich` on `lake`, waiting at each commit (the test-hooks barrier in `barrier`).
 fn enrich_at_barrier(lake: &Path, barrier: &Path, args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_socialcx"))

@@ -505,6 +505,21 @@ impl GraphExec {
         self.stored.as_ref().map(|s| (s.path.to_string(), s.found))
     }
 
+    /// Whether its result is in the lake now (one HEAD request); `false` when it is not
+    /// kept. After the node ran, `false` means the store failed (a warning says why).
+    ///
+    /// ```no_run
+    /// # async fn f(graph: &socialcx::engine::influence::table::GraphExec) {
+    /// if !graph.is_stored().await { println!("computed, not stored"); }
+    /// # }
+    /// ```
+    pub async fn is_stored(&self) -> bool {
+        match &self.stored {
+            Some(s) => crate::lake::results::exists(&s.store, &s.path).await,
+            None => false,
+        }
+    }
+
     /// This node over other inputs (the same files: its stored result still applies).
     fn with_inputs(&self, inputs: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
         Ok(Arc::new(GraphExec::new(
