@@ -125,6 +125,14 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(invoke(f, &array)))
         });
     }
+    // The tagger without its learned layer: what the layer costs.
+    let taxonomy = moments::Taxonomy::shipped()
+        .with(moments::Taxonomy::parse("stage_model = false", "bench").unwrap());
+    let udfs = moments::udf::udfs(&Tagger::new(&taxonomy).unwrap());
+    let f = udfs.iter().find(|u| u.name() == "moment_of_truth").unwrap();
+    group.bench_function("udf_moment_of_truth_taxonomy_only", |b| {
+        b.iter(|| black_box(invoke(f, &array)))
+    });
     group.finish();
 }
 
