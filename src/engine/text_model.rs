@@ -117,102 +117,115 @@ fn is_word_char(c: char) -> bool {
 /// assert_eq!(n, 10); // @ 0hrs on hold ! don't … http fail 😡
 /// ```
 pub fn tokens(text: &str, mut emit: impl FnMut(u64)) {
-    for chunk in text.split(char::is_whitespace).filter(|c| !c.is_empty()) {
-        let head = chunk.as_bytes();
-        let starts = |prefix: &[u8]| {
-            head.len() >= prefix.len() && head[..prefix.len()].eq_ignore_ascii_case(prefix)
+    if text.is_ascii() {
+        // The same chunks without decoding UTF-8: `char::is_whitespace` of an ASCII byte
+        // is tab, line feed, vertical tab, form feed, carriage return or space.
+        let space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
+        for chunk in text.as_bytes().split(space).filter(|c| !c.is_empty()) {
+            chunk_tokens(chunk, chunk.iter().map(|&b| char::from(b)), &mut emit);
+        }
+    } else {
+        for chunk in text.split(char::is_whitespace).filter(|c| !c.is_empty()) {
+            chunk_tokens(chunk.as_bytes(), chunk.chars(), &mut emit);
+        }
+    }
+}
+
+/// The tokens of one whitespace-free chunk: `head` is its bytes, `chars` its characters.
+fn chunk_tokens(head: &[u8], chars: impl Iterator<Item = char>, emit: &mut impl FnMut(u64)) {
+    let starts = |prefix: &[u8]| {
+        head.len() >= prefix.len() && head[..prefix.len()].eq_ignore_ascii_case(prefix)
+    };
+    if matches!(head[0], b'h' | b'H' | b'w' | b'W')
+        && (starts(b"http://") || starts(b"https://") || starts(b"www."))
+    {
+        emit(token_hash("http"));
+        return;
+    }
+    let mut word = TokenHash::new();
+    let mut in_word = false;
+    let mut last_digit = false;
+    let mut apostrophes = 0usize;
+    let mut last_mark: Option<char> = None;
+    let mut chars = chars.peekable();
+    macro_rules! end_word {
+        () => {
+            if in_word {
+                emit(word.finish());
+                word = TokenHash::new();
+                in_word = false;
+                last_digit = false;
+                apostrophes = 0;
+            }
         };
-        if matches!(head[0], b'h' | b'H' | b'w' | b'W')
-            && (starts(b"http://") || starts(b"https://") || starts(b"www."))
-        {
-            emit(token_hash("http"));
+    }
+    while let Some(c) = chars.next() {
+        if is_word_char(c) {
+            for _ in 0..apostrophes {
+                word.byte(b'\'');
+            }
+            apostrophes = 0;
+            if c.is_ascii_digit() {
+                if !last_digit {
+                    word.byte(b'0');
+                }
+                last_digit = true;
+            } else {
+                last_digit = false;
+                if c.is_ascii() {
+                    word.byte(c.to_ascii_lowercase() as u8);
+                } else {
+                    c.to_lowercase().for_each(|l| word.char(l));
+                }
+            }
+            in_word = true;
+            last_mark = None;
             continue;
         }
-        let mut word = TokenHash::new();
-        let mut in_word = false;
-        let mut last_digit = false;
-        let mut apostrophes = 0usize;
-        let mut last_mark: Option<char> = None;
-        let mut chars = chunk.chars().peekable();
-        macro_rules! end_word {
-            () => {
-                if in_word {
-                    emit(word.finish());
-                    word = TokenHash::new();
-                    in_word = false;
-                    last_digit = false;
-                    apostrophes = 0;
-                }
-            };
+        if c == '\'' || c == '\u{2019}' {
+            if in_word {
+                apostrophes += 1;
+            }
+            continue;
         }
-        while let Some(c) = chars.next() {
-            if is_word_char(c) {
-                for _ in 0..apostrophes {
-                    word.byte(b'\'');
-                }
-                apostrophes = 0;
-                if c.is_ascii_digit() {
-                    if !last_digit {
-                        word.byte(b'0');
-                    }
-                    last_digit = true;
-                } else {
-                    last_digit = false;
-                    if c.is_ascii() {
-                        word.byte(c.to_ascii_lowercase() as u8);
+        if is_decoration(c) {
+            continue;
+        }
+        end_word!();
+        match c {
+            '@' => {
+                let mut handle = false;
+                while let Some(&n) = chars.peek() {
+                    if n.is_ascii_alphanumeric() || n == '_' {
+                        handle = true;
+                        chars.next();
                     } else {
-                        c.to_lowercase().for_each(|l| word.char(l));
+                        break;
                     }
                 }
-                in_word = true;
+                if handle {
+                    emit(token_hash("@"));
+                }
                 last_mark = None;
-                continue;
             }
-            if c == '\'' || c == '\u{2019}' {
-                if in_word {
-                    apostrophes += 1;
+            '!' | '?' => {
+                if last_mark != Some(c) {
+                    let mut buf = [0u8; 4];
+                    emit(token_hash(c.encode_utf8(&mut buf)));
                 }
-                continue;
+                last_mark = Some(c);
             }
-            if is_decoration(c) {
-                continue;
-            }
-            end_word!();
-            match c {
-                '@' => {
-                    let mut handle = false;
-                    while let Some(&n) = chars.peek() {
-                        if n.is_ascii_alphanumeric() || n == '_' {
-                            handle = true;
-                            chars.next();
-                        } else {
-                            break;
-                        }
-                    }
-                    if handle {
-                        emit(token_hash("@"));
-                    }
-                    last_mark = None;
-                }
-                '!' | '?' => {
-                    if last_mark != Some(c) {
-                        let mut buf = [0u8; 4];
-                        emit(token_hash(c.encode_utf8(&mut buf)));
-                    }
-                    last_mark = Some(c);
-                }
-                c if c.is_ascii() => last_mark = None,
-                c => {
-                    let mut h = TokenHash::new();
-                    h.char(c);
-                    emit(h.finish());
-                    last_mark = None;
-                }
+            c if c.is_ascii() => last_mark = None,
+            c => {
+                let mut h = TokenHash::new();
+                h.char(c);
+                emit(h.finish());
+                last_mark = None;
             }
         }
-        if in_word {
-            emit(word.finish());
-        }
+    }
+    if in_word {
+        emit(word.finish());
     }
 }
 
@@ -335,16 +348,15 @@ impl LinearModel {
         self.weights.is_empty()
     }
 
-    /// The class probabilities of `text` with dense inputs `dense` (in the order given to
-    /// [`LinearModel::parse`]); the first `classes` entries are set.
+    /// Each class's score before the softmax (the bias, the dense inputs' and the features'
+    /// weights summed): the most probable class has the highest, at no `exp` per class.
     ///
     /// ```
     /// use socialcx::engine::text_model::LinearModel;
-    /// let m = LinearModel::parse("bias\t0\t0\nhold\t0\t2\ndense:x\t1\t0\n", "m.tsv", &["a", "b"], &["x"]).unwrap();
-    /// let p = m.probabilities("on hold", &[0.0]);
-    /// assert!(p[1] > 0.8 && (p[0] + p[1] - 1.0).abs() < 1e-9);
+    /// let m = LinearModel::parse("bias\t0\t1\nhold\t0\t2\n", "m.tsv", &["a", "b"], &[]).unwrap();
+    /// assert_eq!(m.logits("on hold", &[])[..2], [0.0, 3.0]);
     /// ```
-    pub fn probabilities(&self, text: &str, dense: &[f64]) -> [f64; MAX_CLASSES] {
+    pub fn logits(&self, text: &str, dense: &[f64]) -> [f32; MAX_CLASSES] {
         let k = self.classes;
         let mut logits = self.bias;
         for (x, w) in dense.iter().zip(&self.dense) {
@@ -372,6 +384,21 @@ impl LinearModel {
             }
             previous = Some(h);
         });
+        logits
+    }
+
+    /// The class probabilities of `text` with dense inputs `dense` (in the order given to
+    /// [`LinearModel::parse`]); the first `classes` entries are set.
+    ///
+    /// ```
+    /// use socialcx::engine::text_model::LinearModel;
+    /// let m = LinearModel::parse("bias\t0\t0\nhold\t0\t2\ndense:x\t1\t0\n", "m.tsv", &["a", "b"], &["x"]).unwrap();
+    /// let p = m.probabilities("on hold", &[0.0]);
+    /// assert!(p[1] > 0.8 && (p[0] + p[1] - 1.0).abs() < 1e-9);
+    /// ```
+    pub fn probabilities(&self, text: &str, dense: &[f64]) -> [f64; MAX_CLASSES] {
+        let k = self.classes;
+        let logits = self.logits(text, dense);
         let top = logits[..k].iter().copied().fold(f32::MIN, f32::max);
         let mut p = [0.0; MAX_CLASSES];
         let mut sum = 0.0;
@@ -478,6 +505,23 @@ mod tests {
         );
         assert_eq!(names("a@b x @ y"), hashes(&["a", "@", "x", "y"]));
         assert_eq!(names("   "), hashes(&[]));
+    }
+
+    #[test]
+    fn ascii_text_takes_the_same_tokens_as_unicode_text() {
+        // An ASCII text is split on bytes, any other on characters: the same chunks.
+        // (A link is one token only at the start of a chunk.)
+        let ascii = "Hold\ton!! 2hrs\x0bwww.x.co\x0chttp://y @Sky_Jet\rwww.z it's\x1fok";
+        assert!(ascii.is_ascii());
+        let mut both = names(&format!("{ascii} é"));
+        assert_eq!(both.pop(), Some(token_hash("é")));
+        assert_eq!(names(ascii), both);
+        assert_eq!(
+            names(ascii),
+            hashes(&[
+                "hold", "on", "!", "0hrs", "http", "http", "@", "http", "it's", "ok"
+            ])
+        );
     }
 
     #[test]

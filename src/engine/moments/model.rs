@@ -102,7 +102,8 @@ impl StageModel {
         if let Some(top) = taxonomy {
             dense[6 + top] = 1.0;
         }
-        let p = self.model.probabilities(text, &dense);
+        // The most probable class is the one with the highest logit.
+        let p = self.model.logits(text, &dense);
         let mut best = 0;
         for c in 1..=STAGES.len() {
             if p[c] > p[best] {
