@@ -71,7 +71,8 @@ pub const SENTIMENT: &str = "sentiment";
 pub const CX_SENTIMENT: &str = "cx_sentiment";
 /// `conversations.stage`: the primary moment of truth of `text`, null when none applies.
 pub const STAGE: &str = "stage";
-/// `conversations.stages`: every moment of truth of `text`, strongest first.
+/// `conversations.stages`: every moment of truth of `text`, the primary one first, then the
+/// others strongest first.
 pub const STAGES: &str = "stages";
 
 /// The columns of `conversations` computed from `text` (the scores), in schema order.

@@ -506,7 +506,8 @@ impl GraphExec {
     }
 
     /// Whether its result is in the lake now (one HEAD request); `false` when it is not
-    /// kept. After the node ran, `false` means the store failed (a warning says why).
+    /// kept, or when the HEAD fails. After the node ran, `false` means the store failed (a
+    /// warning says why) or the lake could not be asked.
     ///
     /// ```no_run
     /// # async fn f(graph: &socialcx::engine::influence::table::GraphExec) {

@@ -11,7 +11,9 @@
 //! false` in a taxonomy file turns it off (the taxonomy alone: the highest stage at or
 //! above the threshold); `stage_model = "mine.tsv"` loads another. A file with `replace =
 //! true` has no learned layer unless it names one: the shipped one was trained on the
-//! shipped cues.
+//! shipped cues. A file that extends the shipped taxonomy keeps the shipped layer, which
+//! weighs a new cue through its stage's score (it may still answer none: train your own
+//! layer with `datasets/text_models` on posts that use the new cues).
 
 pub mod model;
 pub mod udf;
@@ -61,7 +63,8 @@ pub struct Taxonomy {
     /// A user file with `replace = true` replaces the shipped taxonomy instead of extending it.
     #[serde(default)]
     pub replace: bool,
-    /// Score at which a stage counts.
+    /// Score at which a stage counts: it is listed after the primary stage, and (without
+    /// the learned layer) the highest such stage is primary.
     pub threshold: Option<f64>,
     /// Words before a cue in which a negation is looked for.
     pub negation_window: Option<usize>,

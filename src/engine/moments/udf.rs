@@ -1,5 +1,6 @@
 //! The moment-of-truth SQL functions: `moment_of_truth(text)` (the primary stage or
-//! null), `moments_of_truth(text)` (every stage, strongest first) and
+//! null), `moments_of_truth(text)` (the primary stage, then the other stages at or above
+//! the threshold, strongest first) and
 //! `moment_of_truth_scores(text)` (a struct of the six per-stage scores).
 
 use std::hash::{Hash, Hasher};
@@ -165,7 +166,7 @@ impl ScalarUDFImpl for MomentUdf {
                     ),
                     (
                         "moments_of_truth",
-                        "Every stage the text speaks to, strongest first.",
+                        "Every stage the text speaks to: the primary stage, then the others at or above the threshold, strongest first.",
                         "SELECT moments_of_truth('ordered last week, still waiting and support won''t answer');",
                     ),
                     (
