@@ -393,15 +393,13 @@ impl Tagger {
     /// assert_eq!(t.primary("lovely weather today"), None);
     /// ```
     pub fn primary(&self, text: &str) -> Option<&'static str> {
+        let scores = self.scores(text);
+        let taxonomy = self.taxonomy_primary(&scores);
         match &self.model {
-            Some(model) => {
-                let scores = self.scores(text);
-                model
-                    .primary(text, &scores, self.taxonomy_primary(&scores))
-                    .map(|s| STAGES[s])
-            }
-            None => self.stages(text).first().copied(),
+            Some(model) => model.primary(text, &scores, taxonomy),
+            None => taxonomy,
         }
+        .map(|s| STAGES[s])
     }
 
     /// The taxonomy's own primary stage: the highest score at or above the threshold (the
