@@ -19,11 +19,11 @@ use crate::common::evaluation;
 const RECORDED: &str = "
 care_posts            dev   cx_sentiment_label 299  0.997 0.995 0.0
 care_posts            dev   sentiment_label    299  0.508 0.509 0.292
-care_stages           dev   moment_of_truth    276  0.866 0.644 -
+care_stages           dev   moment_of_truth    276  0.83  0.627 -
 cx_sentiment          dev   cx_sentiment_label 360  1.0   1.0   0.0
 cx_sentiment          dev   sentiment_label    360  0.528 0.527 0.35
-moments               dev   moment_of_truth    271  0.956 0.948 -
-real_stages           dev   moment_of_truth    557  0.883 0.843 -
+moments               dev   moment_of_truth    271  0.937 0.918 -
+real_stages           dev   moment_of_truth    557  0.873 0.835 -
 uci_amazon_cells      dev   cx_sentiment_label 500  0.902 0.908 0.152
 uci_amazon_cells      dev   sentiment_label    500  0.698 0.77  0.16
 uci_imdb              dev   cx_sentiment_label 500  0.916 0.917 0.136
@@ -36,11 +36,11 @@ vader_tweets          dev   cx_sentiment_label 2100 0.893 0.861 0.026
 vader_tweets          dev   sentiment_label    2100 0.81  0.693 0.03
 care_posts            test  cx_sentiment_label 298  0.896 0.884 0.046
 care_posts            test  sentiment_label    298  0.537 0.537 0.301
-care_stages           test  moment_of_truth    278  0.662 0.56  -
+care_stages           test  moment_of_truth    278  0.647 0.545 -
 cx_sentiment          test  cx_sentiment_label 360  0.878 0.877 0.089
 cx_sentiment          test  sentiment_label    360  0.55  0.55  0.339
-moments               test  moment_of_truth    269  0.695 0.684 -
-real_stages           test  moment_of_truth    593  0.653 0.408 -
+moments               test  moment_of_truth    269  0.703 0.689 -
+real_stages           test  moment_of_truth    593  0.685 0.43  -
 uci_amazon_cells      test  cx_sentiment_label 500  0.838 0.854 0.192
 uci_amazon_cells      test  sentiment_label    500  0.688 0.772 0.144
 uci_imdb              test  cx_sentiment_label 500  0.766 0.775 0.244
@@ -53,9 +53,9 @@ vader_tweets          test  cx_sentiment_label 2100 0.774 0.718 0.064
 vader_tweets          test  sentiment_label    2100 0.805 0.687 0.028
 care_posts            train cx_sentiment_label 900  0.999 0.999 0.0
 care_posts            train sentiment_label    900  0.482 0.481 0.32
-care_stages           train moment_of_truth    855  0.826 0.659 -
-real_stages           train moment_of_truth    570  0.856 0.874 -
-moments               tune  moment_of_truth    480  0.956 0.944 -
+care_stages           train moment_of_truth    855  0.809 0.648 -
+real_stages           train moment_of_truth    1237 0.847 0.837 -
+moments               tune  moment_of_truth    480  0.942 0.92  -
 ";
 
 /// What a figure of the customer-care mode or the tagger may lose (rounding, small
