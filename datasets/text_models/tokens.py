@@ -194,6 +194,30 @@ def model_probabilities(path, texts, dense, names):
     return out
 
 
+def differences(layer, texts, rows, want, tolerance=0.001):
+    """Where the engine's answers `rows` (`layer.answer_sql`, by `engine_rows`) differ from
+    what this script computes, `want` (`model_probabilities`): (how many texts were
+    compared, [(text, the engine's answer, the script's)]). The care layer answers its class
+    probabilities, which must agree within `tolerance`; the stage layer its most probable
+    class, which must be the script's, except where two classes are within f32's rounding
+    (1e-4) of each other: those texts are not compared."""
+    compared, wrong = 0, []
+    for text, row, p in zip(texts, rows, want):
+        if layer.name == "care":
+            got = [float(row[c]) for c in ("neg", "neu", "pos")]
+            compared += 1
+            if max(abs(a - b) for a, b in zip(got, p)) > tolerance:
+                wrong.append((text, got, p))
+            continue
+        ranked = sorted(range(len(p)), key=lambda c: -p[c])
+        if p[ranked[0]] - p[ranked[1]] < 1e-4:
+            continue
+        compared += 1
+        if row["stage"] != layer.classes[ranked[0]]:
+            wrong.append((text, row["stage"], layer.classes[ranked[0]]))
+    return compared, wrong
+
+
 def engine_rows(socialcx, texts, columns, config="", flag="--lexicon"):
     """`SELECT i, <columns> FROM t ORDER BY i` run by the socialcx binary over a table
     `t(i, text)` of `texts`, with a config file holding `config` given as `flag`

@@ -44,7 +44,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from tokens import LAYERS, engine_rows, features, model_probabilities
+from tokens import LAYERS, differences, engine_rows, features, model_probabilities
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
@@ -157,29 +157,16 @@ SETUP = {
 
 
 def check(socialcx, layer, model, texts, dense):
-    """Exit unless the engine, with `model` loaded, answers what this script computes."""
-    want = np.array(model_probabilities(model, texts, dense.tolist(), layer.dense))
+    """Exit unless the engine, with `model` loaded, answers what this script computes (the
+    care probabilities within 0.002)."""
+    want = model_probabilities(model, texts, dense.tolist(), layer.dense)
     rows = engine_rows(socialcx, texts, layer.answer_sql, layer.config(model), layer.config_flag)
-    if layer.name == "care":
-        got = np.array([[float(r["neg"]), float(r["neu"]), float(r["pos"])] for r in rows])
-        diff = np.abs(got - want).max(axis=1)
-        worst = int(diff.argmax())
-        print(f"check: socialcx vs this script on {len(texts)} texts: largest difference "
-              f"{diff[worst]:.4f} ({texts[worst]!r})", file=sys.stderr)
-        if diff[worst] > 0.002:
-            sys.exit("check failed: the tokens or the arithmetic differ from the engine")
-        return
-    # The stage layer answers the most probable class: it must be the script's, except
-    # where two classes are within f32's rounding of each other.
-    top2 = np.sort(want, axis=1)[:, -2:]
-    clear = (top2[:, 1] - top2[:, 0]) > 1e-4
-    ours = [layer.classes[i] for i in want.argmax(axis=1)]
-    wrong = [i for i, r in enumerate(rows) if clear[i] and r["stage"] != ours[i]]
-    print(f"check: socialcx vs this script on {len(texts)} texts: {len(wrong)} primary stages "
-          f"differ ({int((~clear).sum())} near-ties not compared)", file=sys.stderr)
+    compared, wrong = differences(layer, texts, rows, want, tolerance=0.002)
+    print(f"check: socialcx vs this script on {len(texts)} texts: {len(wrong)} of {compared} "
+          f"answers differ ({len(texts) - compared} near-ties not compared)", file=sys.stderr)
     if wrong:
-        i = wrong[0]
-        sys.exit(f"check failed: {texts[i]!r}: socialcx {rows[i]['stage']}, script {ours[i]}")
+        text, engine, script = wrong[0]
+        sys.exit(f"check failed: {text!r}: socialcx {engine}, script {script}")
 
 
 # ---------------------------------------------------------------- model
@@ -338,14 +325,15 @@ def none_offset(layer, setup, posts, logp):
     the out-of-fold log-probabilities `logp` (from -2 to 2 by 0.1; the smallest change
     among equals), and the log lines that show the choice."""
     y = np.array([layer.classes.index(p[1]) for p in posts])
+    none = layer.classes.index("none")
     best, lines = None, []
     for offset in np.round(np.arange(-2.0, 2.0001, 0.1), 1):
         shifted = logp.copy()
-        shifted[:, 0] += offset
+        shifted[:, none] += offset
         pred = shifted.argmax(axis=1)
         score, _ = selection_score(layer, setup, posts, pred)
-        said = np.sum(pred == 0)
-        precision = np.sum((pred == 0) & (y == 0)) / max(said, 1)
+        said = np.sum(pred == none)
+        precision = np.sum((pred == none) & (y == none)) / max(said, 1)
         lines.append(f"none offset {offset:+.1f}: held out {score:.3f}, none precision "
                      f"{precision:.3f} ({said} posts said none)")
         key = (round(score, 6), -abs(offset))
@@ -395,7 +383,8 @@ def main():
         print(f"chosen: none offset {offset:+.1f}", file=sys.stderr)
     final = [i for i, p in enumerate(posts) if p[2] != "general" or general > 0]
     vocab, W, b = train(layer, posts, dense, final, general, balance, l2)
-    b[0] += offset
+    if offset:
+        b[layer.classes.index("none")] += offset
     used = dict(sorted(Counter(posts[i][3] for i in final).items()))
     kept = write_model(layer, out, vocab, W, b, l2, general, balance, offset, used)
     print(f"wrote {out}: {kept} token and pair features", file=sys.stderr)
