@@ -19,11 +19,11 @@ use crate::common::evaluation;
 const RECORDED: &str = "
 care_posts            dev   cx_sentiment_label 299  0.997 0.995 0.0
 care_posts            dev   sentiment_label    299  0.508 0.509 0.292
-care_stages           dev   moment_of_truth    276  0.83  0.625 -
+care_stages           dev   moment_of_truth    276  0.819 0.62  -
 cx_sentiment          dev   cx_sentiment_label 360  1.0   1.0   0.0
 cx_sentiment          dev   sentiment_label    360  0.528 0.527 0.35
-moments               dev   moment_of_truth    271  0.93  0.904 -
-real_stages           dev   moment_of_truth    557  0.882 0.847 -
+moments               dev   moment_of_truth    271  0.934 0.903 -
+real_stages           dev   moment_of_truth    557  0.873 0.824 -
 uci_amazon_cells      dev   cx_sentiment_label 500  0.902 0.908 0.152
 uci_amazon_cells      dev   sentiment_label    500  0.698 0.77  0.16
 uci_imdb              dev   cx_sentiment_label 500  0.916 0.917 0.136
@@ -36,11 +36,11 @@ vader_tweets          dev   cx_sentiment_label 2100 0.893 0.861 0.026
 vader_tweets          dev   sentiment_label    2100 0.81  0.693 0.03
 care_posts            test  cx_sentiment_label 298  0.896 0.884 0.046
 care_posts            test  sentiment_label    298  0.537 0.537 0.301
-care_stages           test  moment_of_truth    278  0.662 0.554 -
+care_stages           test  moment_of_truth    278  0.658 0.551 -
 cx_sentiment          test  cx_sentiment_label 360  0.878 0.877 0.089
 cx_sentiment          test  sentiment_label    360  0.55  0.55  0.339
-moments               test  moment_of_truth    269  0.703 0.686 -
-real_stages           test  moment_of_truth    593  0.683 0.432 -
+moments               test  moment_of_truth    269  0.699 0.683 -
+real_stages           test  moment_of_truth    593  0.69  0.451 -
 uci_amazon_cells      test  cx_sentiment_label 500  0.838 0.854 0.192
 uci_amazon_cells      test  sentiment_label    500  0.688 0.772 0.144
 uci_imdb              test  cx_sentiment_label 500  0.766 0.775 0.244
@@ -53,9 +53,9 @@ vader_tweets          test  cx_sentiment_label 2100 0.774 0.718 0.064
 vader_tweets          test  sentiment_label    2100 0.805 0.687 0.028
 care_posts            train cx_sentiment_label 900  0.999 0.999 0.0
 care_posts            train sentiment_label    900  0.482 0.481 0.32
-care_stages           train moment_of_truth    855  0.821 0.645 -
-real_stages           train moment_of_truth    1237 0.853 0.835 -
-moments               tune  moment_of_truth    480  0.944 0.923 -
+care_stages           train moment_of_truth    855  0.814 0.644 -
+real_stages           train moment_of_truth    1899 0.835 0.804 -
+moments               tune  moment_of_truth    480  0.938 0.909 -
 ";
 
 /// What a figure of the customer-care mode or the tagger may lose (rounding, small
