@@ -1,8 +1,9 @@
 //! The conversation model: the `conversations` table's schema and one row of it.
 //!
 //! Column names and types are a contract with reports, BI users and tests; the README
-//! documents each one. Strings are plain `Utf8` (not `Utf8View`), so results leave the
-//! process in a type every Arrow client reads.
+//! documents each one. Strings are stored and leave the engine as plain `Utf8`, a type every
+//! Arrow client reads; inside the engine, scans read them as `Utf8View` (see
+//! `engine::plain`).
 
 use std::sync::{Arc, LazyLock};
 

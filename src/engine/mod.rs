@@ -10,6 +10,7 @@ pub mod functions;
 pub mod influence;
 pub mod max_by;
 pub mod moments;
+pub mod plain;
 pub mod scoring;
 pub mod sentiment;
 pub mod table_function;
@@ -386,7 +387,9 @@ impl Engine {
             session = session.with_target_partitions(n);
         }
         let options = session.options_mut();
-        // Plain Utf8 leaves the process: many Arrow clients cannot read Utf8View.
+        // Files read by path (`read_parquet`, external tables) give plain Utf8, as their
+        // readers expect; the lake's tables are scanned as Utf8View and every statement's
+        // results cast back to Utf8 (see `plain`).
         options.execution.parquet.schema_force_view_types = false;
         options.sql_parser.map_string_types_to_utf8view = false;
         // A sort sets this much aside for merging its spill files; DataFusion's 10 MiB
@@ -459,7 +462,11 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub async fn sql(&self, sql: &str) -> Result<DataFrame> {
-        Ok(self.ctx.sql(sql).await?)
+        let plan = self.ctx.state().create_logical_plan(sql).await?;
+        Ok(self
+            .ctx
+            .execute_logical_plan(plain::plain_plan(plan)?)
+            .await?)
     }
 
     /// Split `sql` into statements (DataFusion's dialect), without planning them.
@@ -487,7 +494,10 @@ impl Engine {
     /// Plan one parsed statement (DDL such as `CREATE VIEW` takes effect here).
     pub async fn execute_statement(&self, statement: Statement) -> Result<DataFrame> {
         let plan = self.ctx.state().statement_to_plan(statement).await?;
-        Ok(self.ctx.execute_logical_plan(plan).await?)
+        Ok(self
+            .ctx
+            .execute_logical_plan(plain::plain_plan(plan)?)
+            .await?)
     }
 
     /// Read the lake's commit log again: tables written since (a job's new metrics table)

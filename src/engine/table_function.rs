@@ -259,7 +259,8 @@ impl TableProvider for SqlTable {
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let state = session_state(state, &self.label)?;
-        let plan = state.create_logical_plan(&self.sql).await?;
+        // Planned as the Engine plans a statement, so the columns are the announced ones.
+        let plan = super::plain::plain_plan(state.create_logical_plan(&self.sql).await?)?;
         let planned = plan.schema().fields().len();
         if planned != self.schema.fields().len() {
             return plan_err!(

@@ -235,9 +235,8 @@ async fn find_ids<'a>(
             &["id"],
             None,
         )?
-        .select_columns(LANDED_COLUMNS)?
-        .collect()
-        .await?;
+        .select_columns(LANDED_COLUMNS)?;
+    let result = crate::engine::plain::plain_frame(result)?.collect().await?;
     for b in result {
         let [id, thread, brand, author] = [0, 1, 2, 3].map(|i| b.column(i).as_string::<i32>());
         for i in 0..b.num_rows() {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, TimestampMicrosecondArray, UInt64Array};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, Fields, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::pruning::PruningStatistics;
 use datafusion::common::stats::Precision;
@@ -25,7 +25,7 @@ use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::utils::conjunction;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::logical_expr::{Expr, ExprSchemable, TableProviderFilterPushDown};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Column as ColumnExpr;
 use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
@@ -90,6 +90,9 @@ pub trait DerivedColumns: std::fmt::Debug + Send + Sync {
 pub struct LakeTable {
     lake: Arc<Lake>,
     def: TableDef,
+    /// The table's schema as queries see it: [`TableDef::schema`] with its strings as
+    /// `Utf8View` (see [`view_schema`]).
+    schema: SchemaRef,
     derived: Option<Arc<dyn DerivedColumns>>,
 }
 
@@ -98,6 +101,7 @@ impl LakeTable {
     pub fn new(lake: Arc<Lake>, def: TableDef) -> Self {
         Self {
             lake,
+            schema: view_schema(&def.schema),
             def,
             derived: None,
         }
@@ -118,7 +122,7 @@ impl LakeTable {
         projection: Option<Vec<usize>>,
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let schema = &self.def.schema;
+        let schema = &self.schema;
         let total_rows: u64 = files.iter().map(|f| f.rows).sum();
         let total_bytes: u64 = files.iter().map(|f| f.bytes).sum();
         let statistics = Statistics::new_unknown(schema)
@@ -148,7 +152,7 @@ impl LakeTable {
         derived: &dyn DerivedColumns,
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let schema = &self.def.schema;
+        let schema = &self.schema;
         let computed = |name: &str| derived.columns().iter().find(|(n, _)| n == name);
         let mut read: Vec<usize> = Vec::new();
         for &i in projection {
@@ -170,7 +174,13 @@ impl LakeTable {
         for &i in projection {
             let name = schema.field(i).name();
             let expr: Arc<dyn PhysicalExpr> = match computed(name) {
-                Some((_, expr)) => state.create_physical_expr(expr.clone(), &df_schema)?,
+                Some((_, expr)) => {
+                    // A string column is scanned as a view; its function gives plain Utf8.
+                    let expr = expr
+                        .clone()
+                        .cast_to(schema.field(i).data_type(), &df_schema)?;
+                    state.create_physical_expr(expr, &df_schema)?
+                }
                 None => Arc::new(ColumnExpr::new_with_schema(name, &scanned)?),
             };
             exprs.push((expr, name.clone()));
@@ -189,16 +199,17 @@ impl LakeTable {
         let Some(predicate) = conjunction(filters.iter().cloned()) else {
             return Ok(files.to_vec());
         };
-        let df_schema = DFSchema::try_from(Arc::clone(&self.def.schema))?;
+        let df_schema = DFSchema::try_from(Arc::clone(&self.schema))?;
         let expr = state.create_physical_expr(predicate, &df_schema)?;
         let Some(pruning) = PruningPredicateBuilder::new()
-            .with_file_schema(Arc::clone(&self.def.schema))
+            .with_file_schema(Arc::clone(&self.schema))
             .build(expr)
         else {
             return Ok(files.to_vec());
         };
         let stats = FileStatistics {
             def: &self.def,
+            schema: &self.schema,
             files,
         };
         match pruning.prune(&stats) {
@@ -214,6 +225,22 @@ impl LakeTable {
             }
         }
     }
+}
+
+/// `schema` as a lake table is scanned: its top-level `Utf8` columns as `Utf8View`, which
+/// the Parquet reader then decodes into views directly (no copy of each value into a fresh
+/// buffer; grouping and comparing are faster on views). Names, nullability and metadata are
+/// kept. Results leave the engine as `Utf8` again (`engine::plain`).
+fn view_schema(schema: &Schema) -> SchemaRef {
+    let fields: Fields = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 => Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8View)),
+            _ => Arc::clone(f),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// Spread files over `n` groups of about equal bytes (largest first).
@@ -243,7 +270,7 @@ fn balance(files: &[DataFile], n: usize, schema: &SchemaRef) -> Vec<FileGroup> {
 #[async_trait]
 impl TableProvider for LakeTable {
     fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.def.schema)
+        Arc::clone(&self.schema)
     }
 
     fn table_type(&self) -> TableType {
@@ -269,16 +296,16 @@ impl TableProvider for LakeTable {
         let files = self.pruned_files(state, filters).await?;
         if files.is_empty() {
             let schema = match projection {
-                Some(p) => Arc::new(self.def.schema.project(p)?),
-                None => Arc::clone(&self.def.schema),
+                Some(p) => Arc::new(self.schema.project(p)?),
+                None => Arc::clone(&self.schema),
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        let all: Vec<usize> = (0..self.def.schema.fields().len()).collect();
+        let all: Vec<usize> = (0..self.schema.fields().len()).collect();
         let projection = projection.cloned().unwrap_or(all);
         let derived = self.derived.as_ref().filter(|d| {
             projection.iter().any(|&i| {
-                let name = self.def.schema.field(i).name();
+                let name = self.schema.field(i).name();
                 d.columns().iter().any(|(n, _)| n == name)
             })
         });
@@ -306,6 +333,8 @@ impl TableProvider for LakeTable {
 /// The log's per-file facts, as DataFusion's pruning sees them.
 struct FileStatistics<'a> {
     def: &'a TableDef,
+    /// The schema queries see (strings as views).
+    schema: &'a SchemaRef,
     files: &'a [DataFile],
 }
 
@@ -317,13 +346,7 @@ impl FileStatistics<'_> {
         if column.name != name {
             return None;
         }
-        let data_type = self
-            .def
-            .schema
-            .field_with_name(name)
-            .ok()?
-            .data_type()
-            .clone();
+        let data_type = self.schema.field_with_name(name).ok()?.data_type().clone();
         let values = self.files.iter().map(|f| {
             let value = match &f.partition_span {
                 Some([lo, hi]) => Some(if max { hi } else { lo }),

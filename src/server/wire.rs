@@ -9,9 +9,11 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
-use datafusion::arrow::datatypes::{DataType, FieldRef, Fields, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatchOptions;
+
+use crate::engine::plain::{map_fields, map_nested, plain_type};
 
 /// The type a client receives for a column of type `data_type`.
 ///
@@ -25,32 +27,12 @@ use datafusion::arrow::record_batch::RecordBatchOptions;
 /// assert_eq!(wire_type(&paris), DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
 /// ```
 pub fn wire_type(data_type: &DataType) -> DataType {
-    match data_type {
-        DataType::Utf8View => DataType::Utf8,
-        DataType::BinaryView => DataType::Binary,
+    map_nested(data_type, &|leaf| match leaf {
         DataType::Dictionary(_, value) => wire_type(value),
         DataType::RunEndEncoded(_, value) => wire_type(value.data_type()),
         DataType::Timestamp(unit, Some(_)) => DataType::Timestamp(*unit, Some("UTC".into())),
-        DataType::List(f) | DataType::ListView(f) => DataType::List(wire_field(f)),
-        DataType::LargeList(f) | DataType::LargeListView(f) => DataType::LargeList(wire_field(f)),
-        DataType::FixedSizeList(f, n) => DataType::FixedSizeList(wire_field(f), *n),
-        DataType::Struct(fields) => DataType::Struct(wire_fields(fields)),
-        DataType::Map(f, sorted) => DataType::Map(wire_field(f), *sorted),
-        other => other.clone(),
-    }
-}
-
-fn wire_field(field: &FieldRef) -> FieldRef {
-    let data_type = wire_type(field.data_type());
-    if &data_type == field.data_type() {
-        Arc::clone(field)
-    } else {
-        Arc::new(field.as_ref().clone().with_data_type(data_type))
-    }
-}
-
-fn wire_fields(fields: &Fields) -> Fields {
-    fields.iter().map(wire_field).collect()
+        other => plain_type(other),
+    })
 }
 
 /// The schema a client receives for results of `schema` (field names, nullability and
@@ -65,7 +47,7 @@ fn wire_fields(fields: &Fields) -> Fields {
 /// ```
 pub fn wire_schema(schema: &Schema) -> SchemaRef {
     Arc::new(Schema::new_with_metadata(
-        wire_fields(schema.fields()),
+        map_fields(schema.fields(), &wire_type),
         schema.metadata().clone(),
     ))
 }
