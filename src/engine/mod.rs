@@ -400,6 +400,7 @@ impl Engine {
             .min(memory_limit / 16);
 
         let ctx = SessionContext::new_with_config_rt(session, runtime);
+        ctx.add_analyzer_rule(Arc::new(plain::DistinctCountOfPlainStrings));
         let url = Url::parse(lake::OBJECT_STORE_URL).expect("static URL");
         ctx.register_object_store(&url, Arc::clone(lake.store()));
         let scoring = functions::register_all(&ctx, config)?;
