@@ -464,10 +464,7 @@ impl Engine {
     /// ```
     pub async fn sql(&self, sql: &str) -> Result<DataFrame> {
         let plan = self.ctx.state().create_logical_plan(sql).await?;
-        Ok(self
-            .ctx
-            .execute_logical_plan(plain::plain_plan(plan)?)
-            .await?)
+        self.plan_to_frame(plan).await
     }
 
     /// Split `sql` into statements (DataFusion's dialect), without planning them.
@@ -495,6 +492,15 @@ impl Engine {
     /// Plan one parsed statement (DDL such as `CREATE VIEW` takes effect here).
     pub async fn execute_statement(&self, statement: Statement) -> Result<DataFrame> {
         let plan = self.ctx.state().statement_to_plan(statement).await?;
+        self.plan_to_frame(plan).await
+    }
+
+    /// A planned statement as a DataFrame (DDL takes effect here), its results plain
+    /// `Utf8` ([`plain::plain_plan`]).
+    async fn plan_to_frame(
+        &self,
+        plan: datafusion::logical_expr::LogicalPlan,
+    ) -> Result<DataFrame> {
         Ok(self
             .ctx
             .execute_logical_plan(plain::plain_plan(plan)?)

@@ -97,29 +97,35 @@ pub fn map_fields(fields: &Fields, leaf: &dyn Fn(&DataType) -> DataType) -> Fiel
 /// # Ok(()) }
 /// ```
 pub fn plain_plan(plan: LogicalPlan) -> DfResult<LogicalPlan> {
-    // EXPLAIN shows the plan that runs: the query's, with the casts.
-    if let LogicalPlan::Explain(mut explain) = plan {
-        explain.plan = Arc::new(plain_plan(Arc::unwrap_or_clone(explain.plan))?);
-        return Ok(LogicalPlan::Explain(explain));
-    }
-    if let LogicalPlan::Analyze(mut analyze) = plan {
-        analyze.input = Arc::new(plain_plan(Arc::unwrap_or_clone(analyze.input))?);
-        return Ok(LogicalPlan::Analyze(analyze));
-    }
-    if let LogicalPlan::Copy(copy) = plan {
-        let input = plain_plan(Arc::unwrap_or_clone(copy.input))?;
-        return Ok(LogicalPlan::Copy(CopyTo::new(
-            Arc::new(input),
-            copy.output_url,
-            copy.partition_by,
-            copy.file_type,
-            copy.options,
-        )));
-    }
-    // Statements other than queries (DDL, DML, EXPLAIN...) are left as they are: a
-    // `CREATE VIEW`'s schema is its query's, but it returns no rows.
-    if !is_query(&plan) {
-        return Ok(plan);
+    let plain_input = |input: Arc<LogicalPlan>| -> DfResult<Arc<LogicalPlan>> {
+        Ok(Arc::new(plain_plan(Arc::unwrap_or_clone(input))?))
+    };
+    match plan {
+        // EXPLAIN shows the plan that runs: the query's, with the casts.
+        LogicalPlan::Explain(mut explain) => {
+            explain.plan = plain_input(explain.plan)?;
+            return Ok(LogicalPlan::Explain(explain));
+        }
+        LogicalPlan::Analyze(mut analyze) => {
+            analyze.input = plain_input(analyze.input)?;
+            return Ok(LogicalPlan::Analyze(analyze));
+        }
+        LogicalPlan::Copy(copy) => {
+            return Ok(LogicalPlan::Copy(CopyTo::new(
+                plain_input(copy.input)?,
+                copy.output_url,
+                copy.partition_by,
+                copy.file_type,
+                copy.options,
+            )));
+        }
+        // Other statements are left as they are: a `CREATE VIEW`'s schema is its query's,
+        // but it returns no rows.
+        LogicalPlan::Ddl(_)
+        | LogicalPlan::Dml(_)
+        | LogicalPlan::Statement(_)
+        | LogicalPlan::DescribeTable(_) => return Ok(plan),
+        _ => {}
     }
     if !has_views(&plan) {
         return Ok(plan);
@@ -129,11 +135,11 @@ pub fn plain_plan(plan: LogicalPlan) -> DfResult<LogicalPlan> {
     // partitions by round robin, and the sort order is lost when they are merged.
     let plan = match plan {
         LogicalPlan::Sort(sort) => LogicalPlan::Sort(Sort {
-            input: Arc::new(plain_plan(Arc::unwrap_or_clone(sort.input))?),
+            input: plain_input(sort.input)?,
             ..sort
         }),
         LogicalPlan::Limit(limit) => LogicalPlan::Limit(Limit {
-            input: Arc::new(plain_plan(Arc::unwrap_or_clone(limit.input))?),
+            input: plain_input(limit.input)?,
             ..limit
         }),
         LogicalPlan::Projection(projection)
@@ -171,21 +177,6 @@ fn needs_cast(field: &Field) -> bool {
 
 fn has_views(plan: &LogicalPlan) -> bool {
     plan.schema().fields().iter().any(|f| needs_cast(f))
-}
-
-/// Whether `plan` returns its own schema's rows (not a DDL or DML statement, an
-/// `EXPLAIN` or a `DESCRIBE`, whose output is their own).
-fn is_query(plan: &LogicalPlan) -> bool {
-    !matches!(
-        plan,
-        LogicalPlan::Ddl(_)
-            | LogicalPlan::Dml(_)
-            | LogicalPlan::Copy(_)
-            | LogicalPlan::Statement(_)
-            | LogicalPlan::Explain(_)
-            | LogicalPlan::Analyze(_)
-            | LogicalPlan::DescribeTable(_)
-    )
 }
 
 /// `frame` with [`plain_plan`]'s last projection: for the DataFrames built by hand (a
