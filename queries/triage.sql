@@ -54,10 +54,13 @@ waiting AS (
     -- Per thread, the customer messages after the brand's last reply: how many, and the
     -- latest one (on equal times the greatest id), picked by one max_by over a struct key
     -- (row(...) compares field by field). Aggregated before the roots are joined, so the
-    -- join sees a row per thread, not a message.
+    -- join sees a row per thread, not a message. The latest message's text is not carried
+    -- here but fetched by its id for the queue's rows only (`queue`, below): carrying every
+    -- waiting thread's text through the aggregate and the joins took a third of the time and
+    -- of the memory on 10M messages (docs/reports.md, "The triage queue").
     SELECT s.thread_id, count(*) AS waiting_messages, max(b.replied_at) AS replied_at,
            max(s.created_at) AS created_at,
-           max_by(named_struct('author_id', s.author_id, 'text', s.text,
+           max_by(named_struct('author_id', s.author_id, 'id', s.conversation_id,
                                'sentiment', s.cx_sentiment),
                   row(s.created_at, s.conversation_id)) AS latest
     FROM seen s
@@ -72,7 +75,7 @@ influence AS (
 scored AS (
     SELECT w.thread_id, r.brand, r.channel, r.stage, r.started_at,
            w.latest['author_id'] AS author_id, w.created_at AS waiting_since,
-           w.latest['text'] AS text, w.waiting_messages,
+           w.latest['id'] AS message_id, w.waiting_messages,
            CASE WHEN w.replied_at IS NULL THEN 'unanswered' ELSE 'follow_up' END AS status,
            coalesce(i.influence_percentile, 0.0) AS influence_percentile,
            w.latest['sentiment'] AS sentiment,
@@ -82,14 +85,22 @@ scored AS (
     JOIN roots r ON r.thread_id = w.thread_id
     CROSS JOIN clock c
     LEFT JOIN influence i ON i.author_id = w.latest['author_id']
+),
+queue AS (
+    SELECT 100.0 * (0.5 + s.influence_percentile / 200.0) * ((1.0 - s.sentiment) / 2.0)
+             * power(0.5, s.waiting_hours / $half_life_hours) AS priority,
+           coalesce(t.team, 'unrouted') AS team,
+           s.stage, s.status, s.brand, s.channel, s.thread_id, s.author_id,
+           s.influence_percentile, s.sentiment, s.waiting_hours, s.waiting_messages,
+           s.started_at, s.waiting_since, s.message_id, s.as_of
+    FROM scored s
+    LEFT JOIN routing t ON t.stage = s.stage
+    ORDER BY priority DESC, s.thread_id
+    LIMIT $limit
 )
-SELECT 100.0 * (0.5 + s.influence_percentile / 200.0) * ((1.0 - s.sentiment) / 2.0)
-         * power(0.5, s.waiting_hours / $half_life_hours) AS priority,
-       coalesce(t.team, 'unrouted') AS team,
-       s.stage, s.status, s.brand, s.channel, s.thread_id, s.author_id,
-       s.influence_percentile, s.sentiment, s.waiting_hours, s.waiting_messages,
-       s.started_at, s.waiting_since, s.text, s.as_of
-FROM scored s
-LEFT JOIN routing t ON t.stage = s.stage
-ORDER BY priority DESC, s.thread_id
-LIMIT $limit
+SELECT q.priority, q.team, q.stage, q.status, q.brand, q.channel, q.thread_id, q.author_id,
+       q.influence_percentile, q.sentiment, q.waiting_hours, q.waiting_messages,
+       q.started_at, q.waiting_since, m.text, q.as_of
+FROM queue q
+JOIN seen m ON m.conversation_id = q.message_id
+ORDER BY q.priority DESC, q.thread_id

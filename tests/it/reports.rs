@@ -275,6 +275,16 @@ fn triage_lake(dir: &Path) -> std::path::PathBuf {
             "Try again?",
         ),
         message(
+            "t5e",
+            "t5",
+            Some("t5r"),
+            "c4",
+            false,
+            "email",
+            &day("09:45"),
+            "Any news?",
+        ),
+        message(
             "t5f",
             "t5",
             Some("t5r"),
@@ -340,7 +350,8 @@ async fn triage_ranks_waiting_conversations_by_influence_negativity_and_recency(
     let engine = common::engine_in(dir.path()).await;
     common::ingest(&engine, &[triage_lake(dir.path())]).await;
     let sql = "SELECT thread_id, status, team, stage, author_id, waiting_hours, priority, \
-               influence_percentile, sentiment FROM triage(NULL, '2026-03-01T12:00:00Z')";
+               influence_percentile, sentiment, waiting_messages, text \
+               FROM triage(NULL, '2026-03-01T12:00:00Z')";
     let rows = common::rows(&engine, sql).await;
     let order: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     // t2 outranks t3 (same words and wait, more influence); t4 (more recent) outranks t3;
@@ -356,6 +367,15 @@ async fn triage_ranks_waiting_conversations_by_influence_negativity_and_recency(
     let row = |t: &str| rows.iter().find(|r| r[0] == t).unwrap().clone();
     assert_eq!(row("t5")[1], "follow_up");
     assert_eq!(row("t5")[4], "c4");
+    // The waiting message is the customer's latest: two came after the brand's reply.
+    assert_eq!(
+        (row("t5")[9].as_str(), row("t5")[10].as_str()),
+        ("2", "Still broken. This is awful.")
+    );
+    assert_eq!(
+        (row("t2")[9].as_str(), row("t2")[10].as_str()),
+        ("1", ANGRY)
+    );
     assert_eq!(row("t2")[1], "unanswered");
     // Routing by stage through the shipped table.
     assert_eq!(
