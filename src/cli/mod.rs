@@ -123,6 +123,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Store the current configuration's scores (sentiment, stage) in the lake's files.
     Enrich(EnrichArgs),
+    /// Merge the small files that ingests leave into one file per day (or per month).
+    Compact(CompactArgs),
     /// Run SQL (an argument, a file or standard input) and print or save the result.
     Sql(SqlArgs),
     /// An interactive SQL shell (Tab completes keywords, tables, columns and dot commands).
@@ -335,6 +337,21 @@ pub struct EnrichArgs {
     pub no_graphs: bool,
 }
 
+/// `socialcx compact`: merge the small conversations files of each month (one commit per
+/// month), then store the reports' influence graphs for the new files.
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// Files with fewer rows than this are merged with their month's other small files.
+    #[arg(long, default_value_t = crate::lake::layout::FILE_ROWS / 2)]
+    pub small_rows: usize,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Do not compute the shipped reports' influence graphs for the new files.
+    #[arg(long)]
+    pub no_graphs: bool,
+}
+
 /// `socialcx sql`.
 #[derive(Debug, Args)]
 pub struct SqlArgs {
@@ -532,7 +549,7 @@ impl Cli {
         match &self.command {
             Some(Command::Ingest(_) | Command::Demo) => Access::Write,
             // Enrich rewrites the files of a lake that exists: a missing one is a mistake.
-            Some(Command::Enrich(_)) => Access::Read,
+            Some(Command::Enrich(_) | Command::Compact(_)) => Access::Read,
             Some(Command::Jobs(args)) => match args.command {
                 jobs::JobsCommand::List => Access::Read,
                 _ => Access::Write,
@@ -754,20 +771,20 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let summary = crate::ingest::enrich::enrich(&engine, &options).await?;
             println!("{summary}");
             if !args.no_graphs {
-                let bars = progress::bars(!args.no_progress);
-                for graph in crate::reports::stored::store_graphs(&engine, bars.as_ref()).await? {
-                    if let Some(error) = &graph.error {
-                        eprintln!("{}: influence graph not stored: {error}", graph.report);
-                        continue;
-                    }
-                    let what = match graph.computed {
-                        true => {
-                            format!("computed and stored in {:.1}s", graph.elapsed.as_secs_f64())
-                        }
-                        false => "already stored".to_string(),
-                    };
-                    println!("{}: author_influence {what} ({})", graph.report, graph.path);
-                }
+                store_graphs(&engine, !args.no_progress).await?;
+            }
+            Ok(0)
+        }
+        Command::Compact(args) => {
+            let engine = crate::open_with(cli.engine_config()?).await?;
+            let options = crate::ingest::compact::CompactOptions {
+                small_rows: args.small_rows,
+                progress: progress::bars(!args.no_progress),
+            };
+            let summary = crate::ingest::compact::compact(&engine, &options).await?;
+            println!("{summary}");
+            if !args.no_graphs && summary.commits > 0 {
+                store_graphs(&engine, !args.no_progress).await?;
             }
             Ok(0)
         }
@@ -973,4 +990,22 @@ fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
+}
+
+/// Store the shipped reports' influence graphs for the lake's current files, saying what
+/// each did (`enrich` and `compact`, after they rewrite files).
+async fn store_graphs(engine: &crate::Engine, show_progress: bool) -> crate::Result<()> {
+    let bars = progress::bars(show_progress);
+    for graph in crate::reports::stored::store_graphs(engine, bars.as_ref()).await? {
+        if let Some(error) = &graph.error {
+            eprintln!("{}: influence graph not stored: {error}", graph.report);
+            continue;
+        }
+        let what = match graph.computed {
+            true => format!("computed and stored in {:.1}s", graph.elapsed.as_secs_f64()),
+            false => "already stored".to_string(),
+        };
+        println!("{}: author_influence {what} ({})", graph.report, graph.path);
+    }
+    Ok(())
 }

@@ -12,6 +12,7 @@
 //! ids up in the lake and the earlier segments, thread, drop landed ids, plan the files,
 //! score, write; the input's one commit follows its last segment.
 
+pub mod compact;
 pub mod enrich;
 pub mod fields;
 pub mod quarantine;

@@ -348,7 +348,7 @@ mod test_hooks {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
 
-    /// With `SOCIALCX_TEST_COMMIT_BARRIER=DIR`, an `ingest`, `job` or `enrich` transaction
+    /// With `SOCIALCX_TEST_COMMIT_BARRIER=DIR`, an `ingest`, `job`, `enrich` or `compact` transaction
     /// whose files are written says so in `DIR` and waits before its commit attempt: the
     /// process's first such transaction writes `ready-PID` and its K-th after that
     /// `ready-PID-K`, and each waits for `DIR/go` (every transaction passes) or `DIR/go-K`
@@ -359,7 +359,7 @@ mod test_hooks {
         let Some(dir) = std::env::var_os("SOCIALCX_TEST_COMMIT_BARRIER") else {
             return;
         };
-        if !matches!(operation, "ingest" | "job" | "enrich") {
+        if !matches!(operation, "ingest" | "job" | "enrich" | "compact") {
             return;
         }
         let dir = PathBuf::from(dir);

@@ -72,7 +72,7 @@ pub fn generate_days(dir: &Path, name: &str, rows: u64, seed: u64, days: u32) ->
     )
 }
 
-fn generate_with(dir: &Path, name: &str, config: GeneratorConfig) -> PathBuf {
+pub fn generate_with(dir: &Path, name: &str, config: GeneratorConfig) -> PathBuf {
     let path = dir.join(name);
     assert_eq!(
         generate_file(&config, &path, &socialcx::progress::Silent).unwrap(),
@@ -334,5 +334,36 @@ pub fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), target).unwrap();
         }
+    }
+}
+
+/// The `socialcx` binary on `lake` with `args`, waiting before each commit at the test-hooks
+/// barrier in `barrier` (`SOCIALCX_TEST_COMMIT_BARRIER`): the crash tests kill it there.
+pub fn at_commit_barrier(lake: &Path, barrier: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_socialcx"))
+        .arg("--lake")
+        .arg(lake)
+        .args(args)
+        .env("SOCIALCX_TEST_COMMIT_BARRIER", barrier)
+        .env_remove("SOCIALCX_LAKE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Wait until `child` says it is at a barrier by creating `path` (it must not exit first).
+pub fn wait_at_barrier(path: &Path, child: &mut std::process::Child) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !path.exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "exited before {path:?}"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never reached {path:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

@@ -6,6 +6,7 @@ mod catalog;
 mod cli;
 mod cluster;
 mod common;
+mod compact;
 mod files;
 mod hardening;
 mod influence;

@@ -3,8 +3,6 @@
 //! scored); `enrich` stores them again, atomically, resumably.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 use socialcx::EngineConfig;
 use socialcx::ingest::enrich::{EnrichOptions, enrich};
@@ -295,28 +293,10 @@ fn enrich_says_when_a_graph_cannot_be_stored_and_the_reports_still_run() {
     assert_eq!(again, expected);
 }
 
-/// `socialcx enrich` on `lake`, waiting at each commit (the test-hooks barrier in `barrier`).
+/// `socialcx enrich` on `lake`, one file per commit, waiting at each commit.
 fn enrich_at_barrier(lake: &Path, barrier: &Path, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_socialcx"))
-        .arg("--lake")
-        .arg(lake)
-        .args(args)
-        .args(["enrich", "--no-progress", "--files-per-commit", "1"])
-        .env("SOCIALCX_TEST_COMMIT_BARRIER", barrier)
-        .env_remove("SOCIALCX_LAKE")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_for(path: &Path, child: &mut std::process::Child) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !path.exists() {
-        assert!(child.try_wait().unwrap().is_none(), "enrich exited early");
-        assert!(Instant::now() < deadline, "enrich never reached {path:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let enrich = ["enrich", "--no-progress", "--files-per-commit", "1"];
+    at_commit_barrier(lake, barrier, &[args, &enrich[..]].concat())
 }
 
 #[cfg_attr(
@@ -353,7 +333,7 @@ async fn enrich_killed_between_commits_leaves_every_answer_whole_and_a_rerun_fin
     // Killed with its first file written, before any commit: nothing changed.
     let barrier = tempfile::tempdir().unwrap();
     let mut child = enrich_at_barrier(&lake, barrier.path(), &custom_args);
-    wait_for(
+    wait_at_barrier(
         &barrier.path().join(format!("ready-{}", child.id())),
         &mut child,
     );
@@ -368,7 +348,7 @@ async fn enrich_killed_between_commits_leaves_every_answer_whole_and_a_rerun_fin
     std::fs::write(barrier.path().join("go-0"), b"").unwrap();
     std::fs::write(barrier.path().join("go-1"), b"").unwrap();
     let mut child = enrich_at_barrier(&lake, barrier.path(), &custom_args);
-    wait_for(
+    wait_at_barrier(
         &barrier.path().join(format!("ready-{}-2", child.id())),
         &mut child,
     );
