@@ -246,7 +246,14 @@ async fn compact_group(
         let batch = batch?;
         let mut at = 0;
         while at < batch.num_rows() {
-            let (range, file) = runs[run].clone();
+            let Some((range, file)) = runs.get(run).cloned() else {
+                tx.abort().await;
+                return Err(Error::Usage(format!(
+                    "compaction read more rows than the {} it counted in {paths:?}; \
+                     nothing was changed",
+                    offset + at
+                )));
+            };
             let take = (range.end - (offset + at)).min(batch.num_rows() - at);
             pending[file].push(batch.slice(at, take));
             at += take;
