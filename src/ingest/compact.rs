@@ -26,7 +26,7 @@ use futures::StreamExt;
 
 use crate::engine::Engine;
 use crate::lake::layout::{self, FILE_ROWS};
-use crate::lake::log::{Commit, DataFile};
+use crate::lake::log::DataFile;
 use crate::lake::table::TableDef;
 use crate::lake::transaction::StagedFile;
 use crate::model::CONVERSATIONS;
@@ -282,17 +282,10 @@ async fn compact_group(
         )));
     }
     let written = tx.added().len();
-    tx.remove(paths.iter().cloned());
     tx.set_summary(serde_json::json!({
         "merged": files.len(), "rows": expected, "written": written,
     }));
-    let committed = tx
-        .commit_on(base, async |newer: &[Commit]| {
-            Ok(!newer
-                .iter()
-                .any(|c| c.remove.iter().any(|p| paths.contains(p))))
-        })
-        .await?;
+    let committed = tx.commit_rewrite(base, &paths).await?;
     Ok(committed.map(|_| written))
 }
 

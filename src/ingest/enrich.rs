@@ -19,7 +19,7 @@ use datafusion::prelude::ParquetReadOptions;
 use crate::Result;
 use crate::engine::Engine;
 use crate::lake;
-use crate::lake::log::{Commit, DataFile};
+use crate::lake::log::DataFile;
 use crate::lake::table::{DerivedColumns, TableDef};
 use crate::lake::transaction::{Partition, StagedFile};
 use crate::model::CONVERSATIONS;
@@ -155,17 +155,10 @@ pub async fn enrich(engine: &Engine, options: &EnrichOptions) -> Result<EnrichSu
         super::stages::fill_parent_authors(engine, &mut batches).await?;
         tx.write_all(staged, &|_| {}).await?;
         let rows: u64 = batch.iter().map(|f| f.rows).sum();
-        tx.remove(paths.iter().cloned());
         tx.set_summary(serde_json::json!({
             "files": batch.len(), "rows": rows, "fingerprint": fingerprint,
         }));
-        let committed = tx
-            .commit_on(base, async |newer: &[Commit]| {
-                Ok(!newer
-                    .iter()
-                    .any(|c| c.remove.iter().any(|p| paths.contains(p))))
-            })
-            .await?;
+        let committed = tx.commit_rewrite(base, &paths).await?;
         // Abandoned: another writer removed some of these files; plan again from its state.
         if committed.is_some() {
             for path in &paths {

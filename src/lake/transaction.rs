@@ -16,7 +16,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -296,6 +296,23 @@ impl Transaction {
                 return Ok(None);
             }
         }
+    }
+
+    /// Commit on top of version `base` a rewrite of the files at `paths`, which this commit
+    /// removes (`enrich`, `compact`): after newer commits that left them alone, or abandoned
+    /// (`Ok(None)`, its files deleted) when one of them removed any of those files first.
+    pub async fn commit_rewrite(
+        mut self,
+        base: u64,
+        paths: &BTreeSet<String>,
+    ) -> Result<Option<u64>> {
+        self.remove(paths.iter().cloned());
+        self.commit_on(base, async |newer: &[Commit]| {
+            Ok(!newer
+                .iter()
+                .any(|c| c.remove.iter().any(|p| paths.contains(p))))
+        })
+        .await
     }
 
     /// Give up: delete the files written so far (best effort; unnamed files are

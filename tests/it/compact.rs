@@ -64,9 +64,15 @@ async fn compact_merges_each_months_small_files_and_every_answer_stays() {
     assert_eq!(every_row.len(), 50_500);
     // What the lake's layout makes of each month's rows landed at once: May's first day in
     // its own directory, and each month's small days in one file.
+    let first_of_may = NaiveDate::from_ymd_opt(2026, 5, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_micros();
     let may = |dir: &str| -> u64 {
         let starts = |f: &&socialcx::lake::log::DataFile| {
-            f.path.contains(dir) && f.time_range.unwrap()[0] >= 1_777_593_600_000_000
+            f.path.contains(dir) && f.time_range.unwrap()[0] >= first_of_may
         };
         before.iter().filter(starts).map(|f| f.rows).sum()
     };
