@@ -45,10 +45,12 @@ stages AS (
                  (4, 'experience'), (5, 'service'), (6, 'advocacy')) AS s(stage_order, stage)
 ),
 channels AS (
-    SELECT DISTINCT channel FROM scope
+    -- Every channel of the window, numbered in name order: `spread` compares numbers, not names.
+    SELECT channel, row_number() OVER (ORDER BY channel) AS channel_no
+    FROM (SELECT DISTINCT channel FROM scope)
 ),
 answered AS (
-    SELECT DISTINCT thread_id
+    SELECT thread_id
     FROM conversations
     WHERE is_brand AND parent_id IS NOT NULL AND ($from IS NULL OR created_at >= $from)
 ),
@@ -59,31 +61,40 @@ cells AS (
            avg(p.sentiment) AS mean_sentiment,
            avg(CASE WHEN p.sentiment >= 0.05 THEN 1.0 ELSE 0.0 END)
              - avg(CASE WHEN p.sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS net_sentiment,
-           sum(CASE WHEN p.parent_id IS NULL THEN 1 ELSE 0 END) AS customer_threads,
-           avg(CASE WHEN p.parent_id IS NULL
-                    THEN CASE WHEN a.thread_id IS NOT NULL THEN 1.0 ELSE 0.0 END END)
-             AS response_rate
+           sum(CASE WHEN p.parent_id IS NULL THEN 1 ELSE 0 END) AS customer_threads
     FROM posts p
-    LEFT JOIN answered a ON a.thread_id = p.conversation_id
     WHERE p.stage IS NOT NULL
     GROUP BY p.stage, p.channel
 ),
+answered_cells AS (
+    -- The threads customers started in each cell that a brand answered. A semi join finds
+    -- each thread once however many replies it has, so `answered` needs no DISTINCT and the
+    -- cell's other posts are not carried through a join (docs/reports.md).
+    SELECT p.stage, p.channel, count(*) AS answered_threads
+    FROM posts p
+    WHERE p.stage IS NOT NULL AND p.parent_id IS NULL
+      AND p.conversation_id IN (SELECT thread_id FROM answered)
+    GROUP BY p.stage, p.channel
+),
 spread AS (
-    -- Each author's first and last channel (by name) for each stage they spoke about: an
+    -- Each author's first and last channel (by number) for each stage they spoke about: an
     -- author whose first is their last spoke on one channel only. A cell's overlapping
     -- authors are its unique authors minus those single-channel ones, so no window over
-    -- (stage, author) is needed (it cost more than the grouping; docs/reports.md), and
-    -- `posts` is read here and in `cells` only (DataFusion plans a CTE once per use).
-    SELECT stage, author_id, min(channel) AS first_channel, max(channel) AS last_channel
-    FROM posts
-    WHERE stage IS NOT NULL
-    GROUP BY stage, author_id
+    -- (stage, author) is needed (it cost more than the grouping; docs/reports.md). The
+    -- channel's number, not its name, is aggregated: min/max of a string keeps a copy per
+    -- group, and this step has one group per author and stage.
+    SELECT p.stage, p.author_id, min(c.channel_no) AS first_channel_no,
+           max(c.channel_no) AS last_channel_no
+    FROM channels c
+    JOIN posts p ON p.channel = c.channel
+    WHERE p.stage IS NOT NULL
+    GROUP BY p.stage, p.author_id
 ),
 single AS (
-    SELECT stage, first_channel AS channel, count(*) AS single_channel_authors
+    SELECT stage, first_channel_no AS channel_no, count(*) AS single_channel_authors
     FROM spread
-    WHERE first_channel = last_channel
-    GROUP BY stage, first_channel
+    WHERE first_channel_no = last_channel_no
+    GROUP BY stage, first_channel_no
 ),
 matrix AS (
     SELECT s.stage_order, s.stage, c.channel,
@@ -91,12 +102,14 @@ matrix AS (
            coalesce(x.unique_authors, 0) AS unique_authors,
            x.mean_sentiment, x.net_sentiment,
            coalesce(x.customer_threads, 0) AS customer_threads,
-           x.response_rate,
+           CAST(coalesce(r.answered_threads, 0) AS DOUBLE) / nullif(x.customer_threads, 0)
+             AS response_rate,
            coalesce(x.unique_authors, 0) - coalesce(o.single_channel_authors, 0) AS overlap_authors
     FROM stages s
     CROSS JOIN channels c
     LEFT JOIN cells x ON x.stage = s.stage AND x.channel = c.channel
-    LEFT JOIN single o ON o.stage = s.stage AND o.channel = c.channel
+    LEFT JOIN answered_cells r ON r.stage = s.stage AND r.channel = c.channel
+    LEFT JOIN single o ON o.stage = s.stage AND o.channel_no = c.channel_no
 )
 SELECT stage, channel, customer_posts, unique_authors, mean_sentiment, net_sentiment,
        CAST(customer_posts AS DOUBLE)

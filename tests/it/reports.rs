@@ -567,6 +567,31 @@ async fn channel_audit_covers_every_stage_and_channel() {
     .await;
     assert!(by_definition.len() > 10, "{by_definition:?}");
     assert_eq!(report, by_definition);
+    // The threads customers started in each cell and the share a brand account answered, by
+    // their definition: a root post of the cell with at least one brand reply in its thread.
+    let by_definition = common::rows(
+        &engine,
+        "WITH roots AS (SELECT stage, channel, conversation_id FROM conversations \
+                        WHERE NOT is_brand AND stage IS NOT NULL AND parent_id IS NULL \
+                          AND created_at < '2026-04-01T00:00:00Z'), \
+              replied AS (SELECT DISTINCT thread_id FROM conversations \
+                          WHERE is_brand AND parent_id IS NOT NULL) \
+         SELECT r.stage, r.channel, count(*), \
+                round(avg(CASE WHEN x.thread_id IS NULL THEN 0.0 ELSE 1.0 END), 9) \
+         FROM roots r LEFT JOIN replied x ON x.thread_id = r.conversation_id \
+         GROUP BY r.stage, r.channel ORDER BY 1, 2",
+    )
+    .await;
+    let report = common::rows(
+        &engine,
+        "SELECT stage, channel, customer_threads, round(response_rate, 9) \
+         FROM reports.channel_audit WHERE customer_threads > 0 ORDER BY 1, 2",
+    )
+    .await;
+    assert!(by_definition.len() > 10, "{by_definition:?}");
+    let answered = by_definition.iter().filter(|r| r[3] != "0.0").count();
+    assert!(answered > 10, "brands answer threads: {by_definition:?}");
+    assert_eq!(report, by_definition);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
