@@ -27,6 +27,11 @@ WITH ranked AS (
     SELECT author_id, pagerank, influence_percentile, in_degree, distinct_engagers,
            followers, total_reach
     FROM author_influence($from, $to, $brand)
+    -- The customers who posted in the window: an author's is_brand is known only from their
+    -- own messages in the window (true when one of them is a brand account's), so an author
+    -- the graph holds only as someone replied to or mentioned has a null is_brand and is left
+    -- out here, and every author kept has a post in `posts` below. No semi join with `posts`
+    -- is needed (it read every post's author_id to keep the same authors; docs/reports.md).
     WHERE NOT is_brand
 ),
 posts AS (
@@ -37,12 +42,11 @@ posts AS (
       AND ($brand IS NULL OR brand = $brand)
 ),
 top AS (
-    -- The most influential authors with a post in the window: only their posts are
-    -- aggregated below, and `top` is used once (DataFusion plans a CTE once per use).
+    -- The most influential customers: only their posts are aggregated below, and `top` is
+    -- used once (DataFusion plans a CTE once per use).
     SELECT author_id, influence_percentile, pagerank, in_degree, distinct_engagers,
            followers, total_reach
     FROM ranked
-    WHERE author_id IN (SELECT author_id FROM posts)
     ORDER BY pagerank DESC, author_id
     LIMIT $limit
 ),

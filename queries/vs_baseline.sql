@@ -46,7 +46,7 @@ WITH posts AS (
       AND ($channel IS NULL OR channel = $channel)
 ),
 answered AS (
-    SELECT DISTINCT thread_id
+    SELECT thread_id
     FROM conversations
     WHERE is_brand AND parent_id IS NOT NULL
       AND created_at >= $from - CAST(concat($baseline_days, ' days') AS INTERVAL)
@@ -59,13 +59,27 @@ daily AS (
            avg(CASE WHEN p.sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS share_negative,
            avg(CASE WHEN p.sentiment >= 0.05 THEN 1.0 ELSE 0.0 END)
              - avg(CASE WHEN p.sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) AS net_sentiment,
-           sum(CASE WHEN p.parent_id IS NULL THEN 1 ELSE 0 END) AS threads,
-           avg(CASE WHEN p.parent_id IS NULL
-                    THEN CASE WHEN a.thread_id IS NOT NULL THEN 1.0 ELSE 0.0 END END)
-             AS response_rate
+           sum(CASE WHEN p.parent_id IS NULL THEN 1 ELSE 0 END) AS threads
     FROM posts p
-    LEFT JOIN answered a ON a.thread_id = p.conversation_id
     GROUP BY p.brand, p.channel, p.stage, p.day, p.in_period
+),
+answered_daily AS (
+    -- The threads customers started in each cell and day that a brand answered. A semi join
+    -- finds each thread once however many replies it has, so `answered` needs no DISTINCT
+    -- and only the threads' first posts go through it (docs/reports.md).
+    SELECT p.brand, p.channel, p.stage, p.day, p.in_period, count(*) AS answered_threads
+    FROM posts p
+    WHERE p.parent_id IS NULL AND p.conversation_id IN (SELECT thread_id FROM answered)
+    GROUP BY p.brand, p.channel, p.stage, p.day, p.in_period
+),
+daily_rates AS (
+    SELECT d.*,
+           CAST(coalesce(a.answered_threads, 0) AS DOUBLE) / nullif(d.threads, 0)
+             AS response_rate
+    FROM daily d
+    LEFT JOIN answered_daily a
+      ON a.brand = d.brand AND a.channel = d.channel AND a.stage = d.stage AND a.day = d.day
+     AND a.in_period = d.in_period
 ),
 metrics AS (
     -- Each day's five metrics as rows, from one pass over `daily` (DataFusion plans a CTE
@@ -78,7 +92,7 @@ metrics AS (
                 WHEN 'net_sentiment' THEN d.net_sentiment
                 ELSE d.response_rate END AS value,
            CASE WHEN m.metric = 'response_rate' THEN d.threads ELSE d.posts END AS weight
-    FROM daily d
+    FROM daily_rates d
     CROSS JOIN (VALUES ('customer_posts'), ('mean_sentiment'), ('share_negative'),
                        ('net_sentiment'), ('response_rate')) AS m(metric)
     WHERE m.metric <> 'response_rate' OR d.threads > 0

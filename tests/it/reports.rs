@@ -595,6 +595,86 @@ async fn channel_audit_covers_every_stage_and_channel() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn influencers_are_the_customers_who_posted_in_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine_in(dir.path()).await;
+    let file = common::generate(dir.path(), "g.ndjson", 6_000, 5, OutputLayout::Ndjson);
+    common::ingest(&engine, &[file]).await;
+    // A window in the middle of the data: its replies reach authors who did not post in it.
+    let (from, to) = ("'2026-02-01T00:00:00Z'", "'2026-03-01T00:00:00Z'");
+    let outside = common::scalar(
+        &engine,
+        &format!("SELECT count(*) FROM author_influence({from}, {to}) WHERE is_brand IS NULL"),
+    )
+    .await;
+    assert!(
+        outside > 0,
+        "the graph holds authors who did not post in the window"
+    );
+    // By definition, the customers of the window: the authors with a message in it and none
+    // from a brand account, with their message count. The report with exactly that many rows
+    // lists them all (an author without a post taking a place would leave one out).
+    let by_definition = common::rows(
+        &engine,
+        &format!(
+            "SELECT author_id, count(*) FROM conversations \
+             WHERE created_at >= {from} AND created_at < {to} \
+             GROUP BY author_id HAVING NOT bool_or(is_brand) ORDER BY author_id"
+        ),
+    )
+    .await;
+    assert!(by_definition.len() > 100, "{}", by_definition.len());
+    let report = common::rows(
+        &engine,
+        &format!(
+            "SELECT author_id, messages FROM influencers({from}, {to}, NULL, {}) \
+             ORDER BY author_id",
+            by_definition.len()
+        ),
+    )
+    .await;
+    assert_eq!(report, by_definition);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vs_baseline_response_rate_is_the_share_of_the_periods_threads_a_brand_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = common::engine_in(dir.path()).await;
+    let file = common::generate(dir.path(), "g.ndjson", 8_000, 7, OutputLayout::Ndjson);
+    common::ingest(&engine, &[file]).await;
+    // By definition: the threads customers started in the week, per cell, and the share with
+    // a brand account's reply in the week or the 28 days before it.
+    let by_definition = common::rows(
+        &engine,
+        "WITH roots AS (SELECT brand, channel, coalesce(stage, 'unclassified') AS stage, \
+                               conversation_id FROM conversations \
+                        WHERE NOT is_brand AND parent_id IS NULL \
+                          AND created_at >= '2026-02-09T00:00:00Z' \
+                          AND created_at < '2026-02-16T00:00:00Z'), \
+              replied AS (SELECT DISTINCT thread_id FROM conversations \
+                          WHERE is_brand AND parent_id IS NOT NULL \
+                            AND created_at >= '2026-01-12T00:00:00Z' \
+                            AND created_at < '2026-02-16T00:00:00Z') \
+         SELECT r.brand, r.channel, r.stage, count(*), \
+                round(avg(CASE WHEN x.thread_id IS NULL THEN 0.0 ELSE 1.0 END), 9) \
+         FROM roots r LEFT JOIN replied x ON x.thread_id = r.conversation_id \
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .await;
+    let report = common::rows(
+        &engine,
+        "SELECT brand, channel, stage, period_sample, round(period_value, 9) \
+         FROM vs_baseline('2026-02-09', '2026-02-16', 28, 3) \
+         WHERE metric = 'response_rate' AND period_sample > 0 ORDER BY 1, 2, 3",
+    )
+    .await;
+    assert!(by_definition.len() > 10, "{by_definition:?}");
+    let answered = by_definition.iter().filter(|r| r[4] != "0.0").count();
+    assert!(answered > 10, "brands answer threads: {by_definition:?}");
+    assert_eq!(report, by_definition);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vs_baseline_flags_an_injected_spike_and_nothing_in_that_cell_without_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = common::generate(dir.path(), "g.ndjson", 12_000, 12, OutputLayout::Ndjson);
