@@ -82,7 +82,7 @@ daily_rates AS (
      AND a.in_period = d.in_period
 ),
 metrics AS (
-    -- Each day's five metrics as rows, from one pass over `daily` (DataFusion plans a CTE
+    -- Each day's five metrics as rows, from one pass over `daily_rates` (DataFusion plans a CTE
     -- once per use, so the metrics are not five SELECTs of it in a UNION).
     SELECT d.brand, d.channel, d.stage, d.in_period, m.metric,
            CASE m.metric
