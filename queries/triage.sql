@@ -58,13 +58,17 @@ waiting AS (
     -- here but fetched by its id for the queue's rows only (`queue`, below): carrying every
     -- waiting thread's text through the aggregate and the joins took a third of the time and
     -- of the memory on 10M messages (docs/reports.md, "The triage queue").
+    -- `last_brand` is written first, as the side a RIGHT JOIN may miss: DataFusion builds its
+    -- hash table from the join's first side when it has no size estimate to go by, and
+    -- `last_brand` (two columns, a row per answered thread) is smaller than the window's
+    -- messages (docs/reports.md, "Which side a join builds").
     SELECT s.thread_id, count(*) AS waiting_messages, max(b.replied_at) AS replied_at,
            max(s.created_at) AS created_at,
            max_by(named_struct('author_id', s.author_id, 'id', s.conversation_id,
                                'sentiment', s.cx_sentiment),
                   row(s.created_at, s.conversation_id)) AS latest
-    FROM seen s
-    LEFT JOIN last_brand b ON b.thread_id = s.thread_id
+    FROM last_brand b
+    RIGHT JOIN seen s ON b.thread_id = s.thread_id
     WHERE NOT s.is_brand AND (b.replied_at IS NULL OR s.created_at > b.replied_at)
     GROUP BY s.thread_id
 ),
@@ -73,6 +77,8 @@ influence AS (
     FROM author_influence($from, $to, $brand)
 ),
 scored AS (
+    -- `influence` first for the same reason: its two columns, one row per author, make a
+    -- smaller hash table than the waiting threads with every column of the queue.
     SELECT w.thread_id, r.brand, r.channel, r.stage, r.started_at,
            w.latest['author_id'] AS author_id, w.created_at AS waiting_since,
            w.latest['id'] AS message_id, w.waiting_messages,
@@ -81,10 +87,10 @@ scored AS (
            w.latest['sentiment'] AS sentiment,
            (to_unixtime(c.as_of) - to_unixtime(w.created_at)) / 3600.0 AS waiting_hours,
            c.as_of
-    FROM waiting w
-    JOIN roots r ON r.thread_id = w.thread_id
-    CROSS JOIN clock c
-    LEFT JOIN influence i ON i.author_id = w.latest['author_id']
+    FROM influence i
+    RIGHT JOIN (waiting w
+                JOIN roots r ON r.thread_id = w.thread_id
+                CROSS JOIN clock c) ON i.author_id = w.latest['author_id']
 ),
 queue AS (
     SELECT 100.0 * (0.5 + s.influence_percentile / 200.0) * ((1.0 - s.sentiment) / 2.0)

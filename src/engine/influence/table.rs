@@ -22,6 +22,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch,
     StringArray, UInt32Array,
 };
+use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt32Type};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -37,6 +38,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PhysicalExpr, PlanProperties,
     ReplaceChildrenOptions, SendableRecordBatchStream, collect, displayable,
 };
+use futures::StreamExt;
 
 use super::graph::{DiGraph, centrality};
 use crate::engine::sql_literal;
@@ -360,20 +362,16 @@ impl Stored {
         Some(Stored { store, path, found })
     }
 
-    /// The stored result, if it is there and readable.
-    async fn read(&self, kind: GraphKind) -> Option<RecordBatch> {
+    /// The stored result's columns `projection` (all when `None`), if it is there and
+    /// readable.
+    async fn read(
+        &self,
+        kind: GraphKind,
+        projection: Option<&[usize]>,
+    ) -> Option<Vec<RecordBatch>> {
         let schema = kind.schema();
-        match crate::lake::results::read(&self.store, &self.path, &schema).await {
-            Ok(Some(batches)) => {
-                match datafusion::arrow::compute::concat_batches(&schema, &batches) {
-                    Ok(batch) => Some(batch),
-                    Err(e) => {
-                        tracing::warn!(path = %self.path, "unusable stored result: {e}");
-                        None
-                    }
-                }
-            }
-            Ok(None) => None,
+        match crate::lake::results::read(&self.store, &self.path, &schema, projection).await {
+            Ok(found) => found,
             Err(e) => {
                 tracing::warn!(path = %self.path, "unreadable stored result, computing it: {e}");
                 None
@@ -608,29 +606,41 @@ impl ExecutionPlan for GraphExec {
             }
         }));
         let result = async move {
+            // A result stored when the query was planned is read, only the columns needed, by
+            // each node that reads it (reading it twice costs less than holding it whole).
+            if let Some(stored) = stored.as_ref().filter(|s| s.found)
+                && let Some(batches) = stored.read(kind, projection.as_deref()).await
+            {
+                tracing::debug!(function = kind.name(), path = %stored.path, "stored result read");
+                return Ok(batches);
+            }
             let batch = shared
                 .get_or_try_init(|| async {
                     let Some(stored) = stored else {
                         return run_graph(kind, inputs, context).await;
                     };
-                    if let Some(batch) = stored.read(kind).await {
+                    if let Some(batches) = stored.read(kind, None).await {
                         tracing::debug!(function = kind.name(), path = %stored.path, "stored result read");
-                        return Ok(batch);
+                        return Ok(concat_batches(&kind.schema(), &batches)?);
                     }
                     let batch = run_graph(kind, inputs, context).await?;
                     stored.write(&batch).await;
                     Ok(batch)
                 })
                 .await?;
-            match projection {
-                Some(p) => Ok(batch.project(&p)?),
-                None => Ok(batch.clone()),
-            }
+            Ok(vec![match projection {
+                Some(p) => batch.project(&p)?,
+                None => batch.clone(),
+            }])
         };
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            schema,
-            futures::stream::once(result),
-        )))
+        let batches =
+            futures::stream::once(result).flat_map(
+                |result: Result<Vec<RecordBatch>>| match result {
+                    Ok(batches) => futures::stream::iter(batches.into_iter().map(Ok)).left_stream(),
+                    Err(e) => futures::stream::once(async { Err(e) }).right_stream(),
+                },
+            );
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
     }
 }
 
