@@ -142,8 +142,8 @@ pub async fn read(
     Ok(Some(groups.into_iter().flatten().collect()))
 }
 
-/// Rows per batch read from a stored result: whole row groups of a few hundred thousand rows
-/// would hold a query's first rows back; DataFusion's default batch is 8,192 rows.
+/// Rows per batch read from a stored result: DataFusion's default, the size the operators after
+/// the read are tuned for (the reader's own default is 1,024, a row group holds 131,072).
 const BATCH_ROWS: usize = 8192;
 
 /// Store `batches` (of `schema`) as the result at `path`, then delete the results of the
