@@ -14,12 +14,18 @@ use socialcx::reports::{self, ParamType, Report};
 
 use crate::common;
 
+/// An engine over a new lake in `dir` holding `rows` generated messages (seed `seed`).
+async fn generated(dir: &Path, rows: u64, seed: u64) -> socialcx::Engine {
+    let engine = common::engine_in(dir).await;
+    let file = common::generate(dir, "g.ndjson", rows, seed, OutputLayout::Ndjson);
+    common::ingest(&engine, &[file]).await;
+    engine
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_shipped_report_parses_plans_and_runs_with_its_defaults() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = common::engine_in(dir.path()).await;
-    let file = common::generate(dir.path(), "g.ndjson", 6_000, 3, OutputLayout::Ndjson);
-    common::ingest(&engine, &[file]).await;
+    let engine = generated(dir.path(), 6_000, 3).await;
     let shipped = reports::shipped();
     let mut names: Vec<&str> = shipped.iter().map(|r| r.name.as_str()).collect();
     names.sort();
@@ -50,9 +56,7 @@ async fn every_shipped_report_parses_plans_and_runs_with_its_defaults() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baseline_agrees_with_plain_counts_and_its_filters() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = common::engine_in(dir.path()).await;
-    let file = common::generate(dir.path(), "g.ndjson", 8_000, 4, OutputLayout::Ndjson);
-    common::ingest(&engine, &[file]).await;
+    let engine = generated(dir.path(), 8_000, 4).await;
     let baseline = reports::find("baseline").unwrap();
     let window = [
         ("from".to_string(), "2026-01-10".to_string()),
@@ -434,9 +438,7 @@ async fn triage_ranks_waiting_conversations_by_influence_negativity_and_recency(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_are_views_and_table_functions() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = common::engine_in(dir.path()).await;
-    let file = common::generate(dir.path(), "g.ndjson", 5_000, 8, OutputLayout::Ndjson);
-    common::ingest(&engine, &[file]).await;
+    let engine = generated(dir.path(), 5_000, 8).await;
     // Every report is a view in `reports`, listed as one.
     let views = common::rows(
         &engine,
@@ -507,9 +509,7 @@ async fn reports_are_views_and_table_functions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn channel_audit_covers_every_stage_and_channel() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = common::engine_in(dir.path()).await;
-    let file = common::generate(dir.path(), "g.ndjson", 6_000, 9, OutputLayout::Ndjson);
-    common::ingest(&engine, &[file]).await;
+    let engine = generated(dir.path(), 6_000, 9).await;
     let cells = common::scalar(&engine, "SELECT count(*) FROM reports.channel_audit").await;
     let channels =
         common::scalar(&engine, "SELECT count(DISTINCT channel) FROM conversations").await;
@@ -590,9 +590,7 @@ async fn channel_audit_covers_every_stage_and_channel() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn influencers_are_the_customers_who_posted_in_the_window() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = common::engine_in(dir.path()).await;
-    let file = common::generate(dir.path(), "g.ndjson", 6_000, 5, OutputLayout::Ndjson);
-    common::ingest(&engine, &[file]).await;
+    let engine = generated(dir.path(), 6_000, 5).await;
     // A window in the middle of the data: its replies reach authors who did not post in it.
     let (from, to) = ("'2026-02-01T00:00:00Z'", "'2026-03-01T00:00:00Z'");
     let outside = common::scalar(
@@ -632,9 +630,7 @@ async fn influencers_are_the_customers_who_posted_in_the_window() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vs_baseline_response_rate_is_the_share_of_the_periods_threads_a_brand_answered() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = common::engine_in(dir.path()).await;
-    let file = common::generate(dir.path(), "g.ndjson", 8_000, 7, OutputLayout::Ndjson);
-    common::ingest(&engine, &[file]).await;
+    let engine = generated(dir.path(), 8_000, 7).await;
     // By definition: the threads customers started in the week, per cell, and the share with
     // a brand account's reply in the week or the 28 days before it.
     let by_definition = common::rows(

@@ -619,7 +619,11 @@ impl ExecutionPlan for GraphExec {
                     let Some(stored) = stored else {
                         return run_graph(kind, inputs, context).await;
                     };
-                    if let Some(batches) = stored.read(kind, None).await {
+                    // One stored since the query was planned (one found then was read above,
+                    // and is computed again only when it could not be).
+                    if !stored.found
+                        && let Some(batches) = stored.read(kind, None).await
+                    {
                         tracing::debug!(function = kind.name(), path = %stored.path, "stored result read");
                         return Ok(concat_batches(&kind.schema(), &batches)?);
                     }
