@@ -11,8 +11,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::{Field, SchemaRef};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::DFSchema;
 use datafusion::functions_nested::expr_fn::array_element;
 use datafusion::logical_expr::{Expr, ScalarUDF};
@@ -23,7 +23,9 @@ use sha2::{Digest, Sha256};
 use super::moments::{self, Tagger};
 use super::sentiment::{Sentiment, UserLexicon};
 use crate::lake::table::DerivedColumns;
-use crate::model::{CX_SENTIMENT, SENTIMENT, STAGE, STAGES, conversation_schema};
+use crate::model::{
+    CX_SENTIMENT, SCORE_COLUMNS, SENTIMENT, STAGE, STAGES, conversation_schema, utf8_list,
+};
 use crate::{Error, Result};
 
 /// The version of the scoring code. Raise it with any change to how the functions score
@@ -100,10 +102,14 @@ impl Scoring {
     /// # Ok(()) }
     /// ```
     pub fn scorer(&self, state: &datafusion::execution::SessionState) -> Result<Scorer> {
-        let schema = conversation_schema();
-        let df_schema = DFSchema::try_from(Arc::clone(&schema))?;
-        // The primary stage is the first of `stages` (`Tagger::primary`): taken from the
-        // column just computed, so the tagger reads each text once, not twice.
+        // Planned over the columns they read: `text`, and `stages` for the primary stage,
+        // which is the first of `stages` (`Tagger::primary`), taken from the column just
+        // computed so that the tagger reads each text once, not twice.
+        let input = Arc::new(Schema::new(vec![
+            Field::new("text", DataType::Utf8, true),
+            Field::new(STAGES, utf8_list(), true),
+        ]));
+        let df_schema = DFSchema::try_from(Arc::clone(&input))?;
         let primary = array_element(col(STAGES), lit(1i64));
         let mut ordered: Vec<(&str, &Expr)> = Vec::with_capacity(self.columns.len());
         ordered.extend(
@@ -116,48 +122,98 @@ impl Scoring {
         let columns = ordered
             .into_iter()
             .map(|(name, expr)| {
-                let index = schema.index_of(name)?;
-                Ok((index, state.create_physical_expr(expr.clone(), &df_schema)?))
+                let position = SCORE_COLUMNS
+                    .iter()
+                    .position(|c| *c == name)
+                    .expect("a score column");
+                Ok((
+                    position,
+                    state.create_physical_expr(expr.clone(), &df_schema)?,
+                ))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Scorer { schema, columns })
+        Ok(Scorer {
+            input,
+            conversations: conversation_schema(),
+            columns,
+        })
     }
 }
 
-/// The score columns planned for the `conversations` schema (see [`Scoring::scorer`]);
-/// shared by the threads that score batches.
+/// The score columns planned once (see [`Scoring::scorer`]); shared by the threads that
+/// score texts.
 #[derive(Debug)]
 pub struct Scorer {
-    schema: SchemaRef,
+    /// What the expressions read: `text` and `stages`.
+    input: SchemaRef,
+    conversations: SchemaRef,
+    /// Each score column's position in [`SCORE_COLUMNS`] and its expression, in the order
+    /// they are computed.
     columns: Vec<(usize, Arc<dyn PhysicalExpr>)>,
 }
 
 impl Scorer {
+    /// The score columns of `text` (a `Utf8` array), in [`SCORE_COLUMNS`] order:
+    /// `sentiment`, `cx_sentiment`, `stage`, `stages`.
+    ///
+    /// ```
+    /// # fn main() -> socialcx::Result<()> {
+    /// use std::sync::Arc;
+    /// use datafusion::arrow::array::{ArrayRef, AsArray, StringArray};
+    /// use datafusion::arrow::datatypes::Float64Type;
+    /// let scoring = socialcx::engine::scoring::Scoring::load(None, None)?;
+    /// let state = datafusion::prelude::SessionContext::new().state();
+    /// let text: ArrayRef = Arc::new(StringArray::from(vec!["I love it", "my bag is lost"]));
+    /// let [sentiment, _, stage, _] = scoring.scorer(&state)?.score_texts(&text)?;
+    /// let sentiment = sentiment.as_primitive::<Float64Type>();
+    /// assert!(sentiment.value(0) > 0.0 && sentiment.value(1) < 0.0);
+    /// assert_eq!(stage.len(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn score_texts(&self, text: &ArrayRef) -> Result<[ArrayRef; 4]> {
+        let rows = text.len();
+        let mut batch = RecordBatch::try_new(
+            Arc::clone(&self.input),
+            vec![Arc::clone(text), new_null_array(&utf8_list(), rows)],
+        )?;
+        let mut scores: [Option<ArrayRef>; 4] = Default::default();
+        // Each column is computed with the ones before it in hand (the primary stage
+        // reads `stages`).
+        for (position, expr) in &self.columns {
+            let column = expr.evaluate(&batch)?.into_array(rows)?;
+            if SCORE_COLUMNS[*position] == STAGES {
+                batch = RecordBatch::try_new(
+                    Arc::clone(&self.input),
+                    vec![Arc::clone(text), Arc::clone(&column)],
+                )?;
+            }
+            scores[*position] = Some(column);
+        }
+        Ok(scores.map(|c| c.expect("every score column is planned")))
+    }
+
     /// `batch` (of the `conversations` schema) with its score columns computed from `text`,
     /// the other columns as they are.
     pub fn score(&self, batch: &RecordBatch) -> Result<RecordBatch> {
         let same = |a: &Field, b: &Field| a.name() == b.name() && a.data_type() == b.data_type();
         let schema = batch.schema();
-        if schema.fields().len() != self.schema.fields().len()
+        if schema.fields().len() != self.conversations.fields().len()
             || !schema
                 .fields()
                 .iter()
-                .zip(self.schema.fields())
+                .zip(self.conversations.fields())
                 .all(|(a, b)| same(a, b))
         {
             return Err(Error::Usage(
                 "scoring: the batch is not in the conversations schema".into(),
             ));
         }
-        // Each column is computed on the batch with the columns before it already scored
-        // (the primary stage reads `stages`).
-        let mut scored = batch.clone();
-        for (index, expr) in &self.columns {
-            let mut columns = scored.columns().to_vec();
-            columns[*index] = expr.evaluate(&scored)?.into_array(batch.num_rows())?;
-            scored = RecordBatch::try_new(Arc::clone(&schema), columns)?;
+        let scores = self.score_texts(batch.column(schema.index_of("text")?))?;
+        let mut columns = batch.columns().to_vec();
+        for (name, column) in SCORE_COLUMNS.iter().zip(scores) {
+            columns[schema.index_of(name)?] = column;
         }
-        Ok(scored)
+        Ok(RecordBatch::try_new(schema, columns)?)
     }
 }
 

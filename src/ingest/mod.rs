@@ -8,9 +8,10 @@
 //!
 //! An input is read a [`segments::Segment`] at a time (NDJSON in segments of whole lines,
 //! CSV and Parquet whole), so memory is bounded by [`IngestOptions::segment_bytes`], not by
-//! the input. Each segment runs the [`stages`] in order: parse, drop repeated ids, look the
-//! ids up in the lake and the earlier segments, thread, drop landed ids, plan the files,
-//! score, write; the input's one commit follows its last segment.
+//! the input. Each segment runs the [`stages`] in order: parse and score (a segment ahead,
+//! on every core), drop repeated ids, look the ids up in the lake and the earlier segments,
+//! thread, drop landed ids, plan the files (each row with its scores), write; the input's
+//! one commit follows its last segment.
 
 pub mod compact;
 pub mod enrich;
@@ -365,9 +366,13 @@ async fn ingest_attempt(
     let mut ids = InputIds::default();
     let mut counts = Counts::default();
     let mut layout = None;
-    // The next segment is read and parsed (on every core) while this one is landed, so
-    // the stages that run on one core (ids, plan) leave none idle.
-    let mut parsing = parse_next(segments, name, Arc::clone(&bar));
+    // The next segment is read, parsed and scored (on every core) while this one is
+    // landed, so the stages that run on one core (ids, plan) leave none idle.
+    let scorer = RowScorer {
+        scorer: Arc::new(engine.scorer()?),
+        fingerprint: crate::lake::table::DerivedColumns::fingerprint(&**engine.scoring()).into(),
+    };
+    let mut parsing = parse_next(segments, name, &scorer, Arc::clone(&bar));
     loop {
         let mut clock = StageClock::start();
         let (returned, next) = parsing.await.map_err(|e| Error::Input {
@@ -375,7 +380,7 @@ async fn ingest_attempt(
             message: format!("reader crashed: {e}"),
         })?;
         segments = returned;
-        let (offset, length, parsed) = match next {
+        let (offset, length, parsed, scores) = match next {
             Ok(Some(next)) => next,
             Ok(None) => break,
             Err(message) => {
@@ -390,26 +395,25 @@ async fn ingest_attempt(
             let total = segments.total().unwrap_or(length) as f64;
             ids.reserve((total * rows / length.max(1) as f64 * 1.05) as usize);
         }
-        parsing = parse_next(segments, name, Arc::clone(&bar));
-        // Waiting for this segment's parse (which ran beside the segment before).
+        parsing = parse_next(segments, name, &scorer, Arc::clone(&bar));
+        // Waiting for this segment's parse and scores (which ran beside the segment before).
         clock.lap("parse_wait");
         let layout = *layout.get_or_insert(parsed.layout);
         counts.rows_read += (parsed.rows.len() + parsed.rejected.len()) as u64;
         let landed = async {
-            let mut rows = parsed.rows;
+            let mut rows = stages::Rows::from(parsed.rows);
             counts.duplicates += stages::drop_repeated_ids(&mut rows);
             counts.duplicates += ids.drop_landed_earlier(&mut rows);
-            let found = LakeIds::lookup(engine, &rows, &ids).await?;
-            stages::thread(&mut rows, layout, &found);
+            let found = LakeIds::lookup(engine, &rows.conversations, &ids).await?;
+            stages::thread(&mut rows.conversations, layout, &found);
             counts.duplicates += stages::drop_landed(&mut rows, &found);
-            ids.record(&rows, &found);
+            ids.record(&rows.conversations, &found);
             drop(found);
             clock.lap("ids");
-            let mut files = stages::plan_files(&rows, tx.id())?;
+            let files = stages::plan_files(&rows, Some(&scores), tx.id())?;
             drop(rows);
+            drop(scores);
             clock.lap("plan");
-            stages::score(engine, &mut files)?;
-            clock.lap("score");
             let before = tx.added().len();
             tx.write_all(files, &|_| {}).await?;
             clock.lap("write");
@@ -529,26 +533,43 @@ impl fmt::Display for StageClock {
 }
 
 /// What [`parse_next`] hands back: the input (to read on from), and its next segment's
-/// offset, length and rows; `Ok(None)` at its end, `Err(reason)` when it cannot be read.
+/// offset, length, rows and their scores; `Ok(None)` at its end, `Err(reason)` when it
+/// cannot be read.
 type ParsedSegment = (
     Segments,
-    std::result::Result<Option<(u64, u64, readers::Parsed)>, String>,
+    std::result::Result<Option<(u64, u64, readers::Parsed, stages::RowScores)>, String>,
 );
 
-/// Read and parse the next segment of `segments` (input `name`) on a blocking thread,
-/// telling `progress` the bytes parsed.
+/// What scores an input's rows: the engine's scorer and its configuration's fingerprint.
+struct RowScorer {
+    scorer: Arc<crate::engine::scoring::Scorer>,
+    fingerprint: Arc<str>,
+}
+
+/// Read, parse and score the next segment of `segments` (input `name`) on a blocking
+/// thread, telling `progress` the bytes parsed.
 fn parse_next(
     mut segments: Segments,
     name: &str,
+    scoring: &RowScorer,
     progress: Arc<dyn Progress>,
 ) -> tokio::task::JoinHandle<ParsedSegment> {
     let name = name.to_string();
+    let scorer = Arc::clone(&scoring.scorer);
+    let fingerprint = Arc::clone(&scoring.fingerprint);
     tokio::task::spawn_blocking(move || {
         let next = segments.next_segment().and_then(|segment| match segment {
             None => Ok(None),
             Some(segment) => {
                 let parsed = stages::parse(&name, &segment, &*progress)?;
-                Ok(Some((segment.offset, segment.bytes.len() as u64, parsed)))
+                let scores = stages::score(&scorer, &fingerprint, &parsed.rows)
+                    .map_err(|e| format!("scoring failed: {e}"))?;
+                Ok(Some((
+                    segment.offset,
+                    segment.bytes.len() as u64,
+                    parsed,
+                    scores,
+                )))
             }
         });
         (segments, next)

@@ -203,7 +203,13 @@ impl Segments {
         };
         let mut want = self.segment_bytes;
         loop {
-            // Read until the segment is full or the input ends.
+            // Read until the segment is full or the input ends, into room made once for
+            // what is left of a file (a growing buffer is copied each time it doubles).
+            let left = self.total.map_or(8 << 20, |total| {
+                total.saturating_sub(self.offset + self.carry.len() as u64) as usize
+            });
+            self.carry
+                .reserve(want.saturating_sub(self.carry.len()).min(left));
             while !self.eof && self.carry.len() < want {
                 let before = self.carry.len();
                 let chunk = (want - before).min(8 << 20) as u64;

@@ -2,28 +2,34 @@
 //! An input is landed a [`Segment`] at a time (see [`segments`](super::segments)), each
 //! through these stages, its files staged in the input's one transaction:
 //!
-//! 1. [`parse`]: bytes to rows and rejected rows ([`readers`](super::readers));
+//! 1. [`parse`]: bytes to rows and rejected rows ([`readers`](super::readers)), then
+//!    [`score`]: the rows' score columns computed from their `text`, on every core;
 //! 2. [`drop_repeated_ids`] and [`InputIds::drop_landed_earlier`]: a conversation id seen
 //!    earlier in the segment or in an earlier segment is a duplicate;
 //! 3. [`LakeIds::lookup`]: what the lake (and the earlier segments) hold for the segment's
 //!    ids and parents;
 //! 4. [`thread`]: thread ids (and TWCS brands) from reply links, the lake's included;
 //! 5. [`drop_landed`]: rows whose id the lake already holds are duplicates;
-//! 6. [`plan_files`]: rows ordered by day and time into the files the lake's layout plans;
-//! 7. [`score`]: the score columns computed from `text`, on every core;
-//! 8. [`write_quarantine`] and the transaction's own `write_all`; then
+//! 6. [`plan_files`]: rows ordered by day and time into the files the lake's layout plans,
+//!    each row with its scores;
+//! 7. [`write_quarantine`] and the transaction's own `write_all`; then
 //!    [`InputIds::record`] remembers what the segment landed, for the segments after it.
 //!
 //! After the last segment, the transaction's `commit_on` makes the whole input visible.
 //!
-//! A stage takes what the one before produced and nothing else, so a stage can be added
-//! between two and each is tested on its own.
+//! Parsing and scoring run a segment ahead of the stages after them (see
+//! [`crate::ingest`]), so the scoring is done while the stages that run on one core (ids,
+//! threads, the plan's sort) run for the segment before. The stages in between pass
+//! [`Rows`] on: the rows still to land, each with its place among the parsed rows, where
+//! its scores are. A stage takes what the one before produced and nothing else, so a stage
+//! can be added between two and each is tested on its own.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::compute::interleave;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::HashSet as FastSet;
 use datafusion::common::JoinType;
@@ -34,10 +40,12 @@ use super::segments::Segment;
 use super::{threads, twcs};
 use crate::Result;
 use crate::engine::Engine;
+use crate::engine::scoring::Scorer;
 use crate::lake::transaction::{Partition, StagedFile, Transaction};
 use crate::lake::{self, layout, writer::ROW_GROUP_ROWS};
 use crate::model::{
-    CONVERSATIONS, Conversation, ConversationBatchBuilder, PARENT_AUTHOR_ID, QUARANTINE, date32,
+    CONVERSATIONS, Conversation, ConversationBatchBuilder, PARENT_AUTHOR_ID, QUARANTINE,
+    SCORE_COLUMNS, date32,
 };
 use crate::progress::Progress;
 
@@ -64,6 +72,120 @@ pub fn parse(
     })
 }
 
+/// Rows scored together: the scores of a segment's parsed rows are kept in runs of this
+/// many, one run a task.
+const SCORE_RUN: usize = 8192;
+
+/// The score columns of a segment's parsed rows ([`score`]'s answer): [`SCORE_COLUMNS`]
+/// in runs of [`SCORE_RUN`] rows, and the fingerprint of the configuration that computed
+/// them.
+#[derive(Debug, Clone)]
+pub struct RowScores {
+    fingerprint: String,
+    runs: Vec<[ArrayRef; 4]>,
+}
+
+impl RowScores {
+    /// The score columns of the parsed rows at `positions`, in that order
+    /// ([`SCORE_COLUMNS`] order).
+    fn take(&self, positions: impl Iterator<Item = u32>) -> Result<[ArrayRef; 4]> {
+        let at: Vec<(usize, usize)> = positions
+            .map(|p| (p as usize / SCORE_RUN, p as usize % SCORE_RUN))
+            .collect();
+        let column = |c: usize| -> Result<ArrayRef> {
+            let runs: Vec<&dyn Array> = self.runs.iter().map(|r| r[c].as_ref()).collect();
+            Ok(interleave(&runs, &at)?)
+        };
+        Ok([column(0)?, column(1)?, column(2)?, column(3)?])
+    }
+}
+
+/// Stage 1, continued: the score columns of `rows` (a segment's parsed rows, in their
+/// order) computed from their `text` by `scorer`, whose configuration's fingerprint is
+/// `fingerprint`; runs of rows are scored on every core. Ingest runs it beside parsing,
+/// a segment ahead of the stages after it; [`plan_files`] hands each row its scores.
+///
+/// ```
+/// # fn main() -> socialcx::Result<()> {
+/// use socialcx::ingest::{segments::Segments, stages::{Rows, parse, plan_files, score}};
+/// use socialcx::lake::table::DerivedColumns;
+/// let line = r#"{"conversation_id":"1","brand":"b","author_id":"a","channel":"twitter","created_at":"2026-01-05T10:00:00Z","text":"I love it"}"#;
+/// let segment = Segments::from_bytes("in.ndjson", line.into(), 1 << 20).next_segment().unwrap().unwrap();
+/// let parsed = parse("in.ndjson", &segment, &socialcx::progress::Silent).unwrap();
+/// let scoring = socialcx::engine::scoring::Scoring::load(None, None)?;
+/// let scorer = scoring.scorer(&datafusion::prelude::SessionContext::new().state())?;
+/// let scores = score(&scorer, scoring.fingerprint(), &parsed.rows)?;
+/// let files = plan_files(&Rows::from(parsed.rows), Some(&scores), "op1")?;
+/// let sentiment = files[0].batches[0].column_by_name("sentiment").unwrap();
+/// assert_eq!(sentiment.null_count(), 0);
+/// assert_eq!(files[0].fingerprint.as_deref(), Some(scoring.fingerprint()));
+/// # Ok(()) }
+/// ```
+pub fn score(scorer: &Scorer, fingerprint: &str, rows: &[Conversation]) -> Result<RowScores> {
+    let runs: Vec<&[Conversation]> = rows.chunks(SCORE_RUN).collect();
+    let scored = on_every_core(&runs, |run| {
+        let text: ArrayRef = Arc::new(StringArray::from_iter_values(
+            run.iter().map(|c| c.text.as_str()),
+        ));
+        scorer.score_texts(&text)
+    });
+    Ok(RowScores {
+        fingerprint: fingerprint.to_string(),
+        runs: scored.into_iter().collect::<Result<_>>()?,
+    })
+}
+
+/// A segment's rows on their way through the stages: the conversations still to land,
+/// and beside each its position among the segment's parsed rows (where [`score`] put its
+/// scores). Dropping rows keeps the others in their order.
+///
+/// ```
+/// # use socialcx::model::Conversation;
+/// # fn msg(id: &str) -> Conversation { Conversation {
+/// #   conversation_id: id.into(), thread_id: None, parent_id: None, parent_author_id: None,
+/// #   channel: "twitter".into(), brand: "b".into(), author_id: "a".into(),
+/// #   author_followers: None, is_brand: false, created_at: 0, text: id.into(),
+/// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
+/// #   rating: None } }
+/// use socialcx::ingest::stages::Rows;
+/// let rows = Rows::from(vec![msg("1"), msg("2")]);
+/// assert_eq!(rows.conversations.len(), 2);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub conversations: Vec<Conversation>,
+    positions: Vec<u32>,
+}
+
+impl From<Vec<Conversation>> for Rows {
+    fn from(conversations: Vec<Conversation>) -> Self {
+        let positions = (0..conversations.len() as u32).collect();
+        Rows {
+            conversations,
+            positions,
+        }
+    }
+}
+
+impl Rows {
+    /// Keep the rows for which `keep` is true, in their order; returns how many were
+    /// dropped.
+    fn retain(&mut self, mut keep: impl FnMut(&Conversation) -> bool) -> u64 {
+        let before = self.conversations.len();
+        let mut kept = 0;
+        for i in 0..before {
+            if keep(&self.conversations[i]) {
+                self.conversations.swap(kept, i);
+                self.positions[kept] = self.positions[i];
+                kept += 1;
+            }
+        }
+        self.conversations.truncate(kept);
+        self.positions.truncate(kept);
+        (before - kept) as u64
+    }
+}
+
 /// Stage 2: drop the rows whose `conversation_id` appeared earlier in `rows` (the first
 /// occurrence wins; the others keep their order). Returns how many were dropped.
 ///
@@ -75,22 +197,22 @@ pub fn parse(
 /// #   author_followers: None, is_brand: false, created_at: 0, text: id.into(),
 /// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
 /// #   rating: None } }
-/// let mut rows = vec![msg("1"), msg("2"), msg("1"), msg("3")];
-/// assert_eq!(socialcx::ingest::stages::drop_repeated_ids(&mut rows), 1);
-/// let ids: Vec<_> = rows.iter().map(|r| r.conversation_id.as_str()).collect();
+/// use socialcx::ingest::stages::{Rows, drop_repeated_ids};
+/// let mut rows = Rows::from(vec![msg("1"), msg("2"), msg("1"), msg("3")]);
+/// assert_eq!(drop_repeated_ids(&mut rows), 1);
+/// let ids: Vec<_> = rows.conversations.iter().map(|r| r.conversation_id.as_str()).collect();
 /// assert_eq!(ids, ["1", "2", "3"]);
 /// ```
-pub fn drop_repeated_ids(rows: &mut Vec<Conversation>) -> u64 {
+pub fn drop_repeated_ids(rows: &mut Rows) -> u64 {
     let keep: Vec<bool> = {
-        let mut seen = FastSet::with_capacity(rows.len());
-        rows.iter()
+        let mut seen = FastSet::with_capacity(rows.conversations.len());
+        rows.conversations
+            .iter()
             .map(|c| seen.insert(c.conversation_id.as_str()))
             .collect()
     };
-    let before = rows.len();
     let mut keep = keep.into_iter();
-    rows.retain(|_| keep.next().unwrap_or(false));
-    (before - rows.len()) as u64
+    rows.retain(|_| keep.next().unwrap_or(false))
 }
 
 /// Stage 3's answer: for the ids a segment names (its conversations' and their parents'),
@@ -263,12 +385,12 @@ async fn find_ids<'a>(
 /// #   author_followers: None, is_brand: false, created_at: 0, text: String::new(),
 /// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
 /// #   rating: None } }
-/// use socialcx::ingest::stages::{InputIds, LakeIds};
+/// use socialcx::ingest::stages::{InputIds, LakeIds, Rows};
 /// let mut ids = InputIds::default();
 /// ids.record(&[msg("1"), msg("2")], &LakeIds::default());
-/// let mut next = vec![msg("2"), msg("3")];
+/// let mut next = Rows::from(vec![msg("2"), msg("3")]);
 /// assert_eq!(ids.drop_landed_earlier(&mut next), 1);
-/// assert_eq!(next[0].conversation_id, "3");
+/// assert_eq!(next.conversations[0].conversation_id, "3");
 /// assert_eq!(ids.landed("1"), Some((0, "a")));
 /// assert_eq!(ids.landed("3"), None);
 /// ```
@@ -332,13 +454,11 @@ impl InputIds {
 
     /// Drop the rows whose id an earlier segment landed (the first occurrence wins).
     /// Returns how many were dropped.
-    pub fn drop_landed_earlier(&self, rows: &mut Vec<Conversation>) -> u64 {
+    pub fn drop_landed_earlier(&self, rows: &mut Rows) -> u64 {
         if self.ids.is_empty() {
             return 0;
         }
-        let before = rows.len();
-        rows.retain(|c| !self.ids.contains(&IdKey::of(&c.conversation_id)));
-        (before - rows.len()) as u64
+        rows.retain(|c| !self.ids.contains(&IdKey::of(&c.conversation_id)))
     }
 
     /// The segment that landed `id` and its author, if an earlier segment landed it
@@ -481,23 +601,25 @@ pub fn thread(rows: &mut [Conversation], layout: Layout, lake: &LakeIds) {
 /// #   author_followers: None, is_brand: false, created_at: 0, text: String::new(),
 /// #   lang: None, likes: 0, shares: 0, replies: 0, mentions: vec![], hashtags: vec![],
 /// #   rating: None } }
-/// use socialcx::ingest::stages::{Landed, LakeIds, drop_landed};
+/// use socialcx::ingest::stages::{Landed, LakeIds, Rows, drop_landed};
 /// let mut lake = LakeIds::default();
 /// lake.found.insert("1".into(), Landed::new("1", "b", "a"));
-/// let mut rows = vec![msg("1"), msg("2")];
+/// let mut rows = Rows::from(vec![msg("1"), msg("2")]);
 /// assert_eq!(drop_landed(&mut rows, &lake), 1);
-/// assert_eq!(rows[0].conversation_id, "2");
+/// assert_eq!(rows.conversations[0].conversation_id, "2");
 /// ```
-pub fn drop_landed(rows: &mut Vec<Conversation>, lake: &LakeIds) -> u64 {
-    let before = rows.len();
-    rows.retain(|c| !lake.found.contains_key(&c.conversation_id));
-    (before - rows.len()) as u64
+pub fn drop_landed(rows: &mut Rows, lake: &LakeIds) -> u64 {
+    if lake.found.is_empty() {
+        return 0;
+    }
+    rows.retain(|c| !lake.found.contains_key(&c.conversation_id))
 }
 
 /// Stage 6: `rows` ordered by day, time and id, into the `conversations` files the lake's
 /// [`layout`] plans (a busy day's own, a month's or a year's small days together), as
-/// batches of at most a row group, written by operation `operation_id`. Rows are ordered
-/// through an index: none is moved.
+/// batches of at most a row group, written by operation `operation_id`, each row with its
+/// `scores` (and each file with their fingerprint; without them the score columns are
+/// null, for [`Scorer::score`] to fill). Rows are ordered through an index: none is moved.
 ///
 /// ```
 /// # use socialcx::model::Conversation;
@@ -509,12 +631,20 @@ pub fn drop_landed(rows: &mut Vec<Conversation>, lake: &LakeIds) -> u64 {
 /// #   rating: None } }
 /// let day = 86_400_000_000;
 /// let rows = vec![msg("late", 20_000 * day + 5), msg("early", 20_000 * day + 1)];
-/// let files = socialcx::ingest::stages::plan_files(&rows, "op1").unwrap();
+/// let files = socialcx::ingest::stages::plan_files(&rows.into(), None, "op1").unwrap();
 /// assert_eq!(files.len(), 1);
 /// assert_eq!(files[0].partition.dir.as_deref(), Some("date=2024-10-04"));
 /// assert_eq!(files[0].batches[0].num_rows(), 2);
 /// ```
-pub fn plan_files(rows: &[Conversation], operation_id: &str) -> Result<Vec<StagedFile>> {
+pub fn plan_files(
+    rows: &Rows,
+    scores: Option<&RowScores>,
+    operation_id: &str,
+) -> Result<Vec<StagedFile>> {
+    let Rows {
+        conversations: rows,
+        positions,
+    } = rows;
     let def = lake::table(CONVERSATIONS).expect("a lake table");
     let mut order: Vec<(i32, i64, u32)> = rows
         .iter()
@@ -549,10 +679,19 @@ pub fn plan_files(rows: &[Conversation], operation_id: &str) -> Result<Vec<Stage
         .enumerate()
         .flat_map(|(file, (_, picked))| picked.chunks(ROW_GROUP_ROWS).map(move |g| (file, g)))
         .collect();
-    let built = on_every_core(&groups, |&(_, group)| {
+    let built = on_every_core(&groups, |&(_, group)| -> Result<RecordBatch> {
         let mut b = ConversationBatchBuilder::with_capacity(operation_id, group.len());
         group.iter().for_each(|&i| b.append(&rows[i as usize]));
-        b.finish()
+        let batch = b.finish()?;
+        let Some(scores) = scores else {
+            return Ok(batch);
+        };
+        let scores = scores.take(group.iter().map(|&i| positions[i as usize]))?;
+        let mut columns = batch.columns().to_vec();
+        for (name, column) in SCORE_COLUMNS.iter().zip(scores) {
+            columns[batch.schema().index_of(name)?] = column;
+        }
+        Ok(RecordBatch::try_new(batch.schema(), columns)?)
     });
     let file_of: Vec<usize> = groups.iter().map(|&(file, _)| file).collect();
     let mut files: Vec<StagedFile> = planned
@@ -561,7 +700,7 @@ pub fn plan_files(rows: &[Conversation], operation_id: &str) -> Result<Vec<Stage
             def: def.clone(),
             partition,
             batches: Vec::new(),
-            fingerprint: None,
+            fingerprint: scores.map(|s| s.fingerprint.clone()),
         })
         .collect();
     for (file, batch) in file_of.into_iter().zip(built) {
@@ -594,29 +733,6 @@ pub fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) 
             .flat_map(|w| w.join().expect("a worker thread panicked"))
             .collect()
     })
-}
-
-/// Stage 7: the score columns of every batch of `files` computed by `engine`'s scoring
-/// configuration, whose fingerprint each file then records. Batches are scored on as many
-/// threads as there are cores.
-///
-/// ```no_run
-/// # async fn f(engine: socialcx::Engine, rows: Vec<socialcx::model::Conversation>) -> socialcx::Result<()> {
-/// use socialcx::ingest::stages::{plan_files, score};
-/// let mut files = plan_files(&rows, "op1")?;
-/// score(&engine, &mut files)?;
-/// assert!(files.iter().all(|f| f.fingerprint.is_some()));
-/// # Ok(()) }
-/// ```
-pub fn score(engine: &Engine, files: &mut [StagedFile]) -> Result<()> {
-    use crate::lake::table::DerivedColumns;
-    let fingerprint = engine.scoring().fingerprint().to_string();
-    let mut batches: Vec<&mut RecordBatch> = Vec::new();
-    for file in files.iter_mut() {
-        file.fingerprint = Some(fingerprint.clone());
-        batches.extend(file.batches.iter_mut());
-    }
-    score_batches(engine, &mut batches)
 }
 
 /// Replace each batch by its scored self, the batches shared out over the cores.
@@ -693,7 +809,7 @@ pub(crate) async fn fill_parent_authors(
     Ok(())
 }
 
-/// Stage 8 (beside the conversations' files): stage the `rejected` rows of input `name`,
+/// Stage 7 (beside the conversations' files): stage the `rejected` rows of input `name`,
 /// in line order, as one `quarantine` file of today's partition. Nothing is written when
 /// there are none.
 ///
@@ -763,7 +879,7 @@ mod tests {
             .map(|i| msg(&format!("busy{i}"), busy + i * 1_000))
             .collect();
         rows.extend((0..20).map(|d| msg(&format!("small{d}"), busy + (5 + d) * DAY)));
-        let files = plan_files(&rows, "op").unwrap();
+        let files = plan_files(&Rows::from(rows.clone()), None, "op").unwrap();
         let dirs: Vec<&str> = files
             .iter()
             .map(|f| f.partition.dir.as_deref().unwrap())
@@ -800,10 +916,10 @@ mod tests {
         first.text = "first".into();
         let mut again = msg("1", 0);
         again.text = "again".into();
-        let mut rows = vec![first, msg("2", 0), again];
+        let mut rows = Rows::from(vec![first, msg("2", 0), again]);
         assert_eq!(drop_repeated_ids(&mut rows), 1);
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].text, "first");
+        assert_eq!(rows.conversations.len(), 2);
+        assert_eq!(rows.conversations[0].text, "first");
     }
 
     /// A reply whose parent is in the lake joins the lake's thread and names the lake
@@ -820,10 +936,13 @@ mod tests {
         let mut lake = LakeIds::default();
         lake.found
             .insert("p".into(), Landed::new("root", "b", "ann"));
-        let mut rows = vec![reply, again];
-        thread(&mut rows, Layout::Ndjson, &lake);
-        assert_eq!(rows[0].thread_id.as_deref(), Some("root"));
-        assert_eq!(rows[0].parent_author_id.as_deref(), Some("ann"));
+        let mut rows = Rows::from(vec![reply, again]);
+        thread(&mut rows.conversations, Layout::Ndjson, &lake);
+        assert_eq!(rows.conversations[0].thread_id.as_deref(), Some("root"));
+        assert_eq!(
+            rows.conversations[0].parent_author_id.as_deref(),
+            Some("ann")
+        );
         assert_eq!(drop_landed(&mut rows, &lake), 1);
     }
 }

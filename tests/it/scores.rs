@@ -85,6 +85,43 @@ async fn stored_scores_equal_the_functions_on_every_row_and_are_read_not_compute
     assert!(!explained.contains("moment_of_truth("), "{explained}");
 }
 
+/// Ingest scores a segment's rows as they are parsed, before duplicates are dropped: every
+/// row that lands still gets its own text's scores when rows before it were dropped as
+/// repeated in the segment, landed by an earlier segment or already in the lake.
+#[tokio::test]
+async fn each_row_lands_with_its_own_scores_when_duplicates_are_dropped_around_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path()).await;
+    let generated = generate_days(dir.path(), "all.ndjson", 3_000, 17, 30);
+    let text = std::fs::read_to_string(&generated).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let first = dir.path().join("first.ndjson");
+    std::fs::write(&first, lines[..1_000].join("\n")).unwrap();
+    ingest(&engine, &[first]).await;
+    // Lines the lake holds, then new ones with some repeated at once (the same segment)
+    // and some repeated at the end (a later segment).
+    let mut second: Vec<&str> = lines[500..1_000].to_vec();
+    for (i, line) in lines.iter().enumerate().skip(1_000) {
+        second.push(line);
+        if i % 7 == 0 {
+            second.push(line);
+        }
+    }
+    second.extend(&lines[1_000..1_200]);
+    let path = dir.path().join("second.ndjson");
+    std::fs::write(&path, second.join("\n")).unwrap();
+    let options = socialcx::ingest::IngestOptions {
+        segment_bytes: 32 << 10,
+        ..Default::default()
+    };
+    let summary = socialcx::ingest::ingest_files(&engine, &[path], &options)
+        .await
+        .unwrap();
+    assert_eq!(summary.landed(), 2_000);
+    assert_eq!(summary.duplicates() as usize, second.len() - 2_000);
+    assert_eq!(mismatches(&engine).await, ["3000", "0", "0", "0", "0"]);
+}
+
 #[tokio::test]
 async fn another_configuration_is_answered_on_the_fly_until_enrich_stores_it() {
     let dir = tempfile::tempdir().unwrap();
