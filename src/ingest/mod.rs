@@ -355,6 +355,10 @@ async fn ingest_attempt(
     }
     let base_version = base.version;
     drop(base);
+    let scorer = RowScorer {
+        scorer: Arc::new(engine.scorer()?),
+        fingerprint: crate::lake::table::DerivedColumns::fingerprint(&**engine.scoring()).into(),
+    };
 
     let bar = Arc::clone(&options.progress);
     bar.start(
@@ -368,10 +372,6 @@ async fn ingest_attempt(
     let mut layout = None;
     // The next segment is read, parsed and scored (on every core) while this one is
     // landed, so the stages that run on one core (ids, plan) leave none idle.
-    let scorer = RowScorer {
-        scorer: Arc::new(engine.scorer()?),
-        fingerprint: crate::lake::table::DerivedColumns::fingerprint(&**engine.scoring()).into(),
-    };
     let mut parsing = parse_next(segments, name, &scorer, Arc::clone(&bar));
     loop {
         let mut clock = StageClock::start();
