@@ -134,8 +134,8 @@ impl Scoring {
             .collect::<Result<Vec<_>>>()?;
         Ok(Scorer {
             input,
-            conversations: conversation_schema(),
             columns,
+            fingerprint: self.fingerprint.clone(),
         })
     }
 }
@@ -146,13 +146,28 @@ impl Scoring {
 pub struct Scorer {
     /// What the expressions read: `text` and `stages`.
     input: SchemaRef,
-    conversations: SchemaRef,
     /// Each score column's position in [`SCORE_COLUMNS`] and its expression, in the order
     /// they are computed.
     columns: Vec<(usize, Arc<dyn PhysicalExpr>)>,
+    /// The [`Scoring::fingerprint`] of the configuration planned.
+    fingerprint: String,
 }
 
 impl Scorer {
+    /// The fingerprint of the configuration that scores (what a file it scored records).
+    ///
+    /// ```
+    /// # fn main() -> socialcx::Result<()> {
+    /// use socialcx::lake::table::DerivedColumns;
+    /// let scoring = socialcx::engine::scoring::Scoring::load(None, None)?;
+    /// let scorer = scoring.scorer(&datafusion::prelude::SessionContext::new().state())?;
+    /// assert_eq!(scorer.fingerprint(), scoring.fingerprint());
+    /// # Ok(()) }
+    /// ```
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
     /// The score columns of `text` (a `Utf8` array), in [`SCORE_COLUMNS`] order:
     /// `sentiment`, `cx_sentiment`, `stage`, `stages`.
     ///
@@ -197,11 +212,12 @@ impl Scorer {
     pub fn score(&self, batch: &RecordBatch) -> Result<RecordBatch> {
         let same = |a: &Field, b: &Field| a.name() == b.name() && a.data_type() == b.data_type();
         let schema = batch.schema();
-        if schema.fields().len() != self.conversations.fields().len()
+        let conversations = conversation_schema();
+        if schema.fields().len() != conversations.fields().len()
             || !schema
                 .fields()
                 .iter()
-                .zip(self.conversations.fields())
+                .zip(conversations.fields())
                 .all(|(a, b)| same(a, b))
         {
             return Err(Error::Usage(
@@ -209,12 +225,19 @@ impl Scorer {
             ));
         }
         let scores = self.score_texts(batch.column(schema.index_of("text")?))?;
-        let mut columns = batch.columns().to_vec();
-        for (name, column) in SCORE_COLUMNS.iter().zip(scores) {
-            columns[schema.index_of(name)?] = column;
-        }
-        Ok(RecordBatch::try_new(schema, columns)?)
+        with_scores(batch, scores)
     }
+}
+
+/// `batch` (of the `conversations` schema) with its score columns replaced by `scores`
+/// ([`SCORE_COLUMNS`] order, as [`Scorer::score_texts`] gives them).
+pub(crate) fn with_scores(batch: &RecordBatch, scores: [ArrayRef; 4]) -> Result<RecordBatch> {
+    let schema = batch.schema();
+    let mut columns = batch.columns().to_vec();
+    for (name, column) in SCORE_COLUMNS.iter().zip(scores) {
+        columns[schema.index_of(name)?] = column;
+    }
+    Ok(RecordBatch::try_new(schema, columns)?)
 }
 
 impl DerivedColumns for Scoring {

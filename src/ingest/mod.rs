@@ -355,10 +355,7 @@ async fn ingest_attempt(
     }
     let base_version = base.version;
     drop(base);
-    let scorer = RowScorer {
-        scorer: Arc::new(engine.scorer()?),
-        fingerprint: crate::lake::table::DerivedColumns::fingerprint(&**engine.scoring()).into(),
-    };
+    let scorer = Arc::new(engine.scorer()?);
 
     let bar = Arc::clone(&options.progress);
     bar.start(
@@ -540,29 +537,22 @@ type ParsedSegment = (
     std::result::Result<Option<(u64, u64, readers::Parsed, stages::RowScores)>, String>,
 );
 
-/// What scores an input's rows: the engine's scorer and its configuration's fingerprint.
-struct RowScorer {
-    scorer: Arc<crate::engine::scoring::Scorer>,
-    fingerprint: Arc<str>,
-}
-
 /// Read, parse and score the next segment of `segments` (input `name`) on a blocking
 /// thread, telling `progress` the bytes parsed.
 fn parse_next(
     mut segments: Segments,
     name: &str,
-    scoring: &RowScorer,
+    scorer: &Arc<crate::engine::scoring::Scorer>,
     progress: Arc<dyn Progress>,
 ) -> tokio::task::JoinHandle<ParsedSegment> {
     let name = name.to_string();
-    let scorer = Arc::clone(&scoring.scorer);
-    let fingerprint = Arc::clone(&scoring.fingerprint);
+    let scorer = Arc::clone(scorer);
     tokio::task::spawn_blocking(move || {
         let next = segments.next_segment().and_then(|segment| match segment {
             None => Ok(None),
             Some(segment) => {
                 let parsed = stages::parse(&name, &segment, &*progress)?;
-                let scores = stages::score(&scorer, &fingerprint, &parsed.rows)
+                let scores = stages::score(&scorer, &parsed.rows)
                     .map_err(|e| format!("scoring failed: {e}"))?;
                 Ok(Some((
                     segment.offset,

@@ -44,8 +44,7 @@ use crate::engine::scoring::Scorer;
 use crate::lake::transaction::{Partition, StagedFile, Transaction};
 use crate::lake::{self, layout, writer::ROW_GROUP_ROWS};
 use crate::model::{
-    CONVERSATIONS, Conversation, ConversationBatchBuilder, PARENT_AUTHOR_ID, QUARANTINE,
-    SCORE_COLUMNS, date32,
+    CONVERSATIONS, Conversation, ConversationBatchBuilder, PARENT_AUTHOR_ID, QUARANTINE, date32,
 };
 use crate::progress::Progress;
 
@@ -76,9 +75,9 @@ pub fn parse(
 /// many, one run a task.
 const SCORE_RUN: usize = 8192;
 
-/// The score columns of a segment's parsed rows ([`score`]'s answer): [`SCORE_COLUMNS`]
-/// in runs of [`SCORE_RUN`] rows, and the fingerprint of the configuration that computed
-/// them.
+/// The score columns of a segment's parsed rows ([`score`]'s answer):
+/// [`SCORE_COLUMNS`](crate::model::SCORE_COLUMNS) in runs of [`SCORE_RUN`] rows, and the
+/// fingerprint of the configuration that computed them.
 #[derive(Debug, Clone)]
 pub struct RowScores {
     fingerprint: String,
@@ -87,7 +86,7 @@ pub struct RowScores {
 
 impl RowScores {
     /// The score columns of the parsed rows at `positions`, in that order
-    /// ([`SCORE_COLUMNS`] order).
+    /// ([`SCORE_COLUMNS`](crate::model::SCORE_COLUMNS) order).
     fn take(&self, positions: impl Iterator<Item = u32>) -> Result<[ArrayRef; 4]> {
         let at: Vec<(usize, usize)> = positions
             .map(|p| (p as usize / SCORE_RUN, p as usize % SCORE_RUN))
@@ -101,8 +100,7 @@ impl RowScores {
 }
 
 /// Stage 1, continued: the score columns of `rows` (a segment's parsed rows, in their
-/// order) computed from their `text` by `scorer`, whose configuration's fingerprint is
-/// `fingerprint`; runs of rows are scored on every core. Ingest runs it beside parsing,
+/// order) computed from their `text` by `scorer`; runs of rows are scored on every core. Ingest runs it beside parsing,
 /// a segment ahead of the stages after it; [`plan_files`] hands each row its scores.
 ///
 /// ```
@@ -114,14 +112,14 @@ impl RowScores {
 /// let parsed = parse("in.ndjson", &segment, &socialcx::progress::Silent).unwrap();
 /// let scoring = socialcx::engine::scoring::Scoring::load(None, None)?;
 /// let scorer = scoring.scorer(&datafusion::prelude::SessionContext::new().state())?;
-/// let scores = score(&scorer, scoring.fingerprint(), &parsed.rows)?;
+/// let scores = score(&scorer, &parsed.rows)?;
 /// let files = plan_files(&Rows::from(parsed.rows), Some(&scores), "op1")?;
 /// let sentiment = files[0].batches[0].column_by_name("sentiment").unwrap();
 /// assert_eq!(sentiment.null_count(), 0);
 /// assert_eq!(files[0].fingerprint.as_deref(), Some(scoring.fingerprint()));
 /// # Ok(()) }
 /// ```
-pub fn score(scorer: &Scorer, fingerprint: &str, rows: &[Conversation]) -> Result<RowScores> {
+pub fn score(scorer: &Scorer, rows: &[Conversation]) -> Result<RowScores> {
     let runs: Vec<&[Conversation]> = rows.chunks(SCORE_RUN).collect();
     let scored = on_every_core(&runs, |run| {
         let text: ArrayRef = Arc::new(StringArray::from_iter_values(
@@ -130,7 +128,7 @@ pub fn score(scorer: &Scorer, fingerprint: &str, rows: &[Conversation]) -> Resul
         scorer.score_texts(&text)
     });
     Ok(RowScores {
-        fingerprint: fingerprint.to_string(),
+        fingerprint: scorer.fingerprint().to_string(),
         runs: scored.into_iter().collect::<Result<_>>()?,
     })
 }
@@ -687,11 +685,7 @@ pub fn plan_files(
             return Ok(batch);
         };
         let scores = scores.take(group.iter().map(|&i| positions[i as usize]))?;
-        let mut columns = batch.columns().to_vec();
-        for (name, column) in SCORE_COLUMNS.iter().zip(scores) {
-            columns[batch.schema().index_of(name)?] = column;
-        }
-        Ok(RecordBatch::try_new(batch.schema(), columns)?)
+        crate::engine::scoring::with_scores(&batch, scores)
     });
     let file_of: Vec<usize> = groups.iter().map(|&(file, _)| file).collect();
     let mut files: Vec<StagedFile> = planned
